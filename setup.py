@@ -28,5 +28,10 @@ setup(
     package_data={"models": ["checkpoints/*/*.json", "checkpoints/*/*.safetensors"]},
     install_requires=["numpy>=1.26", "scipy>=1.11"],
     extras_require=EXTRAS,
-    entry_points={"console_scripts": []},
+    entry_points={
+        "console_scripts": [
+            "stream-train = models.cli.train:main",
+            "stream-eval = models.cli.evaluate:main",
+        ]
+    },
 )

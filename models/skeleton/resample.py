@@ -69,6 +69,6 @@ def resample_sequence(sequence: SkeletonSequence, fps: float, max_gap_s: float =
         label=sequence.label,
         segments=segments,
         subject=sequence.subject,
-        projections={k: blend(v) for k, v in sequence.projections.items() if v.shape[:3] == sequence.mask.shape},
+        projections={k: blend(v) for k, v in sequence.projections.items() if v.ndim == 4 and v.shape[:3] == sequence.mask.shape},
         skipped=skipped,
     )

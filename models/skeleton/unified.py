@@ -81,14 +81,18 @@ def to_unified(joints: np.ndarray, mask: np.ndarray, layout: Layout | str) -> tu
 
 
 def sequence_to_unified(sequence: SkeletonSequence) -> SkeletonSequence:
-    """The same sequence in unified_30; per-joint projections are mapped with the same rules."""
+    """The same sequence in unified_30.
+
+    Per-joint projections of shape (T, M, V, C) (e.g. colour pixels) are mapped
+    with the same rules; others (per-joint scalars) are not carried over.
+    """
     if sequence.layout == UNIFIED_30.name:
         return sequence
     joints, mask = to_unified(sequence.joints, sequence.mask, sequence.layout)
     projections = {
         key: to_unified(value, sequence.mask, sequence.layout)[0]
         for key, value in sequence.projections.items()
-        if value.shape[:3] == sequence.mask.shape
+        if value.ndim == 4 and value.shape[:3] == sequence.mask.shape
     }
     return SkeletonSequence(
         joints=joints,

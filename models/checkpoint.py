@@ -1,0 +1,204 @@
+"""Checkpoints: a directory with ``config.json`` and ``model.safetensors``.
+
+The config carries everything needed to feed the model the data it was
+trained on (layout, T, fps, normalisation, labels) plus where it came from
+(training data, command) and what it scored. Loading validates all of it and
+fails with a message naming the file and the mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from models.classifier import ClipClassifier
+from models.dste import DSTEConfig, DSTEDetector
+from models.errors import SkelstreamError
+from models.skeleton.normalize import NormalizationConfig
+
+FORMAT = "skelstream-checkpoint"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+TASKS = ("detection", "classification")
+
+
+class CheckpointError(SkelstreamError):
+    """A checkpoint is missing, malformed, or does not match what the caller needs."""
+
+
+@dataclass
+class CheckpointConfig:
+    """The contents of ``config.json``.
+
+    Attributes:
+        model: the `DSTEConfig` (architecture, layout, T, M, modality, classes).
+        task: "detection" (per-frame logits, class 0 background) or "classification".
+        labels: class names in output order; for detection ``labels[0]`` is "background".
+        fps: frame rate the model expects; streams are resampled to it.
+        normalization: how windows are normalised.
+        variant: the registered variant the model was built from.
+        training: data, protocol and command that produced the weights.
+        metrics: evaluation results, by split.
+    """
+
+    model: DSTEConfig
+    task: str
+    labels: list[str]
+    fps: float
+    normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
+    variant: str = "dste-small"
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise CheckpointError(f"task must be one of {TASKS}, got {self.task!r}")
+        if len(self.labels) != self.model.num_classes:
+            raise CheckpointError(f"{len(self.labels)} labels for a model with {self.model.num_classes} classes")
+        if self.task == "detection" and self.labels[0] != "background":
+            raise CheckpointError(f"detection labels must start with 'background', got {self.labels[0]!r}")
+        if self.fps <= 0:
+            raise CheckpointError(f"fps must be positive, got {self.fps}")
+
+    @property
+    def num_frames(self) -> int:
+        return self.model.T
+
+    @property
+    def layout(self) -> str:
+        return self.model.layout
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "variant": self.variant,
+            "task": self.task,
+            "model": self.model.to_dict(),
+            "labels": list(self.labels),
+            "fps": self.fps,
+            "normalization": self.normalization.to_dict(),
+            "training": self.training,
+            "metrics": self.metrics,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> CheckpointConfig:
+        """Parse and validate; errors name ``source`` and the offending key."""
+        if data.get("format") != FORMAT:
+            raise CheckpointError(f"{source}: not a skelstream checkpoint config (format={data.get('format')!r})")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise CheckpointError(f"{source}: format_version {data.get('format_version')!r} is not supported")
+        required = ("task", "model", "labels", "fps", "normalization")
+        missing = [key for key in required if key not in data]
+        if missing:
+            raise CheckpointError(f"{source}: missing keys {missing}")
+        try:
+            model = DSTEConfig.from_dict(data["model"])
+            normalization = NormalizationConfig(**data["normalization"])
+            return cls(
+                model=model,
+                task=data["task"],
+                labels=list(data["labels"]),
+                fps=float(data["fps"]),
+                normalization=normalization,
+                variant=data.get("variant", "dste-small"),
+                training=data.get("training", {}),
+                metrics=data.get("metrics", {}),
+            )
+        except CheckpointError as error:
+            raise CheckpointError(f"{source}: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"{source}: invalid config: {error}") from None
+
+
+def build_model(config: CheckpointConfig) -> nn.Module:
+    """The (randomly initialised) model a checkpoint config describes."""
+    return DSTEDetector(config.model) if config.task == "detection" else ClipClassifier(config.model)
+
+
+def save_checkpoint(directory: str | Path, model: nn.Module, config: CheckpointConfig, half: bool = True) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` (float16 weights with ``half``)."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {
+        key: (value.half() if half and value.is_floating_point() else value).detach().cpu().contiguous()
+        for key, value in model.state_dict().items()
+    }
+    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": FORMAT})
+    (directory / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    return directory
+
+
+def read_config(directory: str | Path) -> CheckpointConfig:
+    """The validated config of the checkpoint in ``directory``."""
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: no {CONFIG_FILE}; a checkpoint is a directory with it and {WEIGHTS_FILE}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path}: not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object")
+    return CheckpointConfig.from_dict(data, source=str(path))
+
+
+def check_compatible(
+    config: CheckpointConfig,
+    layout: str | None = None,
+    num_frames: int | None = None,
+    labels: list[str] | None = None,
+    source: str = "checkpoint",
+) -> None:
+    """Raise `CheckpointError` unless the checkpoint matches what the caller will feed it."""
+    if layout is not None and config.layout != layout:
+        raise CheckpointError(f"{source}: trained on layout {config.layout!r}, but the input is {layout!r}")
+    if num_frames is not None and config.num_frames != num_frames:
+        raise CheckpointError(f"{source}: expects windows of T={config.num_frames} frames, got T={num_frames}")
+    if labels is not None and list(labels) != list(config.labels):
+        raise CheckpointError(f"{source}: labels {config.labels} differ from the expected {list(labels)}")
+
+
+def load_checkpoint(
+    directory: str | Path,
+    layout: str | None = None,
+    num_frames: int | None = None,
+    labels: list[str] | None = None,
+    map_location: str | torch.device = "cpu",
+) -> tuple[nn.Module, CheckpointConfig]:
+    """Model (float32, eval mode) and config of a checkpoint, checked against the optional expectations."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    config = read_config(directory)
+    check_compatible(config, layout, num_frames, labels, source=str(directory))
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise CheckpointError(f"{directory}: no {WEIGHTS_FILE}")
+    try:
+        state = load_file(str(weights), device=str(map_location))
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"{weights}: unreadable weights: {error}") from None
+    model = build_model(config)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{weights}: weights do not match the config: missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]}")  # fmt: skip
+    for key, value in state.items():
+        if value.shape != expected[key].shape:
+            raise CheckpointError(f"{weights}: {key} has shape {tuple(value.shape)}, config implies "
+                                  f"{tuple(expected[key].shape)}")  # fmt: skip
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    return model.to(map_location).eval(), config

@@ -1,0 +1,1 @@
+"""Command-line entry points of the model side: `stream-train`, `stream-eval`."""

@@ -1,0 +1,89 @@
+"""Datasets by name: where their files live, how to read them, what they are labelled with.
+
+`load_dataset("utkinect", root, subjects=[5, 6])` reads every sequence of a
+dataset folder; the commands (`stream-train`, `stream-eval`) go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
+from models.datasets.msrc12 import read_msrc12_folder
+from models.datasets.ntu import parse_ntu_name, read_ntu_skeleton
+from models.datasets.pku_mmd import read_pku_mmd_skeleton
+from models.datasets.precog import read_precog_folder
+from models.datasets.utkinect import UTKINECT_ACTIONS, read_utkinect_folder
+from models.errors import SkelstreamError
+from models.skeleton.sequence import SkeletonSequence
+
+
+def _read_ntu_folder(root: Path, subjects: set[int] | None) -> list[SkeletonSequence]:
+    sequences = []
+    for path in sorted(root.glob("*.skeleton")):
+        name = parse_ntu_name(path.stem)
+        if subjects is None or (name is not None and name.performer in subjects):
+            sequences.append(read_ntu_skeleton(path))
+    return sequences
+
+
+def _read_pku_folder(root: Path, subjects: set[int] | None) -> list[SkeletonSequence]:
+    folder = root / "skeleton" if (root / "skeleton").is_dir() else root
+    return [read_pku_mmd_skeleton(path) for path in sorted(folder.glob("*.txt"))]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset known by name.
+
+    Attributes:
+        folder: the folder's usual name under a data root.
+        read: (root, subjects or None) -> sequences.
+        task: "detection" (untrimmed, segments), "classification" (trimmed clips) or "unlabelled".
+        labels: action names, in class order (background excluded).
+    """
+
+    folder: str
+    read: Callable[[Path, set[int] | None], list[SkeletonSequence]]
+    task: str
+    labels: tuple[str, ...] = ()
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "utkinect": DatasetSpec("utkinect_action3d", read_utkinect_folder, "detection", tuple(UTKINECT_ACTIONS)),
+    "msr-action3d": DatasetSpec(
+        "msr_action3d", read_msr_action3d_folder, "classification", tuple(MSR_ACTION3D_ACTIONS)
+    ),
+    "ntu": DatasetSpec("ntu_rgbd_skeleton", _read_ntu_folder, "unlabelled"),
+    "pku-mmd": DatasetSpec("pku_mmd", _read_pku_folder, "unlabelled"),
+    "msrc12": DatasetSpec("msrc12_kinect_gesture", lambda root, _: read_msrc12_folder(root), "unlabelled"),
+    "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
+}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The spec of dataset ``name``; unknown names list the known ones."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise SkelstreamError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
+
+
+def resolve_root(name: str, root: str | Path) -> Path:
+    """``root`` itself if it is the dataset's folder, else ``root/<usual folder>``."""
+    root = Path(root)
+    nested = root / dataset_spec(name).folder
+    if nested.is_dir():
+        return nested
+    if not root.is_dir():
+        raise SkelstreamError(f"dataset {name}: folder {root} does not exist")
+    return root
+
+
+def load_dataset(name: str, root: str | Path, subjects: Iterable[int] | None = None) -> list[SkeletonSequence]:
+    """Every sequence of dataset ``name`` under ``root`` (only ``subjects`` where the dataset has subjects)."""
+    spec = dataset_spec(name)
+    wanted = None if subjects is None else {int(s) for s in subjects}
+    return spec.read(resolve_root(name, root), wanted)

@@ -1,0 +1,1 @@
+"""Training: window datasets, the task steps (pretrain, detect, classify) and the loop."""

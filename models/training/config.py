@@ -1,0 +1,106 @@
+"""`TrainConfig`: one dataclass for every training run, read from YAML and overridden by flags."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.errors import SkelstreamError
+
+TASKS = ("pretrain", "detect", "classify")
+
+
+class ConfigError(SkelstreamError):
+    """A training config has an unknown key or a value of the wrong type."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything one run of `stream-train` needs.
+
+    Datasets are named as in `models.datasets.registry`, optionally with
+    subjects: ``"utkinect:1,2,3,4"``.
+    """
+
+    task: str = "detect"
+    output: str = "runs/detect"
+    variant: str = "dste-small"
+    model: dict[str, Any] = field(default_factory=dict)  # DSTEConfig overrides, e.g. {"frame_feature": "temporal"}
+    init: str | None = None  # checkpoint directory whose encoder weights start this run
+    data_root: str = "../shared/data"
+    train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])
+    val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
+    synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
+    fps: float = 15.0
+    epochs: int = 20
+    steps_per_epoch: int = 50
+    batch_size: int = 32
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 1
+    label_smoothing: float = 0.1
+    linear_probe: bool = False  # classify: freeze the encoder, train the head only
+    modalities: list[str] = field(default_factory=lambda: ["joint", "motion", "bone"])  # pretrain streams
+    projector_width: int = 512
+    eval_stride: int = 8
+    seed: int = 0
+    num_workers: int = 0
+    amp: bool = True  # mixed precision on CUDA (ignored on CPU)
+    resume: bool = False
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise ConfigError(f"optimizer must be adam, adamw or sgd, got {self.optimizer!r}")
+        for name in ("epochs", "steps_per_epoch", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(name: str, value: Any, annotation: str) -> Any:
+    """Check a YAML value against the field's annotation; ints are accepted for floats."""
+    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}
+    base = annotation.replace(" | None", "")
+    if value is None and "None" in annotation:
+        return None
+    if base.startswith("list"):
+        if not isinstance(value, list):
+            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__}")
+        return value
+    if base.startswith("dict"):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__}")
+        return value
+    kind = expected[base]
+    if isinstance(value, bool) and base != "bool" or not isinstance(value, kind):
+        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {value!r}")
+    return float(value) if base == "float" else value
+
+
+def load_train_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+    """Defaults ← YAML file ← ``overrides`` (flags); unknown keys and wrong types name the key."""
+    import yaml
+
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path}: cannot read config: {error}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of config keys")
+        values.update(loaded)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {unknown}; known: {', '.join(fields)}")
+    return TrainConfig(**{k: _coerce(k, v, str(fields[k].type)) for k, v in values.items()})

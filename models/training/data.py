@@ -1,0 +1,92 @@
+"""Torch datasets of windows sampled from prepared (unified, resampled) sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from models.skeleton.normalize import NormalizationConfig
+from models.skeleton.sequence import SkeletonSequence
+from models.windows import IGNORE_INDEX, cut_window, resize_clip
+
+
+class _RandomWindows(Dataset):
+    """``length`` windows per epoch, each ending at a random frame of a length-weighted random sequence."""
+
+    def __init__(self, sequences: list[SkeletonSequence], num_frames: int, normalization: NormalizationConfig,
+                 length: int, seed: int = 0) -> None:  # fmt: skip
+        if not sequences:
+            raise ValueError("no sequences to sample windows from")
+        self.sequences = sequences
+        self.num_frames = num_frames
+        self.normalization = normalization
+        self.length = length
+        self.seed = seed
+        self.epoch = 0
+        sizes = np.array([s.num_frames for s in sequences], dtype=np.float64)
+        self.weights = sizes / sizes.sum()
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _pick(self, index: int) -> tuple[SkeletonSequence, int]:
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        sequence = self.sequences[rng.choice(len(self.sequences), p=self.weights)]
+        return sequence, int(rng.integers(0, sequence.num_frames))
+
+
+class DetectionWindows(_RandomWindows):
+    """(window (C, T, V, M), per-frame labels (T,)) pairs; padded frames are `IGNORE_INDEX`."""
+
+    def __init__(self, sequences: list[SkeletonSequence], label_names: list[str], num_frames: int,
+                 normalization: NormalizationConfig, length: int, seed: int = 0) -> None:  # fmt: skip
+        super().__init__(sequences, num_frames, normalization, length, seed)
+        self.frame_labels = [s.frame_labels(label_names) for s in sequences]
+        self.index_of = {id(s): i for i, s in enumerate(sequences)}
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        sequence, end = self._pick(index)
+        window, real = cut_window(sequence, end, self.num_frames, self.normalization)
+        labels = self.frame_labels[self.index_of[id(sequence)]]
+        frames = np.clip(np.arange(end - self.num_frames + 1, end + 1), 0, None)
+        target = np.where(real, labels[frames], IGNORE_INDEX)
+        return torch.from_numpy(window), torch.from_numpy(target)
+
+
+class PretrainWindows(_RandomWindows):
+    """(window (C, T, V, M), mask (T, V, M), valid length) triples for self-supervised pretraining.
+
+    The mask is per joint (1 present, 0 missing or padded); ``length`` counts real frames.
+    """
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        sequence, end = self._pick(index)
+        end = max(end, min(self.num_frames, sequence.num_frames) - 1)  # prefer full windows
+        window, real = cut_window(sequence, end, self.num_frames, self.normalization)
+        frames = np.clip(np.arange(end - self.num_frames + 1, end + 1), 0, None)
+        mask = (sequence.mask[frames] > 0).astype(np.float32) * real[:, None, None]
+        return torch.from_numpy(window), torch.from_numpy(mask.transpose(0, 2, 1).copy()), torch.tensor(int(real.sum()))
+
+
+class ClipWindows(Dataset):
+    """Trimmed clips resized to T frames: (window (C, T, V, M), class index)."""
+
+    def __init__(self, clips: list[SkeletonSequence], label_names: list[str], num_frames: int,
+                 normalization: NormalizationConfig) -> None:  # fmt: skip
+        index = {name: i for i, name in enumerate(label_names)}
+        self.items = []
+        for clip in clips:
+            if clip.label not in index:
+                raise ValueError(f"{clip.name}: label {clip.label!r} not in {label_names}")
+            window, _ = cut_window(resize_clip(clip, num_frames), num_frames - 1, num_frames, normalization)
+            self.items.append((torch.from_numpy(window), index[clip.label]))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.items[index]

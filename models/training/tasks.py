@@ -1,0 +1,206 @@
+"""The three training tasks: what each builds, how one batch becomes a loss, how it is evaluated.
+
+- pretrain: USDRL self-supervised learning on unlabelled windows (MG-FD losses
+  over MPCT views and the joint/motion/bone streams).
+- detect: dense per-frame detection fine-tuning (K actions + background).
+- classify: clip classification on trimmed clips (fine-tune or linear probe).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
+
+from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
+from models.datasets.registry import dataset_spec, load_dataset
+from models.dste import DSTE_VARIANTS, DSTEConfig
+from models.evaluation.runner import evaluate_classification, evaluate_detection
+from models.skeleton.layouts import UNIFIED_30
+from models.skeleton.normalize import NormalizationConfig
+from models.skeleton.sequence import SkeletonSequence
+from models.training.config import TrainConfig
+from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
+from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
+from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
+from models.usdrl.projector import ProjectorConfig
+from models.windows import IGNORE_INDEX, prepare_sequence
+
+logger = logging.getLogger(__name__)
+
+
+def parse_dataset_ref(ref: str) -> tuple[str, list[int] | None]:
+    """``"utkinect:1,2"`` → ("utkinect", [1, 2]); ``"ntu"`` → ("ntu", None)."""
+    name, _, subjects = ref.partition(":")
+    return name, ([int(s) for s in subjects.split(",") if s] if subjects else None)
+
+
+def load_refs(refs: list[str], root: str) -> tuple[list[SkeletonSequence], list[str]]:
+    """Raw sequences of every dataset reference, and the datasets' label names (of the first labelled one)."""
+    sequences, labels = [], []
+    for ref in refs:
+        name, subjects = parse_dataset_ref(ref)
+        loaded = load_dataset(name, root, subjects)
+        logger.info("%s: %d sequences", ref, len(loaded))
+        sequences.extend(loaded)
+        labels = labels or list(dataset_spec(name).labels)
+    return sequences, labels
+
+
+def synthetic_sequences(count: int, fps: float, seed: int) -> list[SkeletonSequence]:
+    """Labelled synthetic sequences (UTKinect vocabulary) for robustness beyond Kinect v1 bodies."""
+    from models.synthetic.generator import SyntheticConfig, generate_sequence
+
+    return [generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)) for i in range(count)]
+
+
+def model_config(config: TrainConfig, num_classes: int) -> DSTEConfig:
+    base = DSTE_VARIANTS[config.variant].to_dict()
+    return DSTEConfig.from_dict({**base, "layout": UNIFIED_30.name, "V": None, **config.model,
+                                 "num_classes": num_classes})  # fmt: skip
+
+
+def init_encoder(model: nn.Module, init: str | None) -> None:
+    """Copy the encoder weights of checkpoint ``init`` into ``model.encoder`` (shapes must match)."""
+    if init is None:
+        return
+    source, _ = load_checkpoint(init)
+    missing, unexpected = model.encoder.load_state_dict(source.encoder.state_dict(), strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{init}: encoder weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    logger.info("encoder initialised from %s", init)
+
+
+class SupervisedAugment:
+    """Layout-aware augmentation for supervised windows: flip, yaw, scale, jitter."""
+
+    def __init__(self, max_yaw_deg: float = 30.0, scale: tuple[float, float] = (0.85, 1.15), noise: float = 0.01):
+        self.max_yaw = np.deg2rad(max_yaw_deg)
+        self.scale = scale
+        self.noise = noise
+        self.perm = UNIFIED_30.flip_permutation
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        n = x.shape[0]
+        present = (x.abs().sum(dim=1) > 0).float()  # (N, T, V, M): absent bodies stay zero
+        flip = torch.rand(n, generator=generator) < 0.5
+        x, present = horizontal_flip(x, present, self.perm, apply=flip)
+        x = rotate_vertical(x, (torch.rand(n, generator=generator) * 2 - 1) * self.max_yaw)
+        low, high = self.scale
+        x = x * (low + (high - low) * torch.rand(n, 1, 1, 1, 1, generator=generator))
+        x = x + self.noise * torch.randn(x.shape, generator=generator)
+        return x * present.unsqueeze(1)
+
+
+@dataclass
+class Task:
+    """What the loop needs from a task."""
+
+    model: nn.Module  # the model whose weights are checkpointed
+    trainable: nn.Module  # what the optimizer trains (the model, or the model + projectors)
+    train_data: Dataset
+    checkpoint: CheckpointConfig
+
+    def loss(self, batch: Any, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, Any]:
+        return {}
+
+
+class PretrainTask(Task):
+    def __init__(self, config: TrainConfig) -> None:
+        raw, _ = load_refs(config.train, config.data_root)
+        sequences = [prepare_sequence(s, config.fps) for s in raw]
+        cfg = model_config(config, num_classes=2)
+        checkpoint = CheckpointConfig(model=cfg, task="detection", labels=["background", "action"], fps=config.fps,
+                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
+        model = build_model(checkpoint)
+        init_encoder(model, config.init)
+        width = config.projector_width
+        pretrain = PretrainConfig(
+            projector=ProjectorConfig(width=width, out_dim=width, instance_width=width, instance_out_dim=2 * width),
+            augment=MPCTConfig(flip_prob=0.5, rotate_max_deg=30.0),
+            modalities=tuple(config.modalities),
+        )
+        self.pretrainer = USDRLPretrainer(model.encoder, model.encoder.num_features // 2, pretrain,
+                                          flip_permutation=UNIFIED_30.flip_permutation)  # fmt: skip
+        data = PretrainWindows(sequences, cfg.T, checkpoint.normalization,
+                               config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
+        super().__init__(model=model, trainable=self.pretrainer, train_data=data, checkpoint=checkpoint)
+
+    def loss(self, batch, generator):
+        x, mask, length = batch
+        return self.pretrainer(x, mask, length, generator=generator)
+
+
+class DetectTask(Task):
+    def __init__(self, config: TrainConfig) -> None:
+        raw, labels = load_refs(config.train, config.data_root)
+        raw += synthetic_sequences(config.synthetic_sequences, config.fps, config.seed)
+        labels = ["background", *labels]
+        sequences = [prepare_sequence(s, config.fps) for s in raw]
+        cfg = model_config(config, num_classes=len(labels))
+        self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
+        checkpoint = CheckpointConfig(model=cfg, task="detection", labels=labels, fps=config.fps,
+                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
+        model = build_model(checkpoint)
+        init_encoder(model, config.init)
+        data = DetectionWindows(sequences, labels, cfg.T, checkpoint.normalization,
+                                config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
+        super().__init__(model=model, trainable=model, train_data=data, checkpoint=checkpoint)
+        self.augment = SupervisedAugment()
+        self.label_smoothing = config.label_smoothing
+        self.stride = config.eval_stride
+
+    def loss(self, batch, generator):
+        x, target = batch
+        logits = self.model(self.augment(x, generator))
+        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_INDEX,
+                               label_smoothing=self.label_smoothing)  # fmt: skip
+        return {"total": loss}
+
+    def evaluate(self):
+        if not self.val_raw:
+            return {}
+        return evaluate_detection(self.model, self.checkpoint, self.val_raw, stride=self.stride)
+
+
+class ClassifyTask(Task):
+    def __init__(self, config: TrainConfig) -> None:
+        raw, labels = load_refs(config.train, config.data_root)
+        self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
+        cfg = model_config(config, num_classes=len(labels))
+        checkpoint = CheckpointConfig(model=cfg, task="classification", labels=labels, fps=config.fps,
+                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
+        model = build_model(checkpoint)
+        init_encoder(model, config.init)
+        trainable: nn.Module = model
+        if config.linear_probe:
+            model.encoder.requires_grad_(False)
+            trainable = nn.ModuleList([model.head_norm, model.head])
+        clips = [prepare_sequence(s, config.fps) for s in raw]
+        data = ClipWindows(clips, labels, cfg.T, checkpoint.normalization)
+        super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
+        self.augment = SupervisedAugment()
+        self.label_smoothing = config.label_smoothing
+        self.linear_probe = config.linear_probe
+
+    def loss(self, batch, generator):
+        x, target = batch
+        if self.linear_probe:
+            self.model.encoder.eval()  # frozen encoder: no dropout/drop-path noise in the features
+        logits = self.model(self.augment(x, generator))
+        return {"total": F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)}
+
+    def evaluate(self):
+        return evaluate_classification(self.model, self.checkpoint, self.val_raw) if self.val_raw else {}
+
+
+TASK_TYPES = {"pretrain": PretrainTask, "detect": DetectTask, "classify": ClassifyTask}

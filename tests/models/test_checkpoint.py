@@ -1,0 +1,83 @@
+"""Checkpoint directories: round trip, and clear errors for every mismatch."""
+
+import json
+
+import pytest
+import torch
+
+from models.checkpoint import (CheckpointConfig, CheckpointError, build_model, load_checkpoint, read_config,
+                               save_checkpoint)  # fmt: skip
+from models.dste import DSTEConfig
+
+LABELS = ["background", "walk", "wave"]
+
+
+def _config(task: str = "detection", labels=LABELS) -> CheckpointConfig:
+    model = DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8)
+    return CheckpointConfig(model=model, task=task, labels=list(labels), fps=15.0)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    config = _config()
+    torch.manual_seed(0)
+    model = build_model(config).eval()
+    save_checkpoint(tmp_path / "ckpt", model, config)
+    return tmp_path / "ckpt", model, config
+
+
+def test_round_trip_keeps_outputs_and_config(saved):
+    directory, model, config = saved
+    loaded, loaded_config = load_checkpoint(directory, layout="unified_30", num_frames=16, labels=LABELS)
+    x = torch.randn(3, 3, 16, 30, 2)
+    assert torch.allclose(model(x), loaded(x), atol=2e-2)  # float16 storage
+    assert loaded_config.to_dict() == config.to_dict()
+    assert not loaded.training
+
+
+def test_classification_round_trip(tmp_path):
+    config = _config("classification", labels=["a", "b"])
+    save_checkpoint(tmp_path, build_model(config), config)
+    model, loaded = load_checkpoint(tmp_path)
+    assert loaded.task == "classification" and model(torch.randn(1, 3, 16, 30, 2)).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [({"layout": "coco_17"}, "layout"), ({"num_frames": 64}, "T=16"), ({"labels": ["background", "x", "y"]}, "labels")],
+)
+def test_mismatch_with_expectations(saved, expect, message):
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(saved[0], **expect)
+
+
+def test_missing_or_broken_files(saved, tmp_path):
+    with pytest.raises(CheckpointError, match="no config.json"):
+        read_config(tmp_path / "nowhere")
+    directory = saved[0]
+    (directory / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="unreadable weights"):
+        load_checkpoint(directory)
+    (directory / "config.json").write_text("{broken")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        read_config(directory)
+
+
+def test_config_errors_name_the_problem(saved):
+    directory = saved[0]
+    data = json.loads((directory / "config.json").read_text())
+    for change, message in [({"labels": ["background"]}, "1 labels"), ({"fps": 0}, "fps"),
+                            ({"model": {**data["model"], "dim": "wide"}}, "dim"), ({"format": "other"}, "format"),
+                            ({"labels": ["walk", "background", "wave"]}, "background")]:  # fmt: skip
+        (directory / "config.json").write_text(json.dumps({**data, **change}))
+        with pytest.raises(CheckpointError, match=message):
+            read_config(directory)
+
+
+def test_weights_that_do_not_fit_the_config(saved):
+    directory, _, config = saved
+    bigger = CheckpointConfig(model=DSTEConfig(dim=64, depth=1, T=16, num_classes=3, frame_spatial_dim=8),
+                              task="detection", labels=LABELS, fps=15.0)  # fmt: skip
+    (directory / "config.json").write_text(json.dumps(bigger.to_dict()))
+    with pytest.raises(CheckpointError, match="shape"):
+        load_checkpoint(directory)

@@ -1,0 +1,74 @@
+"""`stream-eval` and `stream-train` as a user runs them: real data, JSON out, exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
+from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS
+from models.datasets.utkinect import UTKINECT_ACTIONS
+from models.dste import DSTEConfig
+
+
+def _run(module: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=600)
+
+
+def _checkpoint(path, task, labels):
+    model = DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8)
+    config = CheckpointConfig(model=model, task=task, labels=labels, fps=15.0)
+    save_checkpoint(path, build_model(config), config)
+    return path
+
+
+def test_eval_detection_on_utkinect(data_root, tmp_path):
+    ckpt = _checkpoint(tmp_path / "det", "detection", ["background", *UTKINECT_ACTIONS])
+    out = tmp_path / "out.json"
+    result = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "utkinect",
+                  "--root", str(data_root / "utkinect_action3d"), "--subjects", "5,6,9", "--json", str(out),
+                  "--confusion", str(tmp_path / "c.png"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(out.read_text())
+    assert set(metrics["segment_map"]) == {"0.1", "0.3", "0.5"}
+    assert 0 <= metrics["frame_accuracy"] <= 1 and 0 <= metrics["frame_map"] <= 1
+    assert metrics["num_sequences"] == 4  # subject 9 has no files: what is there is evaluated
+    assert "frame_accuracy" in result.stdout and (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_eval_classification_on_msr(data_root, tmp_path):
+    ckpt = _checkpoint(tmp_path / "cls", "classification", list(MSR_ACTION3D_ACTIONS))
+    out = tmp_path / "out.json"
+    result = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "msr-action3d",
+                  "--root", str(data_root / "msr_action3d"), "--subjects", "2,4,6", "--json", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(out.read_text())
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["num_clips"] > 100
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--checkpoint", "/nonexistent", "--dataset", "utkinect"], "no config.json"),
+        (["--dataset", "kinetics"], "unknown dataset"),
+        (["--dataset", "utkinect", "--subjects", "8,9"], "no utkinect files"),
+        (["--dataset", "msr-action3d"], "predicts"),
+        (["--dataset", "utkinect", "--subjects", "five"], "comma-separated"),
+    ],
+)
+def test_eval_errors_exit_2_with_one_clear_line(data_root, tmp_path, args, message):
+    ckpt = _checkpoint(tmp_path / "det", "detection", ["background", *UTKINECT_ACTIONS])
+    base = {"--checkpoint": str(ckpt), "--root": str(data_root)}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    result = _run("models.cli.evaluate", *[x for kv in base.items() for x in kv])
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_rejects_bad_config_key(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("epochz: 2\n")
+    result = _run("models.cli.train", "detect", "--config", str(path))
+    assert result.returncode == 2 and "epochz" in result.stderr

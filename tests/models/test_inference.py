@@ -1,0 +1,62 @@
+"""Overlap fusion over strided windows, as the stream runs them."""
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.checkpoint import CheckpointConfig
+from models.dste import DSTEConfig
+from models.inference import predict_sequence
+from models.skeleton.normalize import NormalizationConfig
+from models.skeleton.sequence import SkeletonSequence
+
+T = 8
+
+
+class PositionLogits(nn.Module):
+    """Class 1 scores high on a window's last frame, class 0 elsewhere: fusion must mix the two."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(5.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(x.shape[0], T, 2)
+        logits[:, -1, 1] = self.scale
+        logits[:, :-1, 0] = self.scale
+        return logits
+
+
+def _setup(frames: int):
+    config = CheckpointConfig(model=DSTEConfig(dim=16, depth=1, T=T, num_classes=2), task="detection",
+                              labels=["background", "a"], fps=15.0,
+                              normalization=NormalizationConfig(center="none", align="none", scale="none"))  # fmt: skip
+    seq = SkeletonSequence(joints=np.random.default_rng(0).normal(size=(frames, 2, 30, 3)).astype(np.float32),
+                           mask=np.ones((frames, 2, 30), np.float32), layout="unified_30", fps=15.0,
+                           frame_ids=np.arange(frames), name="s")  # fmt: skip
+    return PositionLogits(), seq, config
+
+
+def test_probabilities_are_distributions_over_every_frame():
+    model, seq, config = _setup(21)
+    probs = predict_sequence(model, seq, config, stride=4)
+    assert probs.shape == (21, 2)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_fusion_averages_every_covering_window():
+    model, seq, config = _setup(16)
+    probs = predict_sequence(model, seq, config, stride=4)  # windows end at 3, 7, 11, 15
+    p_last = torch.softmax(torch.tensor([0.0, 5.0]), 0)[1].item()
+    p_other = torch.softmax(torch.tensor([5.0, 0.0]), 0)[1].item()
+    # frame 7 is the last frame of one window (end 7) and inside windows ending 11 and 15 (T=8 covers 8..15 only)
+    assert np.isclose(probs[7, 1], (p_last + p_other) / 2, atol=1e-5)
+    assert np.isclose(probs[15, 1], p_last, atol=1e-5)  # only the final window covers frame 15
+    assert np.isclose(probs[0, 1], p_other, atol=1e-5)
+
+
+def test_causal_lookahead_uses_only_windows_ending_soon_after():
+    model, seq, config = _setup(16)
+    causal = predict_sequence(model, seq, config, stride=1, lookahead=0)
+    p_last = torch.softmax(torch.tensor([0.0, 5.0]), 0)[1].item()
+    assert np.allclose(causal[:, 1], p_last, atol=1e-5)  # every frame judged by the window ending on it
