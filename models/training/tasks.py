@@ -60,10 +60,16 @@ def synthetic_sequences(count: int, fps: float, seed: int) -> list[SkeletonSeque
     return [generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)) for i in range(count)]
 
 
-def model_config(config: TrainConfig, num_classes: int) -> DSTEConfig:
+def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Module, CheckpointConfig]:
+    """The model a run trains and the checkpoint config it will be saved with (encoder from ``config.init``)."""
     base = DSTE_VARIANTS[config.variant].to_dict()
-    return DSTEConfig.from_dict({**base, "layout": UNIFIED_30.name, "V": None, **config.model,
-                                 "num_classes": num_classes})  # fmt: skip
+    cfg = DSTEConfig.from_dict({**base, "layout": UNIFIED_30.name, "V": None, **config.model,
+                                "num_classes": len(labels)})  # fmt: skip
+    checkpoint = CheckpointConfig(model=cfg, task=task, labels=labels, fps=config.fps,
+                                  normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
+    model = build_model(checkpoint)
+    init_encoder(model, config.init)
+    return model, checkpoint
 
 
 def init_encoder(model: nn.Module, init: str | None) -> None:
@@ -118,11 +124,7 @@ class PretrainTask(Task):
     def __init__(self, config: TrainConfig) -> None:
         raw, _ = load_refs(config.train, config.data_root)
         sequences = [prepare_sequence(s, config.fps) for s in raw]
-        cfg = model_config(config, num_classes=2)
-        checkpoint = CheckpointConfig(model=cfg, task="detection", labels=["background", "action"], fps=config.fps,
-                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
-        model = build_model(checkpoint)
-        init_encoder(model, config.init)
+        model, checkpoint = new_model(config, "detection", ["background", "action"])
         width = config.projector_width
         pretrain = PretrainConfig(
             projector=ProjectorConfig(width=width, out_dim=width, instance_width=width, instance_out_dim=2 * width),
@@ -131,7 +133,7 @@ class PretrainTask(Task):
         )
         self.pretrainer = USDRLPretrainer(model.encoder, model.encoder.num_features // 2, pretrain,
                                           flip_permutation=UNIFIED_30.flip_permutation)  # fmt: skip
-        data = PretrainWindows(sequences, cfg.T, checkpoint.normalization,
+        data = PretrainWindows(sequences, checkpoint.num_frames, checkpoint.normalization,
                                config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
         super().__init__(model=model, trainable=self.pretrainer, train_data=data, checkpoint=checkpoint)
 
@@ -146,13 +148,9 @@ class DetectTask(Task):
         raw += synthetic_sequences(config.synthetic_sequences, config.fps, config.seed)
         labels = ["background", *labels]
         sequences = [prepare_sequence(s, config.fps) for s in raw]
-        cfg = model_config(config, num_classes=len(labels))
         self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
-        checkpoint = CheckpointConfig(model=cfg, task="detection", labels=labels, fps=config.fps,
-                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
-        model = build_model(checkpoint)
-        init_encoder(model, config.init)
-        data = DetectionWindows(sequences, labels, cfg.T, checkpoint.normalization,
+        model, checkpoint = new_model(config, "detection", labels)
+        data = DetectionWindows(sequences, labels, checkpoint.num_frames, checkpoint.normalization,
                                 config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
         super().__init__(model=model, trainable=model, train_data=data, checkpoint=checkpoint)
         self.augment = SupervisedAugment()
@@ -176,17 +174,13 @@ class ClassifyTask(Task):
     def __init__(self, config: TrainConfig) -> None:
         raw, labels = load_refs(config.train, config.data_root)
         self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
-        cfg = model_config(config, num_classes=len(labels))
-        checkpoint = CheckpointConfig(model=cfg, task="classification", labels=labels, fps=config.fps,
-                                      normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
-        model = build_model(checkpoint)
-        init_encoder(model, config.init)
+        model, checkpoint = new_model(config, "classification", labels)
         trainable: nn.Module = model
         if config.linear_probe:
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([model.head_norm, model.head])
         clips = [prepare_sequence(s, config.fps) for s in raw]
-        data = ClipWindows(clips, labels, cfg.T, checkpoint.normalization)
+        data = ClipWindows(clips, labels, checkpoint.num_frames, checkpoint.normalization)
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.augment = SupervisedAugment()
         self.label_smoothing = config.label_smoothing
