@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from models.skeleton.layouts import Layout, get_layout
+from models.skeleton.unified import fill_missing
 
 CENTER_MODES = ("none", "first", "mean", "frame")
 ALIGN_MODES = ("none", "hips")
@@ -32,21 +33,32 @@ class NormalizationConfig:
             camera), or "none". 3D layouts only.
         scale: "torso" divides by body 0's median centre-joint-to-spine_shoulder
             length (unit torso), or "none".
+        joints: the joints the model uses, or None for all. Every other joint is
+            treated as missing and placed on its nearest used ancestor, whatever
+            the source provides, so a model trained on Kinect v1 skeletons (no
+            hand tips, no face) sees the same kind of input from MediaPipe.
     """
 
     center_joint: str = "spine_base"
     center: str = "mean"
     align: str = "hips"
     scale: str = "torso"
+    joints: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.joints is not None:
+            object.__setattr__(self, "joints", tuple(self.joints))  # JSON gives a list
+            if self.center_joint not in self.joints:
+                raise ValueError(f"NormalizationConfig.joints must include center_joint {self.center_joint!r}")
         for field_name, allowed in (("center", CENTER_MODES), ("align", ALIGN_MODES), ("scale", SCALE_MODES)):
             value = getattr(self, field_name)
             if value not in allowed:
                 raise ValueError(f"NormalizationConfig.{field_name} must be one of {allowed}, got {value!r}")
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["joints"] = list(self.joints) if self.joints is not None else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,10 @@ def normalize_window(
         raise ValueError(f"expected joints (T, M, V, C) and mask (T, M, V); got {joints.shape} and {mask.shape}")
     dims = joints.shape[-1]
     out = np.asarray(joints, dtype=np.float32).copy()
+    if config.joints is not None:
+        unused = np.array([name not in config.joints for name in layout.joint_names])
+        mask = np.where(unused, 0.0, mask).astype(np.float32)
+        out = fill_missing(out, mask, layout)
     body_present = (mask > 0).any(axis=2)  # (T, M)
     center_index = layout.index(config.center_joint)
     present = _present_frames(mask, center_index)

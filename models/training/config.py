@@ -33,6 +33,7 @@ class TrainConfig:
     train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
+    input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
     epochs: int = 20
     steps_per_epoch: int = 50

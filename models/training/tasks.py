@@ -22,7 +22,7 @@ from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
 from models.datasets.registry import dataset_spec, load_dataset
 from models.dste import DSTE_VARIANTS, DSTEConfig
 from models.evaluation.runner import evaluate_classification, evaluate_detection
-from models.skeleton.layouts import UNIFIED_30
+from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
 from models.training.config import TrainConfig
@@ -65,8 +65,11 @@ def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Mod
     base = DSTE_VARIANTS[config.variant].to_dict()
     cfg = DSTEConfig.from_dict({**base, "layout": UNIFIED_30.name, "V": None, **config.model,
                                 "num_classes": len(labels)})  # fmt: skip
+    joints = None
+    if config.input_layout is not None:
+        joints = tuple(name for name in UNIFIED_30.joint_names if name in get_layout(config.input_layout).unified_rules)
     checkpoint = CheckpointConfig(model=cfg, task=task, labels=labels, fps=config.fps,
-                                  normalization=NormalizationConfig(), variant=config.variant)  # fmt: skip
+                                  normalization=NormalizationConfig(joints=joints), variant=config.variant)  # fmt: skip
     model = build_model(checkpoint)
     init_encoder(model, config.init)
     return model, checkpoint

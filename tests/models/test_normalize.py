@@ -67,3 +67,23 @@ def test_per_frame_centring():
 def test_bad_config_names_the_field():
     with pytest.raises(ValueError, match="align"):
         NormalizationConfig(align="shoulders")
+
+
+def test_joint_subset_collapses_unused_joints_onto_ancestors():
+    rng = np.random.default_rng(4)
+    window = np.stack([_body(rng, 0.0, np.zeros(3))] * 3)[:, None]
+    mask = np.ones((3, 1, 30), np.float32)
+    kinect_v1 = tuple(n for n in UNIFIED_30.joint_names if "tip" not in n and "thumb" not in n
+                      and n not in ("nose", "eye_left", "eye_right", "ear_left", "ear_right"))  # fmt: skip
+    config = NormalizationConfig(align="none", scale="none", joints=kinect_v1)
+    out, _ = normalize_window(window, mask, "unified_30", config)
+    assert np.allclose(out[:, 0, U("hand_tip_left")], out[:, 0, U("hand_left")])
+    assert np.allclose(out[:, 0, U("ear_right")], out[:, 0, U("head")])
+    full, _ = normalize_window(window, mask, "unified_30", NormalizationConfig(align="none", scale="none"))
+    assert np.allclose(out[:, 0, U("elbow_left")], full[:, 0, U("elbow_left")])
+    assert NormalizationConfig(**config.to_dict()) == config  # survives a JSON round trip
+
+
+def test_joint_subset_must_keep_the_centre():
+    with pytest.raises(ValueError, match="center_joint"):
+        NormalizationConfig(joints=("head",))
