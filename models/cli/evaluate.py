@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", required=True, help="dataset name: utkinect, msr-action3d, ...")
     parser.add_argument("--root", required=True, help="the dataset's folder (or a data root containing it)")
     parser.add_argument("--subjects", help="comma-separated subject ids to evaluate (default: all)")
+    parser.add_argument("--gallery-subjects",
+                        help="classification: subjects whose clips form the 1-NN retrieval gallery (e.g. 1,3,5,7)")
     parser.add_argument("--stride", type=int, default=8, help="frames between windows, as in streaming (default 8)")
     parser.add_argument("--json", help="write the metrics here")
     parser.add_argument("--confusion", help="write the confusion matrix PNG here")
@@ -52,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         subjects = [int(s) for s in args.subjects.split(",")] if args.subjects else None
+        gallery_subjects = [int(s) for s in args.gallery_subjects.split(",")] if args.gallery_subjects else None
     except ValueError:
-        print(f"stream-eval: error: --subjects must be comma-separated integers, got {args.subjects!r}", file=sys.stderr)
+        print("stream-eval: error: --subjects and --gallery-subjects take comma-separated integers", file=sys.stderr)
         return 2
     try:
         model, config = load_checkpoint(args.checkpoint)
@@ -68,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if config.task == "detection":
             metrics = evaluate_detection(model, config, sequences, stride=args.stride, confusion_png=args.confusion)
         else:
-            metrics = evaluate_classification(model, config, sequences, confusion_png=args.confusion)
+            gallery = load_dataset(args.dataset, args.root, gallery_subjects) if gallery_subjects else None
+            metrics = evaluate_classification(model, config, sequences, gallery=gallery, confusion_png=args.confusion)
     except SkelstreamError as error:
         print(f"stream-eval: error: {error}", file=sys.stderr)
         return 2

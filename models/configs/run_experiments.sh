@@ -19,7 +19,7 @@ classify() {  # name, extra flags...
   local name=$1; shift
   $train classify --config $C/classify_msr.yaml --output "$runs/$name" "$@" > "$runs/$name.log" 2>&1
   $eval_cmd --checkpoint "$runs/$name/checkpoint" --dataset msr-action3d --root ../shared/data/msr_action3d \
-    --subjects 2,4,6 --json "$runs/$name/eval.json" --confusion "$runs/$name/confusion.png" >> "$runs/$name.log" 2>&1
+    --subjects 2,4,6 --gallery-subjects 1,3,5,7 --json "$runs/$name/eval.json" --confusion "$runs/$name/confusion.png" >> "$runs/$name.log" 2>&1
 }
 
 mkdir -p "$runs"

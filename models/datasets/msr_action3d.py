@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.datasets.text import read_float_table
 from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 
@@ -61,7 +62,7 @@ def read_msr_action3d(path: str | Path) -> SkeletonSequence:
     name, action, subject = match.group(1), int(match.group(2)), int(match.group(3))
     if not 1 <= action <= len(MSR_ACTION3D_ACTIONS):
         raise DataFormatError(path, f"action a{action:02d} is not one of a01-a{len(MSR_ACTION3D_ACTIONS)}")
-    table, lines = _read_table(path, 4)
+    table, lines = read_float_table(path, 4, finite=True, count_error="expected {columns} numbers, got {found}")
     if len(table) % _NUM_JOINTS:
         raise DataFormatError(
             path, f"{len(table)} joint lines is not a multiple of {_NUM_JOINTS} (truncated file?)", line=int(lines[-1])
@@ -111,36 +112,3 @@ def read_msr_action3d_folder(
             continue
         clips.append(read_msr_action3d(path))
     return clips
-
-
-def _read_table(path: Path, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whitespace table of finite numbers with ``columns`` per row -> (rows, 1-based line numbers).
-
-    Same contract as the UTKinect reader's table parser.
-    """
-    rows, lines = [], []
-    for number, text in enumerate(path.read_text().splitlines(), start=1):
-        fields = text.split()
-        if not fields:
-            continue
-        if len(fields) != columns:
-            raise DataFormatError(path, f"expected {columns} numbers, got {len(fields)}", line=number)
-        rows.append(fields)
-        lines.append(number)
-    if not rows:
-        raise DataFormatError(path, "empty file: no data rows")
-    try:
-        table = np.array(rows, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(table).all(axis=1)).tolist()
-    except ValueError:  # some field is not a number: find the first such row
-        table, bad = np.empty(0), [i for i, fields in enumerate(rows) if not _finite_row(fields)]
-    if bad:
-        raise DataFormatError(path, "non-numeric or non-finite value (NaN, inf)", line=lines[bad[0]])
-    return table, np.asarray(lines)
-
-
-def _finite_row(fields: list[str]) -> bool:
-    try:
-        return bool(np.isfinite(np.array(fields, dtype=np.float64)).all())
-    except ValueError:
-        return False

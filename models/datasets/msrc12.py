@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.datasets.text import read_float_table, sorted_files
 from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
@@ -51,12 +52,14 @@ _NUM_JOINTS = KINECT_V1_20.num_joints
 _COLUMNS = 1 + 4 * _NUM_JOINTS
 _GAP_FACTOR = 3.0
 _PARTICIPANT = re.compile(r"_p(\d+)$")
+_COUNT_ERROR = "expected {columns} numbers (a timestamp, then 20 x 'x y z w'), got {found}"
+_VALUE_ERROR = "column {column}: {field!r} is not a number"
 
 
 def read_msrc12(path: str | Path) -> SkeletonSequence:
     """Read one MSRC-12 recording (``*.csv``) as a one-body ``kinect_v1_20`` sequence."""
     path = Path(path)
-    table, lines = _read_table(path)
+    table, lines = read_float_table(path, _COLUMNS, count_error=_COUNT_ERROR, value_error=_VALUE_ERROR)
     if len(table) < 2:
         raise DataFormatError(path, "need at least two frames to derive the frame rate from the timestamps")
     stamps = table[:, 0]
@@ -102,51 +105,8 @@ def read_msrc12(path: str | Path) -> SkeletonSequence:
 
 def read_msrc12_folder(root: str | Path) -> list[SkeletonSequence]:
     """Read every ``*.csv`` recording in ``root``, sorted by file name."""
-    root = Path(root)
-    paths = sorted(root.glob("*.csv"))
-    if not paths:
-        raise DataFormatError(root, "no MSRC-12 *.csv recordings in this folder")
+    paths = sorted_files(root, "*.csv", "no MSRC-12 *.csv recordings in this folder")
     return [read_msrc12(path) for path in paths]
-
-
-def _read_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``_COLUMNS`` numbers (NaN allowed) -> (float64 table, 1-based line numbers)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DataFormatError(path, f"not a text file ({error.reason} at byte {error.start})") from None
-    rows, numbers = [], []
-    all_lines = text.splitlines()
-    for number, line in enumerate(all_lines, start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != _COLUMNS:
-            hint = " (truncated last line?)" if number == len(all_lines) and len(fields) < _COLUMNS else ""
-            message = f"expected {_COLUMNS} numbers (a timestamp, then 20 x 'x y z w'), got {len(fields)}{hint}"
-            raise DataFormatError(path, message, line=number)
-        rows.append(fields)
-        numbers.append(number)
-    if not rows:
-        raise DataFormatError(path, "empty file: no data rows")
-    try:
-        return np.array(rows, dtype=np.float64), np.asarray(numbers)
-    except ValueError:  # some field is not a number (numpy parses with float()): report the first
-        number, column, field = next(
-            (number, column, field)
-            for fields, number in zip(rows, numbers)
-            for column, field in enumerate(fields, start=1)
-            if not _is_number(field)
-        )
-        raise DataFormatError(path, f"column {column}: {field!r} is not a number", line=number) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _count(path: Path, skipped: dict[str, int], kind: str, n: int, what: str, level: int = logging.WARNING) -> None:

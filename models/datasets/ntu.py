@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.datasets.text import is_float, parse_float_rows, read_lines
 from models.errors import DataFormatError
 from models.skeleton.layouts import get_layout
 from models.skeleton.sequence import SkeletonSequence
@@ -81,53 +82,6 @@ def parse_ntu_name(name: str) -> NtuName | None:
     if match is None:
         return None
     return NtuName(*(int(group) for group in match.groups()))
-
-
-def read_lines(path: Path) -> list[str]:
-    """All lines of a text file, without line ends; raises `DataFormatError` if it is empty or not text."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as error:
-        raise DataFormatError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-    if not any(line.strip() for line in lines):
-        raise DataFormatError(path, "empty file", line=1)
-    return lines
-
-
-def parse_float_rows(lines: list[str], line_numbers: np.ndarray, columns: int, path: Path) -> np.ndarray:
-    """Parse whitespace-separated rows of exactly ``columns`` floats into a (len(lines), columns) float64 array.
-
-    ``line_numbers`` gives each row's 1-based line in ``path`` for error messages.
-    The fast path is numpy's C parser; a failure is re-parsed row by row to name
-    the offending line.
-    """
-    if not lines:
-        return np.zeros((0, columns), dtype=np.float64)
-    try:
-        values = np.loadtxt(lines, dtype=np.float64, comments=None, ndmin=2)
-        if values.shape == (len(lines), columns):
-            return values
-    except ValueError:
-        pass
-    rows = []
-    for k, line in enumerate(lines):
-        fields = line.split()
-        if len(fields) != columns:
-            raise DataFormatError(path, f"expected {columns} values, found {len(fields)}", line=int(line_numbers[k]))
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            bad = next(field for field in fields if not _is_float(field))
-            raise DataFormatError(path, f"non-numeric value {bad!r}", line=int(line_numbers[k])) from None
-    return np.array(rows, dtype=np.float64).reshape(len(lines), columns)
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 class _Cursor:
@@ -193,7 +147,7 @@ def read_ntu_skeleton(path: str | Path, max_bodies: int = 2) -> SkeletonSequence
             fields = cursor.next_line(f"body line of {where}").split()
             if len(fields) != BODY_FIELDS:
                 raise cursor.fail(f"expected {BODY_FIELDS} body fields, found {len(fields)}", offset=-1)
-            if not fields[0].isdecimal() or not all(_is_float(field) for field in fields[1:]):
+            if not fields[0].isdecimal() or not all(is_float(field) for field in fields[1:]):
                 raise cursor.fail(f"malformed body fields (bodyID must be an integer): {fields}", offset=-1)
             body_index.append(numbering.setdefault(int(fields[0]), len(numbering)))
             count = cursor.next_count(f"joint count of {where}")

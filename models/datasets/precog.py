@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.datasets.text import TRUNCATED_HINT, is_float, read_lines, sorted_files
 from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import Segment, SkeletonSequence
@@ -87,12 +88,9 @@ def parse_precog_name(name: str) -> tuple[int, int] | None:
 def read_precog(path: str | Path) -> SkeletonSequence:
     """Read one PRECOG ``SeqX_Y.csv`` as a one-body ``kinect_v1_20`` sequence with its tagged segments."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as error:
-        raise DataFormatError(path, f"not a text file ({error.reason} at byte {error.start})") from None
-    if not lines or not lines[0].strip():
-        raise DataFormatError(path, "empty file: expected a header line of joint names", line=1)
+    lines = read_lines(path)
+    if not lines[0].strip():
+        raise DataFormatError(path, "blank first line: expected a header line of joint names", line=1)
     order = _joint_order(path, lines[0])
     coords, tags, numbers = _split_rows(path, lines)
 
@@ -124,11 +122,8 @@ def read_precog(path: str | Path) -> SkeletonSequence:
 
 def read_precog_folder(root: str | Path) -> list[SkeletonSequence]:
     """Read every ``Seq*_*.csv`` in ``root`` (the dataset's ``CSV`` folder), sorted by file name."""
-    root = Path(root)
-    paths = sorted(root.glob("Seq*_*.csv"))
-    if not paths:
-        raise DataFormatError(root, "no PRECOG Seq*_*.csv files in this folder (pass the dataset's CSV folder)")
-    return [read_precog(path) for path in paths]
+    missing = "no PRECOG Seq*_*.csv files in this folder (pass the dataset's CSV folder)"
+    return [read_precog(path) for path in sorted_files(root, "Seq*_*.csv", missing)]
 
 
 def _joint_order(path: Path, header: str) -> np.ndarray:
@@ -155,7 +150,7 @@ def _split_rows(path: Path, lines: list[str]) -> tuple[list[list[list[str]]], li
         if not line.strip():
             continue
         fields = line.split(";")
-        hint = " (truncated last line?)" if number == len(lines) else ""
+        hint = TRUNCATED_HINT if number == len(lines) else ""
         if len(fields) != _NUM_JOINTS + 1:
             message = f"expected {_NUM_JOINTS + 1} ';'-separated fields (20 joints, an action id), got {len(fields)}"
             raise DataFormatError(path, message + hint, line=number)
@@ -181,17 +176,9 @@ def _to_float(path: Path, coords: list[list[list[str]]], numbers: list[int]) -> 
             for row, number in zip(coords, numbers)
             for column, xyz in enumerate(row, start=1)
             for value in xyz
-            if not _is_number(value)
+            if not is_float(value)
         )
         raise DataFormatError(path, f"field {column}: {value!r} is not a number", line=number) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _to_tags(path: Path, tags: list[str], numbers: list[int]) -> np.ndarray:

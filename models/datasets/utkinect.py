@@ -53,6 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from models.datasets.text import read_float_table
 from models.errors import DataFormatError
 from models.skeleton.sequence import Segment, SkeletonSequence
 
@@ -148,7 +149,7 @@ def _read_sequence(
     if match is None:
         raise DataFormatError(path, "file name must be joints_sXX_eYY.txt (it names the sequence)")
     name, subject = match.group(1), int(match.group(2))
-    table, lines = _read_table(path, _COLUMNS)
+    table, lines = read_float_table(path, _COLUMNS, finite=True, count_error="expected {columns} numbers, got {found}")
     ids_raw = table[:, 0]
     if not np.array_equal(ids_raw, np.round(ids_raw)):
         bad = int(np.flatnonzero(ids_raw != np.round(ids_raw))[0])
@@ -243,36 +244,6 @@ def _parse_boundary(path: Path, line: int, field: str) -> float:
     except ValueError:
         message = f"segment boundary {field!r} is not an integer frame id or NaN"
         raise DataFormatError(path, message, line=line) from None
-
-
-def _read_table(path: Path, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whitespace table of finite numbers with ``columns`` per row -> (rows, 1-based line numbers)."""
-    rows, lines = [], []
-    for number, text in enumerate(path.read_text().splitlines(), start=1):
-        fields = text.split()
-        if not fields:
-            continue
-        if len(fields) != columns:
-            raise DataFormatError(path, f"expected {columns} numbers, got {len(fields)}", line=number)
-        rows.append(fields)
-        lines.append(number)
-    if not rows:
-        raise DataFormatError(path, "empty file: no data rows")
-    try:
-        table = np.array(rows, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(table).all(axis=1)).tolist()
-    except ValueError:  # some field is not a number: find the first such row
-        table, bad = np.empty(0), [i for i, fields in enumerate(rows) if not _finite_row(fields)]
-    if bad:
-        raise DataFormatError(path, "non-numeric or non-finite value (NaN, inf)", line=lines[bad[0]])
-    return table, np.asarray(lines)
-
-
-def _finite_row(fields: list[str]) -> bool:
-    try:
-        return bool(np.isfinite(np.array(fields, dtype=np.float64)).all())
-    except ValueError:
-        return False
 
 
 def _count(skipped: dict[str, int], kind: str, n: int = 1) -> None:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from models.checkpoint import CheckpointConfig
-from models.evaluation.clip_metrics import clip_accuracy
+from models.evaluation.clip_metrics import clip_accuracy, nearest_neighbour_accuracy
 from models.evaluation.confusion import confusion_matrix, plot_confusion
 from models.evaluation.frame_metrics import frame_accuracy, frame_average_precision
 from models.evaluation.segment_map import segment_map
@@ -61,23 +61,43 @@ def evaluate_detection(
     }
 
 
+def _clip_windows(config: CheckpointConfig, clips: list[SkeletonSequence]) -> tuple[torch.Tensor, np.ndarray]:
+    prepared = [prepare_sequence(clip, config.fps, config.model.M) for clip in clips]
+    data = ClipWindows(prepared, list(config.labels), config.num_frames, config.normalization)
+    return torch.stack([window for window, _ in data.items]), np.array([label for _, label in data.items])
+
+
 @torch.no_grad()
 def evaluate_classification(
     model: nn.Module,
     config: CheckpointConfig,
     clips: list[SkeletonSequence],
+    gallery: list[SkeletonSequence] | None = None,
     confusion_png: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Clip accuracy of a classification checkpoint on raw trimmed clips."""
+    """Clip accuracy of a classification checkpoint on raw trimmed clips.
+
+    With a ``gallery`` (e.g. the training subjects' clips), also 1-NN retrieval
+    accuracy on the encoder's global features (cosine), the usual check of
+    what a self-supervised encoder learned without its classifier.
+    """
     if not clips:
         raise ValueError("no clips to evaluate")
-    prepared = [prepare_sequence(clip, config.fps, config.model.M) for clip in clips]
-    data = ClipWindows(prepared, list(config.labels), config.num_frames, config.normalization)
-    windows = torch.stack([window for window, _ in data.items])
-    true = np.array([label for _, label in data.items])
+    windows, true = _clip_windows(config, clips)
     device = next(model.parameters()).device
     logits = torch.cat([model(batch.to(device)).float().cpu() for batch in windows.split(64)]).numpy()
     if confusion_png is not None:
         plot_confusion(confusion_matrix(logits.argmax(1), true, len(config.labels)), list(config.labels),
                        confusion_png)  # fmt: skip
-    return {"accuracy": clip_accuracy(logits, true), "num_clips": len(clips)}
+    metrics: dict[str, Any] = {"accuracy": clip_accuracy(logits, true), "num_clips": len(clips)}
+    if gallery:
+        gallery_windows, gallery_true = _clip_windows(config, gallery)
+
+        def features(batches: torch.Tensor) -> np.ndarray:
+            return torch.cat([model.encoder(b.to(device)).global_.float().cpu() for b in batches.split(64)]).numpy()
+
+        metrics["nearest_neighbour_accuracy"] = nearest_neighbour_accuracy(
+            features(gallery_windows), gallery_true, features(windows), true
+        )
+        metrics["num_gallery_clips"] = len(gallery)
+    return metrics

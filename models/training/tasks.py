@@ -177,6 +177,7 @@ class ClassifyTask(Task):
     def __init__(self, config: TrainConfig) -> None:
         raw, labels = load_refs(config.train, config.data_root)
         self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
+        self.train_raw = raw
         model, checkpoint = new_model(config, "classification", labels)
         trainable: nn.Module = model
         if config.linear_probe:
@@ -197,7 +198,9 @@ class ClassifyTask(Task):
         return {"total": F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)}
 
     def evaluate(self):
-        return evaluate_classification(self.model, self.checkpoint, self.val_raw) if self.val_raw else {}
+        if not self.val_raw:
+            return {}
+        return evaluate_classification(self.model, self.checkpoint, self.val_raw, gallery=self.train_raw)
 
 
 TASK_TYPES = {"pretrain": PretrainTask, "detect": DetectTask, "classify": ClassifyTask}

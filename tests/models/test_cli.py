@@ -41,10 +41,12 @@ def test_eval_classification_on_msr(data_root, tmp_path):
     ckpt = _checkpoint(tmp_path / "cls", "classification", list(MSR_ACTION3D_ACTIONS))
     out = tmp_path / "out.json"
     result = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "msr-action3d",
-                  "--root", str(data_root / "msr_action3d"), "--subjects", "2,4,6", "--json", str(out))  # fmt: skip
+                  "--root", str(data_root / "msr_action3d"), "--subjects", "2,4,6", "--gallery-subjects", "1,3",
+                  "--json", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads(out.read_text())
     assert 0 <= metrics["accuracy"] <= 1 and metrics["num_clips"] > 100
+    assert 0 <= metrics["nearest_neighbour_accuracy"] <= 1 and metrics["num_gallery_clips"] > 50
 
 
 @pytest.mark.parametrize(
@@ -54,7 +56,7 @@ def test_eval_classification_on_msr(data_root, tmp_path):
         (["--dataset", "kinetics"], "unknown dataset"),
         (["--dataset", "utkinect", "--subjects", "8,9"], "no utkinect files"),
         (["--dataset", "msr-action3d"], "predicts"),
-        (["--dataset", "utkinect", "--subjects", "five"], "comma-separated"),
+        (["--dataset", "utkinect", "--subjects", "five"], "comma-separated integers"),
     ],
 )
 def test_eval_errors_exit_2_with_one_clear_line(data_root, tmp_path, args, message):

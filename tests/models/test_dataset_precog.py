@@ -22,7 +22,7 @@ from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import shared_dataset
-from tests.models.test_dataset_msrc12 import assert_kinect_v1_anatomy, tracked_frames
+from tests.models.anatomy import assert_kinect_v1_anatomy, bone_lengths, tracked_frames
 
 _J = KINECT_V1_20.index
 EMPTY_FILES = {"Seq2_10", "Seq4_10"}  # every joint of every row is 0 0 0
@@ -155,7 +155,7 @@ def test_bone_lengths_constant(sequences: dict[str, SkeletonSequence]) -> None:
         if name not in EMPTY_FILES:
             joints = tracked_frames(seq)
             for side in ("left", "right"):
-                upper_arm = np.linalg.norm(joints[:, _J(f"elbow_{side}")] - joints[:, _J(f"shoulder_{side}")], axis=1)
+                upper_arm = bone_lengths(joints, f"elbow_{side}", f"shoulder_{side}")
                 cvs.append(upper_arm.std() / upper_arm.mean())
     assert max(cvs) < 0.3 and np.median(cvs) < 0.15
 
