@@ -49,12 +49,17 @@ class Frame:
             files: when the frame was released by the pacing clock).
         image: BGR uint8 (H, W, 3) for camera and video sources, else None.
         people: skeletons for sources that skip the pose step, else None.
+        media_ns: the frame's time on the source's own clock since its first
+            frame (files: from their frame rate or frame ids; None for cameras).
+            Resampling uses it when present, so a ``--fast`` replay keeps the
+            recording's timing.
     """
 
     index: int
     stamp_ns: int
     image: np.ndarray | None = None
     people: list[Person] | None = None
+    media_ns: int | None = None
 
 
 @dataclass
