@@ -10,11 +10,12 @@ EXTRAS = {
     "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8"],
     "pose": ["mediapipe==1.2.2"],
     "onnx": ["onnx>=1.17", "onnxruntime>=1.20", "onnxscript>=0.2"],
-    "ros": ["pyzmq>=26", "msgpack>=1.0", "cyclonedds>=0.10.5", "rosbags>=0.10"],
+    "ros": ["cyclonedds>=0.10.5", "rosbags>=0.10"],
     "tensorrt": ["tensorrt>=10.0"],
 }
+# `make test` installs the dev set: everything the tests exercise on a CPU machine.
 EXTRAS["dev"] = sorted(
-    set(EXTRAS["train"]) | {"pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"}
+    set(EXTRAS["train"]) | set(EXTRAS["pose"]) | {"pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"}
 )
 
 setup(
@@ -26,12 +27,13 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["stream", "stream.*", "models", "models.*", "calibration", "calibration.*"]),
     package_data={"models": ["checkpoints/*/*.json", "checkpoints/*/*.safetensors"]},
-    install_requires=["numpy>=1.26", "scipy>=1.11"],
+    install_requires=["numpy>=1.26", "scipy>=1.11", "pyzmq>=26", "msgpack>=1.0"],
     extras_require=EXTRAS,
     entry_points={
         "console_scripts": [
             "stream-train = models.cli.train:main",
             "stream-eval = models.cli.evaluate:main",
+            "stream-listen = stream.cli.listen:main",
         ]
     },
 )

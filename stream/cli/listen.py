@@ -1,0 +1,133 @@
+"""`stream-listen`: subscribe to a skelstream publisher and print one line per message.
+
+Examples::
+
+    stream-listen --zmq tcp://127.0.0.1:5560                       # actions and events
+    stream-listen --zmq tcp://127.0.0.1:5560 --topics all --count 100
+    stream-listen --zmq tcp://robot.local:5560 --topics events --json-out > events.jsonl
+    python -m stream.cli.listen --zmq tcp://127.0.0.1:5560 --timeout 5   # exit 1 if silent 5 s
+
+A line per message, e.g. ``actions    track 1  frame 120  walk 0.91  (lat 12.3 ms)``;
+``--json-out`` prints each message as one JSON object with its ``topic``
+instead. A payload that does not follow the schema (docs/messages.md) prints
+a one-line warning on stderr and listening goes on. Exit status: 0 after
+``--count`` messages (printed ones; bad payloads do not count) or Ctrl-C, 1 when ``--timeout`` seconds pass without a
+message, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from stream.errors import MessageError
+from stream.messages import TOPICS, decode, parse_topics
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5560"
+POLL_MS = 100  # wake up this often so Ctrl-C and --timeout are honoured promptly
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stream-listen", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--zmq", default=DEFAULT_ENDPOINT, metavar="ENDPOINT",
+                        help=f"publisher endpoint to connect to (default {DEFAULT_ENDPOINT})")  # fmt: skip
+    parser.add_argument("--topics", default="actions,events",
+                        help=f"comma-separated topics, or 'all' ({', '.join(TOPICS)}; default actions,events)")
+    parser.add_argument("--json-out", action="store_true", help="print each message as one JSON line")
+    parser.add_argument("--count", type=int, help="exit 0 after this many messages")
+    parser.add_argument("--timeout", type=float, help="exit 1 when no message arrives for this many seconds")
+    return parser
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def format_message(topic: str, msg: dict) -> str:
+    """The human-readable line for one decoded message."""
+    head = f"{topic:<10} "
+    if topic == "actions":
+        return (f"{head}track {msg['track']}  frame {msg['frame']}  {msg['label']} {msg['score']:.2f}  "
+                f"(lat {_number(msg['latency_ms'])} ms)")  # fmt: skip
+    if topic == "events":
+        return f"{head}track {msg['track']}  frame {msg['frame']}  {msg['kind']} {msg['label']} {msg['score']:.2f}"
+    if topic == "skeletons":
+        people = msg["people"]
+        tracks = ",".join(str(p["track"]) for p in people) or "-"
+        return (f"{head}frame {msg['frame']}  {len(people)} people (tracks {tracks})  {msg['layout'] or '-'} "
+                f"in {msg['frame_id']}")  # fmt: skip
+    if topic == "status":
+        rates = " ".join(f"{k} {v:.1f} Hz" for k, v in msg["rates"].items()) or "-"
+        drops = " ".join(f"{k} {v}" for k, v in msg["drops"].items()) or "-"
+        p95 = " ".join(f"{k} {_number(v['p95'])}" for k, v in msg["latency_ms"].items()) or "-"
+        return f"{head}frame {msg['frame']}  rates {rates}  drops {drops}  p95 ms {p95}"
+    return f"{head}frame {msg['frame']}  {len(msg)} fields"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        topics = parse_topics(args.topics)
+    except ValueError as error:
+        print(f"stream-listen: error: {error}", file=sys.stderr)
+        return 2
+    if args.count is not None and args.count < 1 or args.timeout is not None and args.timeout <= 0:
+        print("stream-listen: error: --count and --timeout must be positive", file=sys.stderr)
+        return 2
+    import zmq
+
+    context = zmq.Context(io_threads=1)
+    socket = context.socket(zmq.SUB)
+    socket.setsockopt(zmq.LINGER, 0)
+    try:
+        if args.zmq.startswith("tcp://[") or args.zmq.count(":") > 2:
+            socket.setsockopt(zmq.IPV6, 1)
+        socket.connect(args.zmq)
+    except zmq.ZMQError as error:
+        print(f"stream-listen: error: cannot connect to {args.zmq}: {error.strerror}", file=sys.stderr)
+        socket.close()
+        context.term()
+        return 2
+    for topic in topics:
+        socket.setsockopt(zmq.SUBSCRIBE, topic.encode("ascii"))
+    poller = zmq.Poller()
+    poller.register(socket, zmq.POLLIN)
+    received = 0
+    last = time.monotonic()
+    try:
+        while args.count is None or received < args.count:
+            if not poller.poll(POLL_MS):
+                if args.timeout is not None and time.monotonic() - last >= args.timeout:
+                    print(f"stream-listen: no message on {args.zmq} ({','.join(topics)}) for {args.timeout:g} s",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
+                continue
+            frames = socket.recv_multipart(zmq.NOBLOCK)
+            last = time.monotonic()
+            topic = frames[0].decode("utf-8", errors="replace")
+            if len(frames) != 2:
+                print(f"stream-listen: warning: {topic!r}: {len(frames)} frames, expected [topic, payload]",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                continue
+            try:
+                msg = decode(frames[1], topic)
+                line = json.dumps({"topic": topic, **msg}) if args.json_out else format_message(topic, msg)
+            except MessageError as error:
+                print(f"stream-listen: warning: bad {topic!r} payload ({len(frames[1])} bytes): {error}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                continue
+            print(line, flush=True)
+            received += 1
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or `| head` closed the pipe
+        pass
+    finally:
+        socket.close(linger=0)
+        context.term()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
