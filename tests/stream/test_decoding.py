@@ -1,0 +1,236 @@
+"""Online decoding: offline-equal fusion, exactly-once publication, finality, flush, events with hysteresis."""
+
+import time
+
+import numpy as np
+import pytest
+
+from models.inference import FrameFusion
+from models.synthetic.generator import SyntheticConfig, iter_frames
+from models.windows import window_ends
+from stream.decoding import OnlineDecoder, softmax
+from stream.tracking import Tracker
+from stream.types import Person
+from stream.windowing import WindowBatcher
+
+LABELS = ["background", "wave", "clap", "walk"]
+K1 = len(LABELS)
+
+
+def _probabilities(labels) -> np.ndarray:
+    """(n, K + 1) probabilities rebuilt from published top-k (top_k = K + 1), in publication order."""
+    return np.array([[dict(label.top_k)[name] for name in LABELS] for label in labels])
+
+
+@pytest.mark.parametrize(("stride", "lookahead"), [(4, None), (4, 0), (4, 6), (1, 0), (1, 3), (8, 2), (16, None)])
+def test_online_fusion_equals_offline_frame_fusion(stride, lookahead):
+    T, n = 16, 96  # the stream ends on a window end (n a multiple of the stride)
+    rng = np.random.default_rng(stride * 10 + (lookahead or 0))
+    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1)
+    offline = FrameFusion(n, K1, T, stride, lookahead)
+    published = []
+    for end in window_ends(n, stride):
+        logits = rng.normal(scale=2.0, size=(T, K1))
+        offline.add(int(end), softmax(logits))
+        decoder.add(5, int(end), logits)
+        published += decoder.pop_final()
+    decoder.flush(5)
+    published += decoder.pop_final()
+    assert [label.frame for label in published] == list(range(n))  # every sample once, in order
+    np.testing.assert_allclose(_probabilities(published), offline.probabilities(), atol=1e-6)
+
+
+def test_lookahead_zero_publishes_at_the_earliest_point():
+    T, s = 16, 8
+    causal = OnlineDecoder(LABELS, T, s, lookahead=0)
+    patient = OnlineDecoder(LABELS, T, s, lookahead=None)
+    middle = OnlineDecoder(LABELS, T, s, lookahead=10)
+    logits = np.zeros((T, K1))
+    published = {"causal": [], "patient": [], "middle": []}
+    for end in (7, 15, 23):
+        for name, decoder in (("causal", causal), ("patient", patient), ("middle", middle)):
+            decoder.add(1, end, logits)
+            published[name].append([label.frame for label in decoder.pop_final()])
+    assert published["causal"] == [list(range(0, 8)), list(range(8, 16)), list(range(16, 24))]
+    assert published["patient"] == [[], list(range(0, 8)), list(range(8, 16))]  # t <= e + s - T
+    assert published["middle"] == [list(range(0, 5)), list(range(5, 13)), list(range(13, 21))]  # t <= e + s - 1 - 10
+    patient.flush(1)
+    assert [label.frame for label in patient.pop_final()] == list(range(16, 24))
+    assert patient.pending(1) == 0 and patient.track_ids == []
+
+
+def test_interleaved_tracks_publish_every_sample_exactly_once_in_order():
+    T, s = 16, 4
+    decoder = OnlineDecoder(LABELS, T, s, lookahead=5)
+    lengths = {1: 60, 2: 37, 3: 9}
+    rng = np.random.default_rng(0)
+    schedule = sorted(((int(end), track) for track, n in lengths.items() for end in window_ends(n, s)),
+                      key=lambda item: (item[0], -item[1]))  # windows of all tracks interleaved by time
+    seen: dict[int, list[int]] = {track: [] for track in lengths}
+    for end, track in schedule:
+        decoder.add(track, end, rng.normal(size=(T, K1)))
+        if end == window_ends(lengths[track], s)[-1]:
+            decoder.flush(track)  # the track ended: its final window is in
+        for label in decoder.pop_final():
+            seen[label.track_id].append(label.frame)
+    assert seen == {track: list(range(n)) for track, n in lengths.items()}
+
+
+def test_flush_publishes_pending_samples_with_the_windows_seen_so_far():
+    T, s = 16, 4
+    decoder = OnlineDecoder(LABELS, T, s, lookahead=None, top_k=K1)
+    logits = np.zeros((T, K1))
+    logits[:, 2] = 3.0  # "clap" everywhere
+    for end in (3, 7, 11):
+        decoder.add(9, end, logits)
+    assert decoder.pop_final() == [] and decoder.pending(9) == 12
+    decoder.flush(9)
+    labels = decoder.pop_final()
+    assert [label.frame for label in labels] == list(range(12)) and {label.label for label in labels} == {"clap"}
+    decoder.flush(9)  # idempotent
+    decoder.flush(12345)  # unknown track: nothing to do
+    assert decoder.pop_final() == []
+    decoder.add(9, 3, logits)  # a flushed id starts afresh
+    decoder.flush_all()
+    assert [label.frame for label in decoder.pop_final()] == [0, 1, 2, 3]
+
+
+def _per_sample(decoder: OnlineDecoder, track: int, probabilities: np.ndarray):
+    """Feed per-sample probabilities through T = 1, stride 1 windows; returns (labels, events) per sample."""
+    timeline = []
+    for t, p in enumerate(probabilities):
+        decoder.add(track, t, p[None, :])
+        timeline.append((decoder.pop_final(), decoder.pop_events()))
+    return timeline
+
+
+def _action(sequence, k: int = 1) -> np.ndarray:
+    """Probabilities where action ``k`` has the given probability and background the rest."""
+    p = np.zeros((len(sequence), K1))
+    p[:, k] = sequence
+    p[:, 0] = 1.0 - np.asarray(sequence)
+    return p
+
+
+def _decoder(**options) -> OnlineDecoder:
+    settings = {"inputs": "probs", "enter_threshold": 0.6, "exit_threshold": 0.4, "min_duration_frames": 5}
+    return OnlineDecoder(LABELS, 1, 1, 0, **{**settings, **options})
+
+
+def test_a_clear_action_run_gives_one_start_and_one_end_at_the_right_frames():
+    p = np.full(60, 0.05)
+    p[20:40] = 0.9
+    decoder = _decoder()
+    timeline = _per_sample(decoder, 3, _action(p, k=2))
+    events = [(t, e.kind, e.label, e.frame) for t, (_, evs) in enumerate(timeline) for e in evs]
+    assert events == [(24, "start", "clap", 20), (40, "end", "clap", 39)]  # start once 5 samples long
+    start = next(e for _, evs in timeline for e in evs if e.kind == "start")
+    assert start.track_id == 3 and np.isclose(start.score, 0.9)
+    assert [labels[0].label for labels, _ in timeline] == ["clap" if 20 <= t < 40 else "background" for t in range(60)]
+
+
+def test_a_run_shorter_than_the_minimum_duration_gives_no_event():
+    p = np.full(40, 0.05)
+    p[10:14] = 0.95  # 4 samples < 5
+    decoder = _decoder()
+    assert all(evs == [] for _, evs in _per_sample(decoder, 1, _action(p)))
+    decoder.flush_all()
+    assert decoder.pop_events() == []
+
+
+def test_hysteresis_prevents_flicker():
+    p = np.full(70, 0.05)
+    p[10:50] = np.where(np.arange(40) % 2 == 0, 0.65, 0.45)  # alternates around the enter threshold
+    events = [e for _, evs in _per_sample(_decoder(), 1, _action(p)) for e in evs]
+    assert [(e.kind, e.frame) for e in events] == [("start", 10), ("end", 49)]
+    dips = np.full(70, 0.05)
+    dips[10:50] = 0.8
+    dips[[20, 30, 31]] = 0.3  # short dips below exit
+    strict = [(e.kind, e.frame) for _, evs in _per_sample(_decoder(), 1, _action(dips)) for e in evs]
+    tolerant = [(e.kind, e.frame) for _, evs in _per_sample(_decoder(exit_frames=3), 1, _action(dips)) for e in evs]
+    assert strict == [("start", 10), ("end", 19), ("start", 21), ("end", 29), ("start", 32), ("end", 49)]
+    assert tolerant == [("start", 10), ("end", 49)]
+
+
+def test_flush_ends_an_open_event_and_smoothing_keeps_finality():
+    p = np.full(30, 0.05)
+    p[15:] = 0.9
+    decoder = _decoder(smoothing=0.5)
+    timeline = _per_sample(decoder, 2, _action(p))
+    assert all(len(labels) == 1 and labels[0].frame == t for t, (labels, _) in enumerate(timeline))  # no delay
+    scores = [labels[0].top_k for labels, _ in timeline]
+    ema = 0.05
+    for t in range(1, 30):
+        ema = 0.5 * p[t] + 0.5 * ema
+        assert np.isclose(dict(scores[t])["wave"], ema)
+    assert [e.kind for _, evs in timeline for e in evs] == ["start"]
+    decoder.flush(2)
+    (end,) = decoder.pop_events()
+    assert (end.kind, end.label, end.frame) == ("end", "wave", 29)
+
+
+def test_pipeline_tracker_batcher_decoder_labels_each_source_frame_once():
+    """Two crossing people at 30 fps → 15 fps windows (one batched call per stride) → final labels and truth."""
+    T, s = 16, 4
+    tracker = Tracker(birth_frames=2, death_frames=5)
+    batcher = WindowBatcher(15.0, T, s)
+    decoder = OnlineDecoder(LABELS, T, s, lookahead=4)
+    rng = np.random.default_rng(0)
+    config = SyntheticConfig(num_people=2, crossing=True, duration=6.0, seed=1, noise_std=0.01, missing_prob=0.05)
+    origin = time.monotonic_ns() - 60_000_000_000  # a recording a minute old: capture precedes decoding
+    published: dict[int, list] = {}
+    truths: dict[tuple[int, int], str | None] = {}
+    calls = 0
+    for frame in iter_frames(config):
+        stamp = origin + round(frame.index * 1e9 / 30)
+        people = [Person(frame.joints[i], frame.mask[i], "unified_30", truth=frame.labels[i]) for i in (0, 1)]
+        if frame.index >= 150:
+            people = people[:1]  # person 1 leaves for good
+        tracked = tracker.update(people, stamp)
+        truths.update({(t.track_id, frame.index): t.person.truth for t in tracked})
+        batcher.push_tracked(tracked, frame.index, stamp)
+        ended = tracker.pop_ended() + (tracker.end_all() if frame.index == config.total_frames - 1 else [])
+        for track_id in ended:
+            batcher.end_track(track_id)  # queues the final, partial window
+        windows, refs = batcher.due_windows()
+        if refs:
+            calls += 1
+            assert windows.shape == (len(refs), 3, T, 30, 2)
+            logits = rng.normal(size=(len(refs), T, K1))  # stands in for the model's batched output
+            for ref, window_logits in zip(refs, logits):
+                decoder.add(ref.track_id, ref.end, window_logits, ref.samples)
+        for track_id in ended:
+            decoder.flush(track_id)
+        for label in decoder.pop_final():
+            published.setdefault(label.track_id, []).append(label)
+    assert sorted(published) == [1, 2] and decoder.track_ids == [] and batcher.track_ids == []
+    for track_id, labels in published.items():
+        frames = [label.frame for label in labels]
+        assert frames == sorted(set(frames))  # each source frame at most once, in order
+        assert all(f % 2 == 1 for f in frames)  # 30 -> 15 fps: every other frame (tracks confirmed at frame 1)
+        assert all(label.latency_ns > 0 for label in labels)
+        assert all(label.truth == truths[(track_id, label.frame)] for label in labels)
+    assert sorted(len(labels) for labels in published.values()) == [75, 90]  # frames 1..149 and 1..179
+    assert any(label.truth is not None for labels in published.values() for label in labels)
+    assert calls <= 180 // 2  # one backend call per stride of samples, never one per track
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"labels": ["background"]}, {"window": 0}, {"stride": 0}, {"stride": 17}, {"lookahead": -1},
+    {"inputs": "scores"}, {"top_k": 0}, {"smoothing": 1.0}, {"enter_threshold": 0.0},
+    {"enter_threshold": 0.5, "exit_threshold": 0.6}, {"min_duration_frames": 0}, {"exit_frames": 0},
+])  # fmt: skip
+def test_invalid_parameters_raise_value_error(kwargs):
+    with pytest.raises(ValueError):
+        OnlineDecoder(**{"labels": LABELS, "window": 16, "stride": 4, **kwargs})
+
+
+def test_bad_windows_raise_value_error():
+    decoder = OnlineDecoder(LABELS, 16, 4)
+    with pytest.raises(ValueError, match="T, K"):
+        decoder.add(1, 3, np.zeros((16, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        decoder.add(1, 3, np.full((16, K1), np.nan))
+    decoder.add(1, 7, np.zeros((16, K1)))
+    with pytest.raises(ValueError, match="increasing"):
+        decoder.add(1, 3, np.zeros((16, K1)))
