@@ -34,6 +34,7 @@ setup(
             "stream-train = models.cli.train:main",
             "stream-eval = models.cli.evaluate:main",
             "stream-listen = stream.cli.listen:main",
+            "stream-run = stream.cli.run:main",
         ]
     },
 )

@@ -128,11 +128,12 @@ class WindowRef:
 
 @dataclass
 class _Observation:
-    stamp_ns: int
+    stamp_ns: int  # on the resampling clock
     joints: np.ndarray
     mask: np.ndarray
     frame: int
     truth: str | None
+    capture_ns: int  # the frame's capture stamp, carried to SampleInfo
 
 
 def person_to_unified(person: Person, channels: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -182,11 +183,24 @@ class OnlineResampler:
         return self._origin + round(index * 1e9 / self.fps)
 
     def push(
-        self, stamp_ns: int, joints: np.ndarray, mask: np.ndarray, frame: int, truth: str | None = None
+        self,
+        stamp_ns: int,
+        joints: np.ndarray,
+        mask: np.ndarray,
+        frame: int,
+        truth: str | None = None,
+        capture_ns: int | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray, SampleInfo]]:
-        """Add an observation (unified joints (V, C), mask (V,)); the samples it completes, in order."""
+        """Add an observation (unified joints (V, C), mask (V,)); the samples it completes, in order.
+
+        ``stamp_ns`` is the resampling clock; ``capture_ns`` (default: the same) is the
+        capture stamp reported in `SampleInfo` — they differ for a file replayed faster
+        than real time, whose clock is its own media time.
+        """
         stamp_ns = int(stamp_ns)
-        new = _Observation(stamp_ns, np.asarray(joints, np.float32), np.asarray(mask, np.float32), int(frame), truth)
+        capture = stamp_ns if capture_ns is None else int(capture_ns)
+        new = _Observation(stamp_ns, np.asarray(joints, np.float32), np.asarray(mask, np.float32), int(frame), truth,
+                           capture)  # fmt: skip
         prev = self._prev
         if prev is None:
             self._origin = stamp_ns
@@ -219,7 +233,7 @@ class OnlineResampler:
     def _info(self, index: int, tick: int, source: _Observation, missing: bool) -> SampleInfo:
         primary = source.frame != self._last_frame
         self._last_frame = source.frame
-        return SampleInfo(index, tick, source.frame, source.stamp_ns, source.truth, missing, primary)
+        return SampleInfo(index, tick, source.frame, source.capture_ns, source.truth, missing, primary)
 
 
 class TrackBuffer:
@@ -327,23 +341,30 @@ class WindowBatcher:
         state = self._tracks.get(track_id)
         return 0 if state is None else state.buffer.count
 
-    def push(self, track_id: int, person: Person, frame: int, stamp_ns: int) -> int:
-        """Add a tracked person's observation of source ``frame``; returns the samples it completed."""
+    def push(self, track_id: int, person: Person, frame: int, stamp_ns: int, clock_ns: int | None = None) -> int:
+        """Add a tracked person's observation of source ``frame``; returns the samples it completed.
+
+        ``clock_ns`` (default ``stamp_ns``) times the observation for resampling: pass
+        `Frame.media_ns` when the source has one, so fast replays keep their timing.
+        """
         joints, mask = person_to_unified(person, self.channels)
         state = self._tracks.get(track_id)
         if state is None:
             state = _TrackState(OnlineResampler(self.fps, self.max_gap_s), TrackBuffer(self.num_frames, self.channels))
             self._tracks[track_id] = state
-        emitted = state.resampler.push(stamp_ns, joints, mask, frame, person.truth)
+        clock = stamp_ns if clock_ns is None else clock_ns
+        emitted = state.resampler.push(clock, joints, mask, frame, person.truth, capture_ns=stamp_ns)
         for sample_joints, sample_mask, info in emitted:
             state.buffer.append(sample_joints, sample_mask, info)
             if (info.index + 1) % self.stride == 0:
                 self._snapshot(track_id, state, last=False)
         return len(emitted)
 
-    def push_tracked(self, tracked: list[TrackedPerson], frame: int, stamp_ns: int) -> int:
+    def push_tracked(
+        self, tracked: list[TrackedPerson], frame: int, stamp_ns: int, clock_ns: int | None = None
+    ) -> int:
         """`push` every tracked person of one source frame; returns the samples completed."""
-        return sum(self.push(t.track_id, t.person, frame, stamp_ns) for t in tracked)
+        return sum(self.push(t.track_id, t.person, frame, stamp_ns, clock_ns) for t in tracked)
 
     def end_track(self, track_id: int) -> bool:
         """Forget a track; True when its final, partial window was queued for the next `due_windows`."""

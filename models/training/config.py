@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import SkelstreamError
+from models.config_files import ConfigError, load_config
 
 TASKS = ("pretrain", "detect", "classify")
-
-
-class ConfigError(SkelstreamError):
-    """A training config has an unknown key or a value of the wrong type."""
+__all__ = ["ConfigError", "TASKS", "TrainConfig", "load_train_config"]
 
 
 @dataclass
@@ -66,42 +63,6 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _coerce(name: str, value: Any, annotation: str) -> Any:
-    """Check a YAML value against the field's annotation; ints are accepted for floats."""
-    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}
-    base = annotation.replace(" | None", "")
-    if value is None and "None" in annotation:
-        return None
-    if base.startswith("list"):
-        if not isinstance(value, list):
-            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__}")
-        return value
-    if base.startswith("dict"):
-        if not isinstance(value, dict):
-            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__}")
-        return value
-    kind = expected[base]
-    if isinstance(value, bool) and base != "bool" or not isinstance(value, kind):
-        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {value!r}")
-    return float(value) if base == "float" else value
-
-
 def load_train_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
     """Defaults ← YAML file ← ``overrides`` (flags); unknown keys and wrong types name the key."""
-    import yaml
-
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read config: {error}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of config keys")
-        values.update(loaded)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown config key(s) {unknown}; known: {', '.join(fields)}")
-    return TrainConfig(**{k: _coerce(k, v, str(fields[k].type)) for k, v in values.items()})
+    return load_config(TrainConfig, path, **overrides)

@@ -80,7 +80,12 @@ class CameraSource(Source):
     def _open(self) -> None:
         cv2 = require_cv2("the camera source")
         device = self.config.device
-        capture = cv2.VideoCapture(device)
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our error below says it in one line
+        try:
+            capture = cv2.VideoCapture(device)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         if not capture.isOpened():
             capture.release()
             what = "index" if isinstance(device, int) else "path or URL"

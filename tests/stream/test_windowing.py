@@ -197,3 +197,15 @@ def test_people_of_any_layout_map_to_unified_and_nan_becomes_missing():
 def test_invalid_batcher_parameters_raise_value_error(kwargs):
     with pytest.raises(ValueError):
         WindowBatcher(**{"fps": 15.0, "num_frames": 16, "stride": 4, **kwargs})
+
+
+def test_media_clock_times_a_fast_replay_while_capture_stamps_are_reported():
+    from stream.windowing import OnlineResampler
+
+    resampler = OnlineResampler(fps=15.0)
+    joints, mask = np.zeros((30, 3), np.float32), np.ones(30, np.float32)
+    emitted = []
+    for k in range(7):  # a 30 fps recording replayed 10x faster: media 33.3 ms apart, captures 3.3 ms apart
+        emitted += resampler.push(round(k * 1e9 / 30), joints, mask, frame=k, capture_ns=1_000 + k * 3_333_333)
+    assert [info.frame for _, _, info in emitted] == [0, 2, 4, 6]  # 15 fps on the media clock
+    assert [info.stamp_ns for _, _, info in emitted] == [1_000 + k * 3_333_333 for k in (0, 2, 4, 6)]

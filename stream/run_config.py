@@ -1,0 +1,83 @@
+"""`RunConfig`: everything `stream-run` needs, from a YAML file (``--config``) overridden by flags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from models.config_files import load_config
+from models.pretrained import DEFAULT_CHECKPOINT
+
+SOURCES = ("camera", "video", "skeleton-file", "synthetic")
+FORMATS = ("ntu", "pku", "utkinect", "msr", "recording")
+
+
+@dataclass
+class RunConfig:
+    """One streaming run: source, model, pose, outputs."""
+
+    source: str = "synthetic"
+    camera: str = "0"  # index, device path or URL
+    video: str | None = None
+    skeleton_file: str | None = None
+    format: str | None = None
+    fast: bool = False  # files: as fast as possible instead of real time
+    people: int = 2  # synthetic source
+    seed: int = 0  # synthetic source
+    seconds: float | None = None  # synthetic source length (None: endless)
+    max_frames: int | None = None
+    checkpoint: str = str(DEFAULT_CHECKPOINT)
+    backend: str = "torch"
+    threads: int = 2
+    stride: int = 8
+    lookahead: int = 0
+    pose_model: str | None = None
+    num_poses: int = 2
+    smoothing: bool = True
+    zmq: str = "tcp://127.0.0.1:5560"
+    zmq_json: bool = False
+    allow_remote: bool = False
+    stream_name: str = "skelstream"
+    wait_subscribers: int = 0  # wait (up to 10 s) for this many ZeroMQ subscribers before starting
+    show: bool = False
+    output: str | None = None
+    record: str | None = None
+    stats_json: str | None = None
+    status_interval_s: float = 1.0
+    queue_size: int = 4
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
+        if self.source == "video" and not self.video:
+            raise ValueError("source 'video' needs video: PATH (--video PATH)")
+        if self.source == "skeleton-file":
+            if not self.skeleton_file:
+                raise ValueError("source 'skeleton-file' needs skeleton_file: PATH (--skeleton-file PATH)")
+            if self.format not in FORMATS:
+                raise ValueError(f"--skeleton-file needs --format, one of {', '.join(FORMATS)}; got {self.format!r}")
+        for name in ("stride", "threads", "people", "num_poses", "queue_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lookahead < 0:
+            raise ValueError(f"lookahead must be >= 0, got {self.lookahead}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ValueError(f"max_frames must be >= 1, got {self.max_frames}")
+
+    @property
+    def has_images(self) -> bool:
+        return self.source in ("camera", "video")
+
+    @property
+    def has_truth(self) -> bool:
+        """Whether the source knows each frame's true label (None then means background)."""
+        return self.source == "synthetic" or (self.source == "skeleton-file" and self.format != "recording")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_run_config(path: str | Path | None = None, **overrides: Any) -> RunConfig:
+    """Defaults ← YAML ← flags; unknown keys, wrong types and bad values are errors naming the key."""
+    return load_config(RunConfig, path, **overrides)

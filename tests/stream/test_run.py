@@ -1,0 +1,146 @@
+"""`stream-run` end to end, as a user runs it: real sources, real ZeroMQ, real processes."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
+from models.datasets.utkinect import UTKINECT_ACTIONS
+from models.dste import DSTEConfig
+from models.skeleton.normalize import NormalizationConfig
+from stream.recording import read_recording
+
+ACTION_FIELDS = {"v", "stream", "frame", "stamp_ns", "track", "label", "score", "top_k", "latency_ms"}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A small real DSTE detector (untrained weights: these tests check the runtime, not accuracy)."""
+    labels = ["background", *UTKINECT_ACTIONS]
+    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),
+                              task="detection", labels=labels, fps=15.0, normalization=NormalizationConfig())  # fmt: skip
+    path = tmp_path_factory.mktemp("ckpt")
+    save_checkpoint(path, build_model(config), config)
+    return str(path)
+
+
+def free_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "stream.cli.run", *args], capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+def test_a_second_process_receives_every_final_label_in_order(checkpoint, tmp_path):
+    endpoint = free_endpoint()
+    listener = subprocess.Popen([sys.executable, "-m", "stream.cli.listen", "--zmq", endpoint, "--topics",
+                                 "actions,events", "--json-out", "--timeout", "6"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    stats = tmp_path / "stats.json"
+    result = run("--source", "synthetic", "--people", "2", "--seconds", "8", "--fast", "--checkpoint", checkpoint,
+                 "--zmq", endpoint, "--wait-subscribers", "1", "--stats-json", str(stats))  # fmt: skip
+    out, _ = listener.communicate(timeout=60)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(stats.read_text())
+    messages = [json.loads(line) for line in out.splitlines()]
+    actions = [m for m in messages if m["topic"] == "actions"]
+    assert summary["labels"] > 200 and len(actions) == summary["labels"]
+    assert sum(m["topic"] == "events" for m in messages) == summary["events"]
+    for track in {m["track"] for m in actions}:
+        frames = [m["frame"] for m in actions if m["track"] == track]
+        assert frames == sorted(set(frames))  # in order, each frame once
+    assert all(ACTION_FIELDS <= set(m) for m in actions)
+    assert {m["label"] for m in actions} <= {"background", *UTKINECT_ACTIONS}
+    assert summary["source"]["dropped"] == 0  # --fast replays lose nothing
+    assert "end_to_end" in summary["latency_ms"] and summary["frame_accuracy"] is not None
+
+
+def test_recording_replays_to_the_same_labels(checkpoint, tmp_path):
+    first, second = tmp_path / "a.skrec", tmp_path / "b.skrec"
+    common = ["--checkpoint", checkpoint, "--zmq", free_endpoint(), "--fast"]
+    assert run("--source", "synthetic", "--seconds", "6", "--record", str(first), *common).returncode == 0
+    replay = run("--skeleton-file", str(first), "--format", "recording", "--record", str(second), *common)
+    assert replay.returncode == 0, replay.stderr
+
+    def labels(path):
+        _, reader = read_recording(path)
+        return [(r.index, p.id, p.label, round(p.score, 5)) for r in reader for p in r.people if p.label]
+
+    original = labels(first)
+    assert len(original) > 100 and labels(second) == original
+
+
+def test_kinect_recording_replays_with_truth(checkpoint, data_root):
+    path = data_root / "utkinect_action3d" / "joints_s01_e01.txt"
+    result = run("--skeleton-file", str(path), "--format", "utkinect", "--fast", "--checkpoint", checkpoint,
+                 "--zmq", free_endpoint())  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "frame accuracy against the source's ground truth" in result.stdout
+
+
+def test_real_video_through_mediapipe(checkpoint, data_root, tmp_path):
+    video = data_root / "videos" / "exercise.avi"
+    output = tmp_path / "annotated.mp4"
+    result = run("--video", str(video), "--fast", "--max-frames", "40", "--checkpoint", checkpoint,
+                 "--zmq", free_endpoint(), "--output", str(output), "--stats-json", str(tmp_path / "s.json"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["frames"] == 40 and "pose" in summary["latency_ms"]
+    assert summary["labels"] > 0  # one person tracked and labelled
+    capture = cv2.VideoCapture(str(output))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 40
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--camera", "99"], "cannot open camera 99"),
+        (["--video", "/nonexistent/clip.mp4"], "clip.mp4"),
+        (["--skeleton-file", "/nonexistent.txt", "--format", "ntu"], "nonexistent.txt"),
+        (["--skeleton-file", "x.txt"], "--format"),
+        (["--checkpoint", "/nonexistent"], "no config.json"),
+        (["--record", "/nonexistent/dir/rec.skrec"], "rec.skrec"),
+    ],
+)
+def test_what_cannot_start_exits_2_with_one_line(checkpoint, args, message):
+    base = ["--checkpoint", checkpoint] if "--checkpoint" not in args else []
+    result = run(*base, "--zmq", free_endpoint(), "--max-frames", "5", *args, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_video_exits_2(checkpoint, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    result = run("--video", str(bad), "--checkpoint", checkpoint, "--zmq", free_endpoint(), timeout=120)
+    assert result.returncode == 2 and "broken.mp4" in result.stderr
+
+
+def test_sigterm_flushes_and_closes_the_recording(checkpoint, tmp_path):
+    record = tmp_path / "live.skrec"
+    process = subprocess.Popen([sys.executable, "-m", "stream.cli.run", "--source", "synthetic", "--checkpoint",
+                                checkpoint, "--zmq", free_endpoint(), "--record", str(record)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (not record.exists() or record.stat().st_size < 20_000) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "stopped: SIGTERM" in out
+    header, reader = read_recording(record)
+    frames = list(reader)
+    assert frames and not reader.skipped  # complete: no torn record
+    assert any(p.label for r in frames for p in r.people)
