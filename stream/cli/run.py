@@ -9,10 +9,11 @@ Examples::
     stream-run --config run.yaml --lookahead 8 --stats-json stats.json      # YAML config, flags override it
     stream-listen --zmq tcp://127.0.0.1:5560 --topics actions,events        # watch what it publishes
 
-Exit codes: 0 after a clean run (end of stream, --max-frames, SIGINT/SIGTERM:
-pending labels are published and files closed first); 2 when something
-cannot start (no camera, unreadable video, bad checkpoint, address in use),
-with one line saying what.
+Exit codes: 0 after a clean run (end of stream, --max-frames, SIGINT/SIGTERM);
+1 when the source failed mid-run (a camera that stopped delivering: reported,
+and everything up to then still published); 2 when something cannot start (no
+camera, unreadable video, bad checkpoint, address in use), with one line saying
+what. In every case pending labels are published and files closed first.
 """
 
 from __future__ import annotations
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     if config.stats_json:
         stats = {"config": dataclasses.asdict(config), **summary.to_dict()}
         Path(config.stats_json).write_text(json.dumps(stats, indent=2) + "\n")
+    if source.error:
+        print(f"stream-run: the source failed: {source.error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,7 +2,6 @@
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,30 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
 from models.datasets.utkinect import UTKINECT_ACTIONS
-from models.dste import DSTEConfig
-from models.skeleton.normalize import NormalizationConfig
 from stream.recording import read_recording
+from tests.stream.conftest import free_endpoint
 
 ACTION_FIELDS = {"v", "stream", "frame", "stamp_ns", "track", "label", "score", "top_k", "latency_ms"}
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    """A small real DSTE detector (untrained weights: these tests check the runtime, not accuracy)."""
-    labels = ["background", *UTKINECT_ACTIONS]
-    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),
-                              task="detection", labels=labels, fps=15.0, normalization=NormalizationConfig())  # fmt: skip
-    path = tmp_path_factory.mktemp("ckpt")
-    save_checkpoint(path, build_model(config), config)
-    return str(path)
-
-
-def free_endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -144,3 +124,15 @@ def test_sigterm_flushes_and_closes_the_recording(checkpoint, tmp_path):
     frames = list(reader)
     assert frames and not reader.skipped  # complete: no torn record
     assert any(p.label for r in frames for p in r.people)
+
+
+def test_a_camera_that_stops_is_reported_and_everything_is_flushed(checkpoint, data_root, tmp_path):
+    # OpenCV opens a file path as a device; at its end reads fail exactly as an unplugged camera's do.
+    video = data_root / "videos" / "exercise.avi"
+    stats = tmp_path / "s.json"
+    result = run("--camera", str(video), "--checkpoint", checkpoint, "--zmq", free_endpoint(),
+                 "--stats-json", str(stats))  # fmt: skip
+    assert result.returncode == 1
+    assert "stopped delivering frames" in result.stderr
+    summary = json.loads(stats.read_text())
+    assert summary["labels"] > 0 and "stopped delivering" in summary["stop_reason"]
