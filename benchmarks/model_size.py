@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -27,6 +25,8 @@ from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
+from benchmarks.machine import machine_info
 
 from models.dste import DSTE_VARIANTS, FRAME_FEATURES, DSTEDetector, create_model
 
@@ -47,28 +47,6 @@ class BenchConfig:
     threads: int = 2
     json: Path = DEFAULT_JSON
     paper_shape: bool = True
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine_info() -> dict:
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_model": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "interop_threads": torch.get_num_interop_threads(),
-    }
 
 
 def count_params(module: torch.nn.Module) -> int:
@@ -198,7 +176,7 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = parse_args(argv)
     report = run(cfg)
     m = report["machine"]
-    print(f"{m['cpu_model']} | {m['platform']} | torch {m['torch']} | {m['threads']} threads")
+    print(f"{m['cpu_model']} | {m['platform']} | torch {m['torch']} | {m['torch_threads']} threads")
     print(format_table(report["results"]))
     if report["design_check"]:
         c = report["design_check"]

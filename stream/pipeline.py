@@ -10,7 +10,8 @@ closed, files completed.
 
 Latency statistics: one entry per stage and frame (``pose`` on image frames
 only; ``model`` is 0 on frames without a model call, ``model_call`` times each
-call), ``frame`` (all stages of a frame), ``end_to_end`` (capture → the frame's
+call), ``frame`` (all stages of a frame), ``after_pose`` (all but pose),
+``end_to_end`` (capture → the frame's
 outputs published, queue wait included) and ``label`` (capture → the frame's
 final label: adds the wait for the next window, about stride/2 model frames,
 plus ``lookahead``).
@@ -163,6 +164,7 @@ class Pipeline:
             if stage != "pose" or frame.people is None:
                 self.stats.add(stage, duration)
         self.stats.add("frame", t6 - t0)
+        self.stats.add("after_pose", t6 - t1)  # everything this frame cost except pose estimation
         self.stats.add("end_to_end", time.monotonic_ns() - frame.stamp_ns)  # capture → this frame published
         if self.status_line:
             self._print_status_line()
@@ -222,7 +224,7 @@ class Pipeline:
     # -- status and the end ----------------------------------------------------------------------
     def _status(self) -> dict[str, Any]:
         source = self.source.stats()
-        stages = (*STAGES, "model_call", "frame", "end_to_end", "label")
+        stages = (*STAGES, "model_call", "frame", "after_pose", "end_to_end", "label")
         latency = {stage: self.stats.percentiles_ms(stage) for stage in stages}
         return {
             "rates": {"frames": self.summary.frames / max(1e-9, time.perf_counter() - self._started_at)},
