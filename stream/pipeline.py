@@ -107,6 +107,7 @@ class Pipeline:
         self._latest: dict[int, FrameLabel] = {}
         self._started_at = time.perf_counter()
         self._last_frame = -1
+        self._first_stamp: int | None = None
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to finish (safe from a signal handler or another thread)."""
@@ -123,6 +124,8 @@ class Pipeline:
                     self.summary.stop_reason = self.summary.stop_reason or (self.source.error or "end of stream")
                     break
                 continue
+            if self._first_stamp is None:
+                self._first_stamp = frame.stamp_ns
             self._step(frame)
             self._last_frame = frame.index
             self.summary.frames += 1
@@ -200,10 +203,8 @@ class Pipeline:
             self.stats.add("label", label.latency_ns)  # capture → final label (includes stride and lookahead)
             self._latest[label.track_id] = label
             self._score(label)
-        for event in events:
-            self.publisher.publish_event(event)
+        self._publish_events(events)
         self.summary.labels += len(labels)
-        self.summary.events += len(events)
         if tracked:
             self.publisher.publish_skeletons(frame.index, frame.stamp_ns, tracked)
         if self.overlay is not None:
@@ -214,6 +215,16 @@ class Pipeline:
             self.recorder.add_frame(frame.index, clock, people, tracked)
             self.recorder.add_labels(labels)
             self.recorder.end_tracks(ended)
+
+    def _publish_events(self, events: list[ActionEvent]) -> None:
+        for event in events:
+            self.publisher.publish_event(event)
+            if self.config.print_events:
+                fps = self.source.fps
+                seconds = event.frame / fps if fps else (event.stamp_ns - (self._first_stamp or 0)) / 1e9
+                print(f"{seconds:7.1f} s  person {event.track_id:<3} {event.kind:<5} {event.label:<10} "
+                      f"(score {event.score:.2f})", flush=True)  # fmt: skip
+        self.summary.events += len(events)
 
     def _score(self, label: FrameLabel) -> None:
         if self.config.has_truth:
@@ -257,10 +268,8 @@ class Pipeline:
             self.publisher.publish_label(label)
             self.stats.add("label", label.latency_ns)
             self._score(label)
-        for event in events:
-            self.publisher.publish_event(event)
+        self._publish_events(events)
         self.summary.labels += len(labels)
-        self.summary.events += len(events)
         if self.recorder is not None:
             self.recorder.add_labels(labels)
             self.recorder.end_tracks(ended)

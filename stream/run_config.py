@@ -44,6 +44,7 @@ class RunConfig:
     output: str | None = None
     record: str | None = None
     stats_json: str | None = None
+    print_events: bool = False  # print each action start/end to stdout as it is detected
     status_interval_s: float = 1.0
     queue_size: int = 4
 

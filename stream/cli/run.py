@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--show", action=argparse.BooleanOptionalAction, default=None, help="show an overlay window")
     out.add_argument("--output", help="write an annotated video here (e.g. annotated.mp4)")
     out.add_argument("--record", help="record skeletons and labels here (replay: --skeleton-file F --format recording)")
+    out.add_argument("--print-events", action=argparse.BooleanOptionalAction, default=None,
+                     help="print each action start/end as it is detected")
     out.add_argument("--stats-json", help="write the run summary (stage latencies, drops, accuracy) here")
     return parser
 
