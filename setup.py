@@ -9,13 +9,14 @@ TORCH = "torch==2.13.0"  # pinned: an unpinned torch pulls gigabytes of CUDA whe
 EXTRAS = {
     "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8"],
     "pose": ["mediapipe==1.2.2"],
-    "onnx": ["onnx>=1.17", "onnxruntime>=1.20", "onnxscript>=0.2"],
-    "ros": ["cyclonedds>=0.10.5", "rosbags>=0.10"],
+    "onnx": ["onnx>=1.23", "onnxruntime>=1.31", "onnxscript>=0.7"],
+    "ros": ["cyclonedds>=0.10.5", "rosbags>=0.10"],  # cyclonedds: also benchmarks/transport.py
     "tensorrt": ["tensorrt>=10.0"],
 }
 # `make test` installs the dev set: everything the tests exercise on a CPU machine.
 EXTRAS["dev"] = sorted(
-    set(EXTRAS["train"]) | set(EXTRAS["pose"]) | {"pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"}
+    set(EXTRAS["train"]) | set(EXTRAS["pose"]) | set(EXTRAS["onnx"])
+    | {"pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"}
 )
 
 setup(
@@ -33,6 +34,7 @@ setup(
         "console_scripts": [
             "stream-train = models.cli.train:main",
             "stream-eval = models.cli.evaluate:main",
+            "stream-export = models.cli.export:main",
             "stream-listen = stream.cli.listen:main",
             "stream-run = stream.cli.run:main",
         ]

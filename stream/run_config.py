@@ -29,7 +29,7 @@ class RunConfig:
     max_frames: int | None = None
     checkpoint: str = str(DEFAULT_CHECKPOINT)
     backend: str = "torch"
-    threads: int = 2
+    threads: int = 1  # see `stream-run --help`: one model thread never spin-waits against the pose step
     stride: int = 8
     lookahead: int = 0
     pose_model: str | None = None

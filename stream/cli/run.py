@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--max-frames", type=int, help="stop after this many frames")
     model = parser.add_argument_group("model")
     model.add_argument("--checkpoint", help="detection checkpoint directory (default: the shipped one)")
-    model.add_argument("--backend", choices=("torch",), help="inference backend (default torch)")
-    model.add_argument("--threads", type=int, help="CPU threads for the model (default 2)")
+    model.add_argument("--backend", choices=("torch", "onnxruntime", "tensorrt", "auto"), help="(default torch)")
+    model.add_argument("--threads", type=int,
+                       help="CPU threads for the model (default 1: as fast as 2 here, and immune to the collapse of "
+                            "spinning OpenMP threads when pose estimation shares the cores; see benchmarks/README.md)")
     model.add_argument("--stride", type=int, help="model-rate frames between model calls (default 8)")
     model.add_argument("--lookahead", type=int, help="frames of delay traded for accuracy (default 0: causal)")
     pose = parser.add_argument_group("pose (camera and video)")
@@ -114,6 +116,17 @@ def _layout_of(config: RunConfig, source) -> str:
     return getattr(source, "layout", None) or "unified_30"
 
 
+def warm_up(backend, pose) -> None:
+    """Run the model (and the pose estimator) once so their lazy initialisation happens before capture starts."""
+    import numpy as np
+
+    from stream.types import Frame
+
+    backend.run(np.zeros((1, *backend.config.model.input_shape), np.float32))
+    if pose is not None:
+        pose.estimate(Frame(index=-1, stamp_ns=0, image=np.zeros((256, 256, 3), np.uint8), media_ns=0))
+
+
 def _summary_table(summary, stats_table: str) -> str:
     lines = ["", stats_table, ""]
     data = summary.to_dict()
@@ -143,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             config = config_from_args(args)
             backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
             checkpoint = backend.config
-            source = stack.enter_context(make_source(_source_config(config)))  # no camera: fail before anything else
+            source = make_source(_source_config(config)).open()  # no camera: fail before anything else
+            stack.callback(source.stop)
             pose = None
             if config.has_images:
                 from stream.pose.mediapipe_pose import MediaPipePoseEstimator
@@ -171,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             if config.stats_json:
                 Path(config.stats_json).parent.mkdir(parents=True, exist_ok=True)
                 Path(config.stats_json).touch()  # unwritable path: fail now, not at exit
+            warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
+            source.start()
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-run: error: {error}", file=sys.stderr)
             return 2

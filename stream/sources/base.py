@@ -166,6 +166,7 @@ class Source(ABC):
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
+        self._opened = False
         self._ended = False
         self._error: str | None = None
         self._captured = 0
@@ -193,11 +194,22 @@ class Source(ABC):
 
     # --- lifecycle -----------------------------------------------------------------------------
 
+    def open(self) -> Source:
+        """Open the source without capturing yet (raises `SourceError` if it cannot open).
+
+        Lets a caller fail fast on a missing camera, then warm up its own stages
+        before `start` begins the capture clock.
+        """
+        if not self._opened:
+            self._open()
+            self._opened = True
+        return self
+
     def start(self) -> Source:
-        """Open the source and start the capture thread; raises `SourceError` if it cannot open."""
+        """Open the source if needed and start the capture thread; raises `SourceError` if it cannot open."""
         if self._started:
             raise RuntimeError(f"{self.name}: already started (a source runs once)")
-        self._open()
+        self.open()
         self._started = True
         self._thread = threading.Thread(target=self._run, name=f"source:{self.name}", daemon=True)
         self._thread.start()
@@ -209,6 +221,12 @@ class Source(ABC):
         with self._cond:
             self._cond.notify_all()
         thread = self._thread
+        if thread is None and self._opened and not self._started:  # opened, never captured: release it here
+            self._opened = False
+            self._close()
+            with self._cond:
+                self._ended = True
+            return
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.join_timeout_s)
             if thread.is_alive():

@@ -332,3 +332,13 @@ def test_read_skeleton_file_matches_the_readers():
     path = shared_dataset("msr_action3d") / "a02_s03_e01_skeleton3D.txt"
     sequence = read_skeleton_file(path, "msr")
     assert sequence.label == "horizontal arm wave" and sequence.fps == 15.0
+
+
+def test_open_validates_without_capturing_and_stop_releases_it():
+    videos = shared_dataset("videos")
+    source = make_source(VideoConfig(path=videos / "exercise.avi")).open()
+    assert source.frames_captured == 0 and not source.running  # opened: nothing captured until start()
+    source.stop()  # never started: the capture is released here
+    assert source.ended
+    with pytest.raises(SourceError):
+        make_source(VideoConfig(path=videos / "missing.avi")).open()

@@ -1,0 +1,121 @@
+"""`stream-export`: a checkpoint → ONNX (checked against torch), and optionally → a TensorRT engine.
+
+Examples::
+
+    stream-export --checkpoint models/checkpoints/dste-small-utkinect --output dste-small.onnx
+    # on an NVIDIA GPU with TensorRT (desktop: pip install skelstream[tensorrt]; Jetson: JetPack's python3-libnvinfer)
+    stream-export --checkpoint CKPT --output dste.onnx --tensorrt --fp16 --max-batch 64
+    stream-export --checkpoint CKPT --output dste.onnx --tensorrt --int8 --calib-data utkinect:1,2
+    stream-run --backend onnxruntime --checkpoint dste-small.onnx          # or the checkpoint directory itself
+    stream-run --backend tensorrt --checkpoint dste.fp16.b64.<key>.engine
+
+The ONNX file carries the checkpoint config as metadata, has a dynamic batch
+(T, V, M are fixed by the model), passes the onnx checker and is compared
+with the eager model on ONNX Runtime before it is kept. ``--tensorrt`` builds
+the engine next to it, named by a key of GPU, compute capability, TensorRT
+version, precision, batch and the ONNX's hash; a sidecar ``.engine.json``
+holds the key and the config, so an engine built elsewhere is refused at load.
+
+Exit codes: 0 on success; 2 with one line on stderr when the checkpoint, the
+calibration data or an optional package is missing or wrong, or the export or
+build fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from models.errors import SkelstreamError
+
+logger = logging.getLogger("stream-export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from models.export.onnx_export import DEFAULT_OPSET
+
+    parser = argparse.ArgumentParser(prog="stream-export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--checkpoint", required=True, help="checkpoint directory (config.json + model.safetensors)")
+    parser.add_argument("--output", required=True, help="the .onnx file to write")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
+    parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime vs torch comparison")
+    trt = parser.add_argument_group("TensorRT (needs an NVIDIA GPU and the tensorrt extra)")
+    trt.add_argument("--tensorrt", action="store_true", help="also build a TensorRT engine next to the ONNX")
+    trt.add_argument("--fp16", action="store_true", help="FP16 engine (default FP32)")
+    trt.add_argument("--int8", action="store_true", help="INT8 engine (FP16 fallback), calibrated on --calib-data")
+    trt.add_argument("--calib-data", help="real windows for INT8: a dataset NAME[:SUBJECTS] (e.g. utkinect:1,2) "
+                                          "or an .npy of (N, C, T, V, M) windows")  # fmt: skip
+    trt.add_argument("--data-root", help="root of the datasets (default $SKELSTREAM_DATA or ../shared/data)")
+    trt.add_argument("--calib-windows", type=int, default=512, help="at most this many windows (default 512)")
+    trt.add_argument("--calib-cache", type=Path, help="INT8 calibration cache (default next to the engine)")
+    trt.add_argument("--max-batch", type=int, default=64, help="largest batch the engine accepts (default 64)")
+    trt.add_argument("--opt-batch", type=int, default=1, help="batch the kernels are tuned for (default 1)")
+    trt.add_argument("--workspace-gb", type=float, default=4.0, help="builder workspace limit (default 4)")
+    trt.add_argument("--device", default="cuda:0", help="GPU to build for (default cuda:0)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.checkpoint import read_config
+    from models.export.onnx_export import export_onnx
+
+    if (args.fp16 or args.int8 or args.calib_data) and not args.tensorrt:
+        raise ValueError("--fp16, --int8 and --calib-data shape a TensorRT engine: add --tensorrt")
+    if args.int8 and not args.calib_data and not (args.calib_cache and args.calib_cache.is_file()):
+        raise ValueError("--int8 needs --calib-data (e.g. utkinect:1,2) or an existing --calib-cache")
+    if args.max_batch < 1 or not 1 <= args.opt_batch <= args.max_batch:
+        raise ValueError(f"need 1 <= --opt-batch <= --max-batch, got {args.opt_batch} and {args.max_batch}")
+    config = read_config(args.checkpoint)  # a bad checkpoint fails here, before anything slow
+    device_index = 0
+    if args.tensorrt:
+        from models.export.tensorrt_build import require_tensorrt
+
+        require_tensorrt()  # fail in a second, not after the export
+        kind, _, index = args.device.partition(":")
+        if kind != "cuda" or (index and not index.isdigit()):
+            raise ValueError(f"--device must be cuda or cuda:N, got {args.device!r}")
+        device_index = int(index or 0)
+    calib = None
+    if args.tensorrt and args.int8 and args.calib_data:
+        from models.export.tensorrt_build import calibration_windows
+
+        calib = calibration_windows(args.calib_data, config, args.data_root, max_windows=args.calib_windows)
+        logger.info("INT8 calibration: %d real windows from %s", len(calib), args.calib_data)
+
+    result = export_onnx(args.checkpoint, args.output, opset=args.opset, verify=not args.no_verify)
+    batches = ", ".join(map(str, result.verified_batches))
+    check = ("not compared with torch" if result.max_abs_error is None else
+             f"max |onnx - torch| {result.max_abs_error:.2g} on batches {batches}")  # fmt: skip
+    window = ", ".join(map(str, result.config.model.input_shape))
+    print(f"wrote {result.path} ({result.config.variant}, {result.nodes} nodes, opset {result.opset}, "
+          f"input (N, {window}), {check}) in {result.seconds:.1f} s")  # fmt: skip
+    if args.tensorrt:
+        from models.export.tensorrt_build import EngineOptions, build_engine, current_key, engine_path_for
+
+        precision = "int8" if args.int8 else "fp16" if args.fp16 else "fp32"
+        options = EngineOptions(precision=precision, max_batch=args.max_batch, opt_batch=args.opt_batch,
+                                workspace_gb=args.workspace_gb, calib_windows=calib, calib_cache=args.calib_cache,
+                                calib_source=args.calib_data)  # fmt: skip
+        key = current_key(result.path, options, device_index)
+        engine = build_engine(result.path, options, output=engine_path_for(result.path, key), device_index=device_index)
+        print(f"wrote {engine} and {engine.name}.json ({precision}, batch 1..{args.max_batch}, {key.gpu}, "
+              f"TensorRT {key.tensorrt})")  # fmt: skip
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return run(args)
+    except (SkelstreamError, OSError, ValueError) as error:
+        message = " ".join(str(error).split())
+        print(f"stream-export: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""Checkpoint → ONNX, checked against the eager model, with the checkpoint config embedded as metadata.
+
+    from models.export.onnx_export import export_onnx, read_onnx_config
+
+    result = export_onnx("models/checkpoints/dste-small-utkinect", "dste-small.onnx")
+    result.max_abs_error            # ONNX Runtime vs torch on batches 1 and 3, already checked against a bound
+    config, meta = read_onnx_config("dste-small.onnx")   # the CheckpointConfig travels with the file
+
+How (DESIGN.md §6): ``torch.onnx.export(..., dynamo=True)`` (needs onnxscript)
+with an example batch of 2 and a dynamic batch dimension; the legacy
+TorchScript exporter froze dimensions. T, V and M stay fixed: the model's
+token-mixing Linear(L, L) layers fix them. The exporter's onnxscript optimizer
+(constant folding, dead-code and redundant-op elimination) is the
+simplification step; the result passes ``onnx.checker`` (full check, with shape
+inference) and, where onnxruntime is installed, its outputs are compared with
+the eager model's on batch 1 and 3 before the file is accepted.
+
+Opset 18 by default: LayerNormalization is native, and TensorRT 10's ONNX
+parser (JetPack 6 included) reads it; opset 20 adds only a fused Gelu, which
+ONNX Runtime fuses from opset 18's Erf form anyway (same speed here).
+
+`cached_onnx` exports a checkpoint once into a cache folder keyed by the
+checkpoint's fingerprint (SHA-256 of config.json and model.safetensors), so a
+backend can be pointed at a checkpoint directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, CheckpointError, read_config
+from models.export import ExportError, require_package
+
+logger = logging.getLogger(__name__)
+
+INPUT_NAME = "windows"
+OUTPUT_NAME = "logits"
+DEFAULT_OPSET = 18
+EXPORT_FORMAT_VERSION = 1  # bump when the exported graph changes for the same checkpoint (invalidates caches)
+META_CONFIG = "skelstream.checkpoint_config"
+META_FINGERPRINT = "skelstream.checkpoint_sha256"
+META_EXPORT = "skelstream.export"
+# Accept an export when |onnx - torch| <= ATOL + RTOL * max|torch| on every logit (fp32 on CPU: measured
+# errors are ~1e-6 relative; see tests/stream/test_backend_equivalence.py for the bounds the backends keep).
+VERIFY_ATOL = 1e-4
+VERIFY_RTOL = 1e-4
+
+
+@dataclass
+class ExportResult:
+    """What `export_onnx` wrote and how it checked it."""
+
+    path: Path
+    config: CheckpointConfig
+    fingerprint: str
+    opset: int
+    nodes: int
+    seconds: float
+    max_abs_error: float | None = None  # None: not verified (onnxruntime absent or verify=False)
+    verified_batches: tuple[int, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def checkpoint_fingerprint(directory: str | Path) -> str:
+    """SHA-256 of the checkpoint's config.json and model.safetensors (the cache key of its exports)."""
+    directory = Path(directory)
+    digest = hashlib.sha256()
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        path = directory / name
+        if not path.is_file():
+            raise CheckpointError(f"{directory}: no {name}; a checkpoint is a directory with {CONFIG_FILE} "
+                                  f"and {WEIGHTS_FILE}")  # fmt: skip
+        digest.update(name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """``$SKELSTREAM_CACHE``, else ``$XDG_CACHE_HOME/skelstream``, else ``~/.cache/skelstream``."""
+    if os.environ.get("SKELSTREAM_CACHE"):
+        return Path(os.environ["SKELSTREAM_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "skelstream"
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence the exporter's progress prints and its warnings about unrelated optional packages."""
+    names = ("torch.onnx._internal.exporter._registration", "torch.onnx._internal.exporter._core", "onnxscript",
+             "onnx_ir")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for log, level in zip(loggers, levels):
+            log.setLevel(level)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+def export_onnx(
+    checkpoint: str | Path,
+    output: str | Path,
+    opset: int = DEFAULT_OPSET,
+    optimize: bool = True,
+    verify: bool = True,
+    verify_batches: tuple[int, ...] = (1, 3),
+) -> ExportResult:
+    """Export the detection checkpoint in ``checkpoint`` to ``output`` (an ``.onnx`` file).
+
+    Input ``windows`` (batch, C, T, V, M) float32 with a dynamic batch; output ``logits`` (batch, T, K + 1).
+    The checkpoint config, the checkpoint fingerprint and the export settings are stored as ONNX metadata.
+    Raises `CheckpointError` (bad checkpoint), `MissingDependencyError` (onnx / onnxscript absent) or
+    `ExportError` (the exporter failed, or the result fails the checker or the comparison with torch).
+    """
+    started = time.perf_counter()
+    checkpoint = Path(checkpoint)
+    output = Path(output)
+    config = read_config(checkpoint)  # validate the config before anything heavy
+    if config.task != "detection":
+        raise ExportError(f"{checkpoint}: a {config.task} checkpoint; stream-export exports detection checkpoints")
+    if output.is_dir():
+        raise ExportError(f"{output} is a directory; --output names the .onnx file to write")
+    onnx = require_package("onnx", extra="onnx", what="ONNX export")
+    require_package("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
+    import torch
+
+    from models.checkpoint import load_checkpoint
+
+    fingerprint = checkpoint_fingerprint(checkpoint)
+    model, config = load_checkpoint(checkpoint)
+    example = torch.randn(2, *config.model.input_shape, generator=torch.Generator().manual_seed(0))
+    batch = torch.export.Dim("batch", min=1)
+    try:
+        with _quiet_exporter():
+            program = torch.onnx.export(model, (example,), dynamo=True, input_names=[INPUT_NAME],
+                                        output_names=[OUTPUT_NAME], opset_version=opset,
+                                        dynamic_shapes=({0: batch},), optimize=optimize, verbose=False,
+                                        report=False)  # fmt: skip
+    except Exception as error:  # the exporter's failures are many and deep: report them in one line
+        raise ExportError(f"{checkpoint}: torch.onnx.export failed: {_first_line(error)}") from error
+    metadata = {
+        META_CONFIG: json.dumps(config.to_dict()),
+        META_FINGERPRINT: fingerprint,
+        META_EXPORT: json.dumps({"exporter": "torch.onnx.export(dynamo=True)", "torch": torch.__version__,
+                                 "opset": opset, "optimized": optimize, "format_version": EXPORT_FORMAT_VERSION}),
+    }  # fmt: skip
+    program.model.metadata_props.update(metadata)
+    program.model.doc_string = (f"skelstream {config.variant} detector: windows (N, C, T, V, M) -> "
+                                f"per-frame logits (N, T, K + 1); labels {config.labels}")  # fmt: skip
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        program.save(str(output))
+    except OSError as error:
+        raise ExportError(f"{output}: cannot write: {error}") from None
+    try:
+        onnx.checker.check_model(str(output), full_check=True)
+    except Exception as error:
+        raise ExportError(f"{output}: the ONNX checker rejects the export: {_first_line(error)}") from error
+    nodes = len(program.model.graph)
+    result = ExportResult(path=output, config=config, fingerprint=fingerprint, opset=opset, nodes=nodes,
+                          seconds=0.0, metadata=metadata)  # fmt: skip
+    if verify:
+        try:
+            result.max_abs_error = verify_onnx(output, model, config, verify_batches)
+            result.verified_batches = tuple(verify_batches)
+        except ImportError:
+            logger.warning("onnxruntime is not installed: %s was not compared with the torch model", output)
+    result.seconds = time.perf_counter() - started
+    logger.info("exported %s → %s (%d nodes, opset %d) in %.1f s", checkpoint, output, nodes, opset, result.seconds)
+    return result
+
+
+def verify_onnx(path: str | Path, model: Any, config: CheckpointConfig, batches: tuple[int, ...] = (1, 3)) -> float:
+    """Max |ONNX Runtime − torch| over the logits of random windows of each batch size; raises ExportError past
+    ``VERIFY_ATOL + VERIFY_RTOL * max|torch|`` (ImportError without onnxruntime)."""
+    import onnxruntime as ort
+    import torch
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for n in batches:
+        windows = rng.normal(size=(n, *config.model.input_shape)).astype(np.float32)
+        with torch.inference_mode():
+            expected = model(torch.from_numpy(windows)).numpy()
+        (actual,) = session.run([OUTPUT_NAME], {INPUT_NAME: windows})
+        if actual.shape != expected.shape:
+            raise ExportError(f"{path}: batch {n} gives logits {actual.shape}, torch gives {expected.shape}")
+        error = float(np.abs(actual - expected).max())
+        bound = VERIFY_ATOL + VERIFY_RTOL * float(np.abs(expected).max())
+        if not error <= bound:
+            raise ExportError(f"{path}: ONNX Runtime differs from torch by {error:.3g} at batch {n} "
+                              f"(bound {bound:.3g})")  # fmt: skip
+        worst = max(worst, error)
+    return worst
+
+
+def onnx_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata properties of an ONNX file (weights are not loaded)."""
+    onnx = require_package("onnx", extra="onnx", what="reading ONNX metadata")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:
+        raise CheckpointError(f"{path}: not a readable ONNX file: {_first_line(error)}") from None
+    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def config_from_metadata(metadata: dict[str, str], source: str) -> CheckpointConfig:
+    """The checkpoint config stored by `export_onnx`, validated like a config.json."""
+    if META_CONFIG not in metadata:
+        raise CheckpointError(f"{source}: no skelstream checkpoint config in its metadata; export it with "
+                              "stream-export --checkpoint DIR --output model.onnx")  # fmt: skip
+    try:
+        data = json.loads(metadata[META_CONFIG])
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{source}: the embedded checkpoint config is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{source}: the embedded checkpoint config is not a JSON object")
+    return CheckpointConfig.from_dict(data, source=f"{source} (metadata)")
+
+
+def read_onnx_config(path: str | Path) -> tuple[CheckpointConfig, dict[str, str]]:
+    """The checkpoint config embedded in an exported ONNX file, and all its metadata."""
+    metadata = onnx_metadata(path)
+    return config_from_metadata(metadata, str(path)), metadata
+
+
+def cached_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:
+    """The ONNX export of ``checkpoint``, exported (and verified) on first use into
+    ``cache_dir/onnx/<fingerprint>-opset<N>-v<format>/model.onnx``.
+
+    The key is the checkpoint's fingerprint, so changed weights or config export anew; a concurrent
+    exporter of the same key is harmless (each writes a private folder, the first rename wins).
+    """
+    checkpoint = Path(checkpoint)
+    read_config(checkpoint)  # a bad checkpoint fails here, with its own message
+    key = f"{checkpoint_fingerprint(checkpoint)[:24]}-opset{opset}-v{EXPORT_FORMAT_VERSION}"
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final = root / "onnx" / key
+    path = final / "model.onnx"
+    if path.is_file():
+        logger.info("using the cached ONNX export %s", path)
+        return path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+    try:
+        logger.info("exporting %s to ONNX (first use; cached in %s)", checkpoint, final)
+        export_onnx(checkpoint, staging / "model.onnx", opset=opset)
+        try:
+            staging.rename(final)
+        except OSError:  # another process finished first
+            if not path.is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path

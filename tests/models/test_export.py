@@ -1,0 +1,256 @@
+"""`stream-export` and the export helpers: ONNX that passes the checker, carries its config and keeps a dynamic
+batch; one-line errors for bad checkpoints and missing extras; the TensorRT engine key, sidecar and calibration
+data (the parts that need no GPU), and engine builds where TensorRT imports."""
+
+import json
+
+import numpy as np
+import pytest
+
+from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
+from models.cli.export import main
+from models.dste import DSTE_VARIANTS, DSTEConfig
+from models.export import MissingDependencyError, is_available, require_package
+
+ONNX_STACK = ("onnx", "onnxruntime", "onnxscript")
+needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ONNX_STACK),
+                                reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip
+TRT_REASON = "TensorRT is not installed (needs an NVIDIA GPU; see benchmarks/README.md)"
+needs_tensorrt = pytest.mark.skipif(not is_available("tensorrt"), reason=TRT_REASON)
+LABELS = ["background", "walk", "sitDown", "standUp"]
+
+
+def variant_checkpoint(tmp_path_factory, variant: str) -> str:
+    """A randomly initialised detector of a registered variant, shared by the test files (same seed, same bytes,
+    so the ONNX cache keyed by the checkpoint's fingerprint is shared too)."""
+    import torch
+
+    path = tmp_path_factory.getbasetemp() / f"ckpt-{variant}"
+    if not (path / "model.safetensors").is_file():
+        torch.manual_seed(0)
+        model = DSTEConfig.from_dict({**DSTE_VARIANTS[variant].to_dict(), "num_classes": len(LABELS)})
+        config = CheckpointConfig(model=model, task="detection", labels=LABELS, fps=15.0, variant=variant)
+        save_checkpoint(path, build_model(config), config)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return variant_checkpoint(tmp_path_factory, "dste-small")
+
+
+@pytest.fixture(scope="module")
+def small_onnx(small, tmp_path_factory):
+    output = tmp_path_factory.mktemp("export") / "dste-small.onnx"
+    assert main(["--checkpoint", small, "--output", str(output)]) == 0
+    return output
+
+
+def session(path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@needs_onnx
+def test_small_export_passes_the_checker_and_carries_its_config(small, small_onnx):
+    from models.checkpoint import read_config
+    import onnx
+
+    from models.export.onnx_export import META_FINGERPRINT, checkpoint_fingerprint, read_onnx_config
+
+    onnx.checker.check_model(str(small_onnx), full_check=True)
+    config, metadata = read_onnx_config(small_onnx)
+    assert config.to_dict() == read_config(small).to_dict()
+    assert metadata[META_FINGERPRINT] == checkpoint_fingerprint(small)
+    graph = onnx.load(str(small_onnx), load_external_data=False).graph
+    (inp,) = graph.input
+    dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
+    assert inp.name == "windows" and isinstance(dims[0], str) and dims[1:] == [3, 64, 30, 2]  # batch dynamic only
+    assert [o.name for o in graph.output] == ["logits"]
+
+
+@needs_onnx
+@pytest.mark.parametrize("batch", [1, 3, 8])
+def test_dynamic_batch_matches_torch(small, small_onnx, batch):
+    import torch
+
+    from models.checkpoint import load_checkpoint
+
+    model, config = load_checkpoint(small)
+    windows = np.random.default_rng(batch).normal(size=(batch, *config.model.input_shape)).astype(np.float32)
+    (logits,) = session(small_onnx).run(None, {"windows": windows})
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(windows)).numpy()
+    assert logits.shape == (batch, 64, len(LABELS))
+    assert np.abs(logits - expected).max() <= 2e-5
+
+
+@needs_onnx
+def test_base_export_is_checked_and_cached(tmp_path_factory):
+    """dste-base (≈57 M parameters, ≈250 MB of ONNX): ≈20 s to export here, so exported once per run into the
+    cache that tests/stream/test_backend_equivalence.py reuses."""
+    import onnx
+
+    from models.export.onnx_export import cached_onnx, read_onnx_config
+
+    checkpoint = variant_checkpoint(tmp_path_factory, "dste-base")
+    cache = tmp_path_factory.getbasetemp() / "onnx-cache"
+    path = cached_onnx(checkpoint, cache)
+    assert cached_onnx(checkpoint, cache) == path  # second call: from the cache
+    onnx.checker.check_model(str(path), full_check=True)
+    config, _ = read_onnx_config(path)
+    assert config.model.dim == 1024 and config.variant == "dste-base"
+    windows = np.zeros((2, *config.model.input_shape), np.float32)
+    assert session(path).run(None, {"windows": windows})[0].shape == (2, 64, len(LABELS))
+
+
+@pytest.mark.parametrize(
+    "config_text, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"format": "skelstream-checkpoint", "format_version": 1}', "missing keys"),
+        (None, "no config.json"),
+    ],
+)
+def test_a_broken_checkpoint_exits_2_with_one_line(tmp_path, capsys, config_text, message):
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    if config_text is not None:
+        (checkpoint / "config.json").write_text(config_text)
+    assert main(["--checkpoint", str(checkpoint), "--output", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stream-export: error:") and message in err and "\n" not in err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_config_with_a_bad_model_field_exits_2(small, tmp_path, capsys):
+    import shutil
+
+    checkpoint = tmp_path / "ckpt"
+    shutil.copytree(small, checkpoint)
+    data = json.loads((checkpoint / "config.json").read_text())
+    data["model"]["V"] = 25  # unified_30 has 30 joints
+    (checkpoint / "config.json").write_text(json.dumps(data))
+    assert main(["--checkpoint", str(checkpoint), "--output", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "V=25" in err and "\n" not in err
+
+
+@pytest.mark.skipif(is_available("tensorrt"), reason="TensorRT is installed here")
+def test_tensorrt_without_tensorrt_names_the_extra(small, tmp_path, capsys):
+    assert main(["--checkpoint", small, "--output", str(tmp_path / "m.onnx"), "--tensorrt", "--fp16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install skelstream[tensorrt]" in err and "\n" not in err
+    assert not (tmp_path / "m.onnx").exists()  # failed before exporting
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [(["--int8", "--tensorrt"], "--calib-data"), (["--fp16"], "add --tensorrt"),
+     (["--tensorrt", "--max-batch", "4", "--opt-batch", "8"], "--opt-batch")],
+)  # fmt: skip
+def test_inconsistent_flags_exit_2(small, tmp_path, capsys, flags, message):
+    assert main(["--checkpoint", small, "--output", str(tmp_path / "m.onnx"), *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_require_package_names_the_extra():
+    with pytest.raises(MissingDependencyError, match=r"pip install skelstream\[onnx\]"):
+        require_package("skelstream_no_such_module", extra="onnx", what="a test")
+    assert require_package("json", extra="onnx") is json
+
+
+# --------------------------------------------------------------------------- TensorRT: what needs no GPU
+
+
+def test_engine_key_names_the_machine_and_settings(tmp_path):
+    from models.export.tensorrt_build import EngineError, EngineKey, check_key, engine_path_for
+
+    key = EngineKey("NVIDIA H100 80GB HBM3", "9.0", "10.7.0", "fp16", 64, 1, "ab" * 32)
+    assert key.digest() == EngineKey(**vars(key)).digest() and len(key.digest()) == 12
+    assert key.digest() != EngineKey("NVIDIA H100 80GB HBM3", "9.0", "10.7.0", "fp16", 32, 1, "ab" * 32).digest()
+    path = engine_path_for(tmp_path / "dste.onnx", key)
+    assert path.parent == tmp_path and path.name == f"dste.fp16.b64.{key.digest()}.engine"
+    orin = EngineKey("Orin", "8.7", "10.3.0", "fp16", 64, 1, "ab" * 32)
+    with pytest.raises(EngineError, match=r"built for GPU 'NVIDIA H100.*this machine: 'Orin'.*TensorRT '10.7.0'"):
+        check_key(key, orin, path)
+    check_key(key, key, path)  # same machine: fine
+
+
+def test_sidecar_round_trip_and_malformed_sidecars(small, tmp_path):
+    from models.checkpoint import read_config
+    from models.export.tensorrt_build import EngineError, EngineKey, read_sidecar, sidecar_path, write_sidecar
+
+    key = EngineKey("GPU", "8.6", "10.0.1", "int8", 16, 4, "cd" * 32)
+    engine = tmp_path / "m.int8.b16.x.engine"
+    write_sidecar(engine, key, read_config(small), extra={"onnx": "m.onnx"})
+    stored, config, data = read_sidecar(engine)
+    assert stored == key and config.labels == LABELS and data["onnx"] == "m.onnx"
+    sidecar_path(engine).write_text('{"format": "something-else"}')
+    with pytest.raises(EngineError, match="not a skelstream engine sidecar"):
+        read_sidecar(engine)
+    sidecar_path(engine).unlink()
+    with pytest.raises(EngineError, match="no sidecar"):
+        read_sidecar(engine)
+
+
+def test_engine_options_are_validated():
+    from models.export.tensorrt_build import EngineOptions
+
+    with pytest.raises(ValueError, match="precision"):
+        EngineOptions(precision="bf16")
+    with pytest.raises(ValueError, match="opt_batch"):
+        EngineOptions(max_batch=4, opt_batch=8)
+    with pytest.raises(ValueError, match="calib_windows"):
+        EngineOptions(precision="int8", calib_windows=np.zeros((2, 3, 64), np.float32))
+
+
+def test_calibration_windows_are_real_model_windows(small, data_root, tmp_path):
+    from models.checkpoint import read_config
+    from models.export import ExportError
+    from models.export.tensorrt_build import calibration_windows
+
+    config = read_config(small)
+    windows = calibration_windows("utkinect:1", config, data_root, max_windows=40)
+    assert windows.shape == (40, 3, 64, 30, 2) and windows.dtype == np.float32
+    assert np.isfinite(windows).all() and windows.std() > 0.1  # normalised real poses, not zeros
+    np.save(tmp_path / "w.npy", windows[:5])
+    assert calibration_windows(tmp_path / "w.npy", config).shape == (5, 3, 64, 30, 2)
+    with pytest.raises(ExportError, match="integers"):
+        calibration_windows("utkinect:one", config, data_root)
+    with pytest.raises(ExportError, match="unknown dataset"):
+        calibration_windows("kinetics", config, data_root)
+
+
+# --------------------------------------------------------------------------- TensorRT: builds (GPU machines only)
+
+
+@needs_tensorrt
+def test_engine_is_cached_by_key_and_rebuilt_when_stale(small_onnx):
+    from models.export.tensorrt_build import EngineOptions, ensure_engine, read_sidecar, sidecar_path
+
+    options = EngineOptions(precision="fp16", max_batch=8)
+    engine = ensure_engine(small_onnx, options)
+    key, config, _ = read_sidecar(engine)
+    assert config.labels == LABELS and key.precision == "fp16" and key.max_batch == 8
+    built = engine.stat().st_mtime_ns
+    assert ensure_engine(small_onnx, options) == engine and engine.stat().st_mtime_ns == built  # reused
+    data = json.loads(sidecar_path(engine).read_text())
+    data["key"]["tensorrt"] = "9.0.0"  # as if another TensorRT had built it
+    sidecar_path(engine).write_text(json.dumps(data))
+    assert ensure_engine(small_onnx, options) == engine and engine.stat().st_mtime_ns != built  # rebuilt
+
+
+@needs_tensorrt
+def test_an_engine_from_another_machine_is_refused(small_onnx):
+    from models.export.tensorrt_build import EngineError, EngineOptions, check_engine, ensure_engine, sidecar_path
+
+    engine = ensure_engine(small_onnx, EngineOptions(precision="fp16", max_batch=8))
+    data = json.loads(sidecar_path(engine).read_text())
+    data["key"]["gpu"], data["key"]["compute_capability"] = "Some Other GPU", "5.0"
+    sidecar_path(engine).write_text(json.dumps(data))
+    with pytest.raises(EngineError, match="Some Other GPU"):
+        check_engine(engine)
