@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     except SkelstreamError as error:
         print(f"stream-train: error: {error}", file=sys.stderr)
         return 2
-    summary = {k: v for k, v in metrics.items() if k != "frame_ap"}
-    print(json.dumps(summary, indent=2))
+    if metrics is not None:  # rank 0 (or a single process) reports
+        print(json.dumps({k: v for k, v in metrics.items() if k != "frame_ap"}, indent=2))
     return 0
 
 

@@ -91,8 +91,8 @@ def _scalars(metrics: dict[str, Any], prefix: str = "val/") -> dict[str, float]:
     return flat
 
 
-def train(config: TrainConfig, command: str = "") -> dict[str, Any]:
-    """Run one training job; returns the final evaluation metrics (rank 0)."""
+def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
+    """Run one training job; returns the final evaluation metrics on rank 0, None on the other ranks."""
     from tqdm import tqdm
 
     rank, world = _distributed()
@@ -109,7 +109,9 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any]:
     loss_module: torch.nn.Module = _TaskLoss(task)
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None
-        loss_module = torch.nn.parallel.DistributedDataParallel(loss_module, device_ids=ids, find_unused_parameters=True)
+        # Only the temporal-only head leaves parameters (the spatial stream) out of the loss.
+        unused = config.task == "detect" and task.checkpoint.model.frame_feature == "temporal"
+        loss_module = torch.nn.parallel.DistributedDataParallel(loss_module, device_ids=ids, find_unused_parameters=unused)
     params = [p for p in trainable.parameters() if p.requires_grad]
     if config.optimizer == "sgd":
         optimizer = torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay, nesterov=True)
@@ -175,7 +177,7 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any]:
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
-    return metrics
+    return metrics if rank == 0 else None
 
 
 class _TaskLoss(torch.nn.Module):
