@@ -7,7 +7,7 @@ from setuptools import find_packages, setup
 TORCH = "torch==2.13.0"  # pinned: an unpinned torch pulls gigabytes of CUDA wheels
 
 EXTRAS = {
-    "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8"],
+    "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8", "tensorboard>=2.16"],
     "pose": ["mediapipe==1.2.2"],
     "onnx": ["onnx>=1.23", "onnxruntime>=1.31", "onnxscript>=0.7"],
     "ros": ["cyclonedds>=0.10.5", "rosbags>=0.10"],  # cyclonedds: also benchmarks/transport.py

@@ -80,6 +80,10 @@ class _Logs:
             for key, value in values.items():
                 self.board.add_scalar(key, value, step)
 
+    def close(self) -> None:
+        if self.board is not None:
+            self.board.close()
+
 
 def _scalars(metrics: dict[str, Any], prefix: str = "val/") -> dict[str, float]:
     flat = {}
@@ -174,6 +178,8 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
             task.checkpoint.training = {"command": command, "config": config.to_dict(), "epochs_done": epoch + 1}
             task.checkpoint.metrics = {"validation": metrics} if metrics else {}
             save_checkpoint(output / "checkpoint", task.model, task.checkpoint)
+    if logs is not None:
+        logs.close()
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

@@ -101,3 +101,16 @@ def test_distributed_data_parallel_with_torchrun(data_root, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("frame_accuracy") == 1  # only rank 0 reports
     assert json.loads((tmp_path / "ddp" / "checkpoint" / "config.json").read_text())["training"]["epochs_done"] == 2
+
+
+def test_tensorboard_and_csv_logs(data_root, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = load_train_config(task="detect", output=str(tmp_path / "tb"), data_root=str(data_root),
+                               train=["utkinect:1"], val=[], model=TINY, epochs=1, steps_per_epoch=10,
+                               batch_size=8)  # fmt: skip
+    train(config)
+    assert _losses(tmp_path / "tb")  # CSV
+    events = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
+    events.Reload()
+    assert "train/total" in events.Tags()["scalars"]
