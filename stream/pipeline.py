@@ -108,6 +108,7 @@ class Pipeline:
         self._started_at = time.perf_counter()
         self._last_frame = -1
         self._first_stamp: int | None = None
+        self._last_line = 0.0
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to finish (safe from a signal handler or another thread)."""
@@ -248,12 +249,16 @@ class Pipeline:
         self.publisher.publish_status(self._status(), frame)
 
     def _print_status_line(self) -> None:
+        now = time.perf_counter()
+        if now - self._last_line < 0.25:  # a few refreshes a second are enough for a person
+            return
+        self._last_line = now
         status = self._status()
-        e2e = status["latency_ms"].get("end_to_end", {})
-        frame_ms = status["latency_ms"].get("frame", {})
-        line = (f"\r{status['rates']['frames']:6.1f} fps  tracks {status['tracks']}  "
-                f"drops {status['drops']['capture']}  frame p50 {frame_ms.get('p50', 0):.1f} ms  "
-                f"e2e p50 {e2e.get('p50', 0):.1f} / p95 {e2e.get('p95', 0):.1f} ms ")  # fmt: skip
+        latency = status["latency_ms"]
+        stages = " ".join(f"{stage} {latency[stage]['p50']:.1f}/{latency[stage]['p95']:.1f}"
+                          for stage in (*STAGES, "end_to_end") if stage in latency)  # fmt: skip
+        line = (f"\r{status['rates']['frames']:5.1f} fps  tracks {status['tracks']}  drops {status['drops']['capture']}"
+                f"  p50/p95 ms: {stages} ")  # fmt: skip
         print(line, end="", file=sys.stderr, flush=True)
 
     def _finish(self, seconds: float) -> None:
