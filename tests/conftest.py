@@ -25,3 +25,26 @@ def data_root() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+VARIANT_LABELS = ["background", "walk", "sitDown", "standUp"]
+
+
+def variant_checkpoint(tmp_path_factory, variant: str) -> str:
+    """A checkpoint of a registered DSTE variant with seeded random weights, built once per test session.
+
+    Shared by the export and backend-equivalence tests, so the ONNX cache keyed by
+    the checkpoint's fingerprint is shared too.
+    """
+    import torch
+
+    from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
+    from models.dste import DSTE_VARIANTS, DSTEConfig
+
+    path = tmp_path_factory.getbasetemp() / f"ckpt-{variant}"
+    if not (path / "model.safetensors").is_file():
+        torch.manual_seed(0)
+        model = DSTEConfig.from_dict({**DSTE_VARIANTS[variant].to_dict(), "num_classes": len(VARIANT_LABELS)})
+        config = CheckpointConfig(model=model, task="detection", labels=VARIANT_LABELS, fps=15.0, variant=variant)
+        save_checkpoint(path, build_model(config), config)
+    return str(path)

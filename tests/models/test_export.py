@@ -7,31 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
 from models.cli.export import main
-from models.dste import DSTE_VARIANTS, DSTEConfig
 from models.export import MissingDependencyError, is_available, require_package
+from tests.conftest import VARIANT_LABELS, variant_checkpoint
 
 ONNX_STACK = ("onnx", "onnxruntime", "onnxscript")
 needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ONNX_STACK),
                                 reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip
 TRT_REASON = "TensorRT is not installed (needs an NVIDIA GPU; see benchmarks/README.md)"
 needs_tensorrt = pytest.mark.skipif(not is_available("tensorrt"), reason=TRT_REASON)
-LABELS = ["background", "walk", "sitDown", "standUp"]
-
-
-def variant_checkpoint(tmp_path_factory, variant: str) -> str:
-    """A randomly initialised detector of a registered variant, shared by the test files (same seed, same bytes,
-    so the ONNX cache keyed by the checkpoint's fingerprint is shared too)."""
-    import torch
-
-    path = tmp_path_factory.getbasetemp() / f"ckpt-{variant}"
-    if not (path / "model.safetensors").is_file():
-        torch.manual_seed(0)
-        model = DSTEConfig.from_dict({**DSTE_VARIANTS[variant].to_dict(), "num_classes": len(LABELS)})
-        config = CheckpointConfig(model=model, task="detection", labels=LABELS, fps=15.0, variant=variant)
-        save_checkpoint(path, build_model(config), config)
-    return str(path)
+LABELS = VARIANT_LABELS
 
 
 @pytest.fixture(scope="module")

@@ -19,32 +19,19 @@ import sys
 import numpy as np
 import pytest
 
-from models.checkpoint import CheckpointConfig, CheckpointError, build_model, save_checkpoint, read_config
-from models.dste import DSTE_VARIANTS, DSTEConfig
+from models.checkpoint import CheckpointError, read_config
 from models.export import MissingDependencyError, is_available
 from stream.backends import CHOICES, choose_backend, make_backend
 from tests.stream.conftest import free_endpoint
+from tests.conftest import VARIANT_LABELS, variant_checkpoint
 
 needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ("onnx", "onnxruntime", "onnxscript")),
                                 reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip
 TRT_REASON = "TensorRT is not installed (needs an NVIDIA GPU; see benchmarks/README.md)"
 needs_tensorrt = pytest.mark.skipif(not is_available("tensorrt"), reason=TRT_REASON)
-LABELS = ["background", "walk", "sitDown", "standUp"]
+LABELS = VARIANT_LABELS
 ORT_MAX_ABS, ORT_MAX_REL = 2e-5, 1e-5
 BATCHES = (1, 4, 16)
-
-
-def variant_checkpoint(tmp_path_factory, variant: str) -> str:
-    """Same helper (same seed, same bytes) as tests/models/test_export.py: the ONNX cache is shared."""
-    import torch
-
-    path = tmp_path_factory.getbasetemp() / f"ckpt-{variant}"
-    if not (path / "model.safetensors").is_file():
-        torch.manual_seed(0)
-        model = DSTEConfig.from_dict({**DSTE_VARIANTS[variant].to_dict(), "num_classes": len(LABELS)})
-        config = CheckpointConfig(model=model, task="detection", labels=LABELS, fps=15.0, variant=variant)
-        save_checkpoint(path, build_model(config), config)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
