@@ -34,6 +34,8 @@ parts that need neither (keys, sidecars, calibration windows) are tested here.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import ctypes
 import hashlib
 import json
@@ -91,30 +93,34 @@ def _cuda_check(result: Any) -> Any:
     return values[0] if len(values) == 1 else tuple(values)
 
 
-class DeviceBuffer:
+class DeviceBuffer(ABC):
     """A device array of ``capacity`` rows with a pinned host twin; copies run on the owner's stream."""
 
     ptr: int
     host: np.ndarray  # pinned, shape (capacity, *row_shape)
 
+    @abstractmethod
     def upload(self, array: np.ndarray) -> None:
-        raise NotImplementedError
+        """Copy ``array`` into the pinned host buffer and on to the device (asynchronously)."""
 
+    @abstractmethod
     def download(self, rows: int) -> None:
-        raise NotImplementedError
+        """Copy the first ``rows`` rows from the device into the pinned host buffer (asynchronously)."""
 
 
-class CudaRuntime:
+class CudaRuntime(ABC):
     """The CUDA stream and buffers a TensorRT engine runs with."""
 
     name: str
     stream_handle: int
 
+    @abstractmethod
     def buffer(self, shape: tuple[int, ...], dtype: np.dtype) -> DeviceBuffer:
-        raise NotImplementedError
+        """A device buffer of ``shape`` rows with a pinned host twin."""
 
+    @abstractmethod
     def synchronize(self) -> None:
-        raise NotImplementedError
+        """Wait for the stream's queued work."""
 
 
 class _TorchBuffer(DeviceBuffer):

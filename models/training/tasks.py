@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,7 @@ class SupervisedAugment:
 
 
 @dataclass
-class Task:
+class Task(ABC):
     """What the loop needs from a task."""
 
     model: nn.Module  # the model whose weights are checkpointed
@@ -116,8 +117,9 @@ class Task:
     train_data: Dataset
     checkpoint: CheckpointConfig
 
+    @abstractmethod
     def loss(self, batch: Any, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The loss terms of one batch; ``"total"`` is what the optimiser minimises."""
 
     def evaluate(self) -> dict[str, Any]:
         return {}
