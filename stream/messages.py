@@ -121,11 +121,11 @@ def _map_of(check: Checker) -> Checker:
     return checker
 
 
-def _record(fields: Mapping[str, Checker]) -> Checker:
+def _record(fields: Mapping[str, Checker], optional: frozenset[str] = frozenset()) -> Checker:
     def checker(value: Any, path: str) -> None:
         if not isinstance(value, dict):
             _fail(path, "a map", value)
-        _check_fields(value, fields, prefix=f"{path}.")
+        _check_fields(value, fields, prefix=f"{path}.", optional=optional)
 
     return checker
 
@@ -149,7 +149,9 @@ _PERSON_FIELDS: dict[str, Checker] = {
     "joints": _list_of(_list_of(_number, 3)),
     "confidence": _list_of(_number),
     "image_points": _optional(_list_of(_list_of(_number, 2))),
+    "position": _optional(_list_of(_number, 3)),
 }
+_PERSON_OPTIONAL = frozenset({"position"})
 
 COMMON_FIELDS: dict[str, Checker] = {"v": _int, "stream": _str, "frame": _int, "stamp_ns": _int}
 FIELDS: dict[str, dict[str, Checker]] = {
@@ -167,7 +169,7 @@ FIELDS: dict[str, dict[str, Checker]] = {
         "layout": _optional(_str),
         "units": _optional(_one_of("m", "px")),
         "joint_names": _list_of(_str),
-        "people": _list_of(_record(_PERSON_FIELDS)),
+        "people": _list_of(_record(_PERSON_FIELDS, _PERSON_OPTIONAL)),
     },
     "status": {
         "rates": _map_of(_number),
@@ -253,8 +255,12 @@ def skeleton_message(
     tracked: list[TrackedPerson],
     frame_id: str = "camera",
     layout: str | None = None,
+    positions: Mapping[int, np.ndarray] | None = None,
 ) -> dict:
     """The ``skeletons`` message: every tracked person of one frame, in one layout and coordinate frame.
+
+    ``positions`` (track id → (3,) metres in ``frame_id``) adds each person's
+    position where calibration recovered it.
 
     ``frame_id`` names the coordinate frame the joints are in ("camera", or a
     robot frame such as "base_link" once calibration transformed them).
@@ -288,8 +294,11 @@ def skeleton_message(
         if t.person.image_points is not None:
             image_points = np.asarray(t.person.image_points, dtype=np.float64)
             points = _rows(np.where(np.isfinite(image_points), image_points, 0.0))
-        people.append({"track": int(t.track_id), "joints": _rows(joints), "confidence": confidence.tolist(),
-                       "image_points": points})  # fmt: skip
+        entry = {"track": int(t.track_id), "joints": _rows(joints), "confidence": confidence.tolist(),
+                 "image_points": points}  # fmt: skip
+        if positions is not None and t.track_id in positions:
+            entry["position"] = [float(v) for v in positions[t.track_id]]
+        people.append(entry)
     return {
         **_header(stream_name, frame, stamp_ns),
         "frame_id": str(frame_id),

@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import zmq
 
 from stream.errors import PublisherError
@@ -178,9 +179,15 @@ class ZmqPublisher:
         return self.publish("events", event_message(self.stream_name, event))
 
     def publish_skeletons(
-        self, frame: int, stamp_ns: int, tracked: list[TrackedPerson], frame_id: str = "camera"
+        self,
+        frame: int,
+        stamp_ns: int,
+        tracked: list[TrackedPerson],
+        frame_id: str = "camera",
+        positions: Mapping[int, np.ndarray] | None = None,
     ) -> bool:
-        return self.publish("skeletons", skeleton_message(self.stream_name, frame, stamp_ns, tracked, frame_id))
+        message = skeleton_message(self.stream_name, frame, stamp_ns, tracked, frame_id, positions=positions)
+        return self.publish("skeletons", message)
 
     def publish_status(self, stats: Mapping[str, Any], frame: int = -1) -> bool:
         return self.publish("status", status_message(self.stream_name, stats, frame=frame))

@@ -245,3 +245,20 @@ def test_docs_document_every_field_of_every_topic():
         if topic != "skeletons":  # the skeletons example is abridged
             assert decode(json.dumps(json.loads(example)).encode(), topic)
     assert f"Schema version: **{SCHEMA_VERSION}**" in text
+
+
+def test_skeleton_positions_are_optional_and_checked():
+    import numpy as np
+
+    from stream.messages import decode, encode, skeleton_message
+    from stream.types import Person, TrackedPerson
+
+    person = Person(joints=np.zeros((30, 3)), confidence=np.ones(30), layout="unified_30")
+    tracked = [TrackedPerson(1, person), TrackedPerson(2, person)]
+    msg = skeleton_message("s", 3, 10, tracked, frame_id="base_link", positions={1: np.array([1.0, 2.0, 0.5])})
+    back = decode(encode(msg), "skeletons")
+    assert back["frame_id"] == "base_link"
+    assert back["people"][0]["position"] == [1.0, 2.0, 0.5] and "position" not in back["people"][1]
+    msg["people"][0]["position"] = [1.0, 2.0]
+    with pytest.raises(MessageError, match="position"):
+        decode(encode(msg), "skeletons")
