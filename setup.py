@@ -37,6 +37,7 @@ setup(
             "stream-export = models.cli.export:main",
             "stream-listen = stream.cli.listen:main",
             "stream-run = stream.cli.run:main",
+            "stream-calibrate = calibration.cli:main",
         ]
     },
 )

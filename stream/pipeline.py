@@ -19,12 +19,13 @@ plus ``lookahead``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +39,9 @@ from stream.stats import StageStats
 from stream.tracking import Tracker
 from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
 from stream.windowing import WindowBatcher
+
+if TYPE_CHECKING:  # calibration (OpenCV) is needed only by runs that place people
+    from stream.localization import Localizer
 
 logger = logging.getLogger(__name__)
 STAGES = ("pose", "track", "window", "model", "decode", "publish")
@@ -87,6 +91,7 @@ class Pipeline:
         pose: Any | None = None,
         overlay: Any | None = None,
         recorder: LabelledRecorder | None = None,
+        localizer: Localizer | None = None,
         status_line: bool = True,
     ) -> None:
         self.config = config
@@ -96,6 +101,7 @@ class Pipeline:
         self.pose = pose
         self.overlay = overlay
         self.recorder = recorder
+        self.localizer = localizer
         self.status_line = status_line and sys.stderr.isatty()
         checkpoint = backend.config
         self.tracker = Tracker(space="image" if config.has_images else "3d")
@@ -207,7 +213,7 @@ class Pipeline:
         self._publish_events(events)
         self.summary.labels += len(labels)
         if tracked:
-            self.publisher.publish_skeletons(frame.index, frame.stamp_ns, tracked)
+            self._publish_skeletons(frame, tracked)
         if self.overlay is not None:
             self.overlay.update(frame, tracked, self._latest)
             if getattr(self.overlay, "stop_requested", False):
@@ -216,6 +222,18 @@ class Pipeline:
             self.recorder.add_frame(frame.index, clock, people, tracked)
             self.recorder.add_labels(labels)
             self.recorder.end_tracks(ended)
+
+    def _publish_skeletons(self, frame: Frame, tracked: list[TrackedPerson]) -> None:
+        if self.localizer is None:
+            self.publisher.publish_skeletons(frame.index, frame.stamp_ns, tracked)
+            return
+        placed, positions = [], {}
+        for t in tracked:
+            joints, position = self.localizer.place(t.person)
+            placed.append(TrackedPerson(t.track_id, dataclasses.replace(t.person, joints=joints)))
+            if position is not None:
+                positions[t.track_id] = position
+        self.publisher.publish_skeletons(frame.index, frame.stamp_ns, placed, self.localizer.frame_id, positions)
 
     def _publish_events(self, events: list[ActionEvent]) -> None:
         for event in events:

@@ -35,6 +35,8 @@ class RunConfig:
     pose_model: str | None = None
     num_poses: int = 2
     smoothing: bool = True
+    intrinsics: str | None = None  # camera_info YAML (stream-calibrate intrinsics): places MediaPipe people by PnP
+    extrinsics: str | None = None  # transform YAML (stream-calibrate extrinsics): skeletons in the robot frame
     zmq: str = "tcp://127.0.0.1:5560"
     zmq_json: bool = False
     allow_remote: bool = False

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     pose.add_argument("--num-poses", type=int, help="people MediaPipe looks for (default 2)")
     pose.add_argument("--smoothing", action=argparse.BooleanOptionalAction, default=None,
                       help="One-Euro landmark smoothing (default on)")
+    place = parser.add_argument_group("calibration (skeletons and positions in the robot frame)")
+    place.add_argument("--intrinsics", help="camera_info YAML from stream-calibrate intrinsics")
+    place.add_argument("--extrinsics", help="base ← camera transform YAML from stream-calibrate extrinsics")
     out = parser.add_argument_group("outputs")
     out.add_argument("--zmq", help="ZeroMQ PUB endpoint (default tcp://127.0.0.1:5560)")
     out.add_argument("--wait-subscribers", type=int,
@@ -167,6 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                 pose = stack.enter_context(MediaPipePoseEstimator(
                     resolve_pose_model(config.pose_model), num_poses=config.num_poses,
                     smoothing=OneEuroConfig() if config.smoothing else None))  # fmt: skip
+            localizer = None
+            if config.intrinsics or config.extrinsics:
+                from calibration.camera_info import read_camera_info
+                from calibration.transforms import read_transform
+                from stream.localization import Localizer
+
+                localizer = Localizer(read_camera_info(config.intrinsics) if config.intrinsics else None,
+                                      read_transform(config.extrinsics) if config.extrinsics else None)  # fmt: skip
             publisher = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name,
                                                          json=config.zmq_json, allow_remote=config.allow_remote))  # fmt: skip
             if config.wait_subscribers and not publisher.wait_for_subscribers(config.wait_subscribers, timeout_s=10):
@@ -190,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-run: error: {error}", file=sys.stderr)
             return 2
-        pipeline = Pipeline(config, source, backend, publisher, pose=pose, overlay=overlay, recorder=recorder)
+        pipeline = Pipeline(config, source, backend, publisher, pose=pose, overlay=overlay, recorder=recorder,
+                            localizer=localizer)  # fmt: skip
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
         print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {publisher.endpoint}",

@@ -1,0 +1,107 @@
+"""`stream-calibrate extrinsics`: the camera's pose in the robot base frame from one view of a board at a known pose.
+
+Example::
+
+    stream-calibrate extrinsics --intrinsics camera.yaml --image board_on_table.png \\
+        --pattern chessboard --cols 9 --rows 6 --square 0.025 \\
+        --board-pose 0.6,0,0.02,0,0,0,1 --base-frame base_link --camera-frame camera_optical_frame \\
+        --output camera_in_base.yaml
+
+``--board-pose x,y,z,qx,qy,qz,qw`` is the board frame in the base frame (the
+board frame as `calibration.boards` defines it: origin at the first inner
+corner for a chessboard, X along a row of ``--cols`` corners, Y along the rows,
+Z into the board's back). The output is the transform ``base <- camera``
+(optical frame: x right, y down, z forward), written by
+`calibration.transforms.write_transform`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from calibration.boards import Board, detect_oriented, make_board
+from calibration.camera_info import read_camera_info
+from calibration.errors import CalibrationError
+from calibration.extrinsics import camera_pose_from_board
+from calibration.transforms import Transform, write_transform
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def add_board_arguments(parser: argparse.ArgumentParser) -> None:
+    """The board spec, as the ``intrinsics`` subcommand takes it."""
+    parser.add_argument("--pattern", choices=("chessboard", "charuco"), default="chessboard", help="board type")
+    parser.add_argument("--cols", type=int, required=True, help="inner corners per row (chessboard) or squares (charuco)")
+    parser.add_argument("--rows", type=int, required=True, help="inner corners per column (chessboard) or squares")
+    parser.add_argument("--square", type=float, required=True, help="square size in metres")
+    parser.add_argument("--marker", type=float, default=None, help="ChArUco marker size in metres (default 0.75 square)")
+    parser.add_argument("--dictionary", default="DICT_5X5_100", help="ChArUco ArUco dictionary")
+
+
+def board_from_args(args: argparse.Namespace) -> Board:
+    try:
+        return make_board(args.pattern, args.cols, args.rows, args.square, marker=args.marker, dictionary=args.dictionary)
+    except ValueError as exc:
+        raise CalibrationError(f"bad board spec: {exc}") from None
+
+
+def read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CalibrationError(f"{path}: cannot read the image")
+    return image
+
+
+def parse_pose(text: str, parent_frame: str, child_frame: str) -> Transform:
+    """``x,y,z,qx,qy,qz,qw`` (metres, ROS quaternion order) -> ``parent <- child``."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 7 or not np.all(np.isfinite(values)):
+        raise CalibrationError(f"--board-pose must be 7 numbers x,y,z,qx,qy,qz,qw, got {text!r}")
+    quat = np.array(values[3:])
+    if abs(np.linalg.norm(quat) - 1.0) > 1e-3:
+        raise CalibrationError(f"--board-pose quaternion {values[3:]} is not unit length")
+    return Transform(parent_frame, child_frame, Rotation.from_quat(quat), values[:3])
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("extrinsics", help="camera pose in the base frame from a board at a known pose",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--intrinsics", type=Path, required=True, help="camera_info YAML")
+    parser.add_argument("--image", type=Path, required=True, help="image of the board")
+    add_board_arguments(parser)
+    parser.add_argument("--board-pose", required=True, help="board pose in the base frame: x,y,z,qx,qy,qz,qw")
+    parser.add_argument("--base-frame", default="base_link")
+    parser.add_argument("--camera-frame", default="camera_optical_frame")
+    parser.add_argument("--board-frame", default="board")
+    parser.add_argument("--output", type=Path, required=True, help="transform YAML to write (base <- camera)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        info = read_camera_info(args.intrinsics)
+        board = board_from_args(args)
+        board_in_base = parse_pose(args.board_pose, args.base_frame, args.board_frame)
+        found = detect_oriented(board, read_image(args.image))
+        if found is None:
+            raise CalibrationError(f"{args.image}: board not found ({args.pattern} {args.cols}x{args.rows})")
+        K, D = info.to_cv()
+        result = camera_pose_from_board(found[0], found[1], K, D, board_in_base, args.camera_frame)
+        write_transform(result, args.output)
+    except CalibrationError as exc:
+        print(f"stream-calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    logger.info("wrote %s: %r", args.output, result)
+    return 0
