@@ -33,6 +33,7 @@ import numpy as np
 import yaml
 
 from calibration.errors import CalibrationError
+from calibration.yaml_files import load_yaml
 
 __all__ = ["CameraInfo", "read_camera_info", "write_camera_info"]
 
@@ -133,12 +134,7 @@ def _read_matrix(doc: dict, key: str, path: Path, rows: int | None, cols: int | 
 def read_camera_info(path: str | Path) -> CameraInfo:
     """Read a ROS camera_info YAML file; raises CalibrationError naming the file and the bad key."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read camera info: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    doc = load_yaml(path, "camera info")
     if not isinstance(doc, dict):
         raise CalibrationError(f"{path}: expected a camera_info mapping, got {type(doc).__name__}")
     size = {}

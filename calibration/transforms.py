@@ -38,6 +38,7 @@ import yaml
 from scipy.spatial.transform import Rotation
 
 from calibration.errors import CalibrationError
+from calibration.yaml_files import load_yaml
 
 __all__ = [
     "SKELETON_TO_OPTICAL",
@@ -229,10 +230,4 @@ def transform_from_dict(doc: object, path: str | Path = "<transform>") -> Transf
 def read_transform(path: str | Path) -> Transform:
     """Read a transform YAML file; raises CalibrationError naming the file and the bad key."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read transform: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path}: not valid YAML: {exc}") from None
-    return transform_from_dict(doc, path)
+    return transform_from_dict(load_yaml(path, "transform"), path)
