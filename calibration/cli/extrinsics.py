@@ -22,44 +22,17 @@ import logging
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from calibration.boards import Board, detect_oriented, make_board
+from calibration.boards import detect_oriented
+from calibration.cli.board_args import add_board_arguments, board_from_args, read_image
 from calibration.camera_info import read_camera_info
 from calibration.errors import CalibrationError
 from calibration.extrinsics import camera_pose_from_board
 from calibration.transforms import Transform, write_transform
 
 logger = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-
-def add_board_arguments(parser: argparse.ArgumentParser) -> None:
-    """The board spec, as the ``intrinsics`` subcommand takes it."""
-    parser.add_argument("--pattern", choices=("chessboard", "charuco"), default="chessboard", help="board type")
-    parser.add_argument("--cols", type=int, required=True, help="inner corners per row (chessboard) or squares (charuco)")
-    parser.add_argument("--rows", type=int, required=True, help="inner corners per column (chessboard) or squares")
-    parser.add_argument("--square", type=float, required=True, help="square size in metres")
-    parser.add_argument("--marker", type=float, default=None, help="ChArUco marker size in metres (default 0.75 square)")
-    parser.add_argument("--dictionary", default="DICT_5X5_100", help="ChArUco ArUco dictionary")
-
-
-def board_from_args(args: argparse.Namespace) -> Board:
-    try:
-        return make_board(args.pattern, args.cols, args.rows, args.square, marker=args.marker, dictionary=args.dictionary)
-    except ValueError as exc:
-        raise CalibrationError(f"bad board spec: {exc}") from None
-
-
-def read_image(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CalibrationError(f"{path}: cannot read the image")
-    return image
-
 
 def parse_pose(text: str, parent_frame: str, child_frame: str) -> Transform:
     """``x,y,z,qx,qy,qz,qw`` (metres, ROS quaternion order) -> ``parent <- child``."""

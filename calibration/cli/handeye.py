@@ -32,7 +32,7 @@ import yaml
 
 from calibration.camera_info import read_camera_info
 from calibration.boards import detect_oriented
-from calibration.cli.extrinsics import IMAGE_SUFFIXES, add_board_arguments, board_from_args, read_image
+from calibration.cli.board_args import IMAGE_SUFFIXES, add_board_arguments, board_from_args, read_image
 from calibration.errors import CalibrationError
 from calibration.extrinsics import HAND_EYE_METHODS, board_view, hand_eye
 from calibration.transforms import Transform, transform_from_dict, write_transform

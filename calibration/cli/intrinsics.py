@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from calibration.boards import make_board
+from calibration.cli.board_args import add_board_arguments, board_from_args
 from calibration.camera_info import write_camera_info
 from calibration.errors import CalibrationError
 from calibration.intrinsics import (
@@ -43,13 +43,7 @@ def add_parser(subparsers) -> None:
     source.add_argument("--camera", type=int, help="camera index (cv2.VideoCapture)")
     parser.add_argument("--every", type=int, default=15, help="video/camera: keep every k-th frame (default 15)")
     parser.add_argument("--frames", type=int, default=40, help="camera: frames to keep (default 40)")
-    parser.add_argument("--pattern", choices=("chessboard", "charuco"), default="chessboard", help="board type")
-    parser.add_argument("--cols", type=int, required=True, help="inner corners per row (chessboard) or squares (charuco)")
-    parser.add_argument("--rows", type=int, required=True, help="inner corners per column (chessboard) or squares")
-    parser.add_argument("--square", type=float, required=True, help="square size in metres")
-    parser.add_argument("--marker", type=float, default=None, help="ChArUco marker size in metres (default 0.75 square)")
-    parser.add_argument("--dictionary", default="DICT_5X5_100", help="ChArUco ArUco dictionary (default DICT_5X5_100)")
-    parser.add_argument("--legacy-charuco", action="store_true", help="ChArUco board made with OpenCV < 4.6")
+    add_board_arguments(parser)
     parser.add_argument("--min-views", type=int, default=5, help="fewest usable views (default 5)")
     parser.add_argument("--blur-threshold", type=float, default=100.0,
                         help="reject views whose board area's Laplacian variance is below this (default 100)")
@@ -62,11 +56,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        try:
-            board = make_board(args.pattern, args.cols, args.rows, args.square, marker=args.marker,
-                               dictionary=args.dictionary, legacy=args.legacy_charuco)  # fmt: skip
-        except ValueError as exc:
-            raise CalibrationError(f"bad board: {exc}") from None
+        board = board_from_args(args)
         if args.every < 1 or args.frames < 1:
             raise CalibrationError(f"--every and --frames must be at least 1, got {args.every}, {args.frames}")
         if args.images is not None:
