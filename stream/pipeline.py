@@ -32,7 +32,7 @@ import numpy as np
 from stream.backends import Backend
 from stream.decoding import OnlineDecoder
 from stream.label_recorder import LabelledRecorder
-from stream.publishers.zmq_publisher import ZmqPublisher
+from stream.publishers.base import Publisher
 from stream.run_config import RunConfig
 from stream.sources.base import Source
 from stream.stats import StageStats
@@ -87,7 +87,7 @@ class Pipeline:
         config: RunConfig,
         source: Source,
         backend: Backend,
-        publisher: ZmqPublisher,
+        publisher: Publisher,
         pose: Any | None = None,
         overlay: Any | None = None,
         recorder: LabelledRecorder | None = None,
@@ -258,7 +258,7 @@ class Pipeline:
         latency = {stage: self.stats.percentiles_ms(stage) for stage in stages}
         return {
             "rates": {"frames": self.summary.frames / max(1e-9, time.perf_counter() - self._started_at)},
-            "drops": {"capture": int(source.get("dropped", 0)), "publish": int(self.publisher.dropped)},
+            "drops": {"capture": int(source.get("dropped", 0)), "publish": int(self.publisher.stats()["dropped"])},
             "latency_ms": {k: v for k, v in latency.items() if v},
             "tracks": len(self.tracker.active_ids),
         }

@@ -44,19 +44,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import zmq
 
 from stream.errors import PublisherError
-from stream.messages import (
-    action_message,
-    encode,
-    event_message,
-    skeleton_message,
-    status_message,
-    topic_of,
-)
-from stream.types import ActionEvent, FrameLabel, TrackedPerson
+from stream.messages import encode, topic_of
+from stream.publishers.base import Publisher
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +87,7 @@ def is_loopback_endpoint(endpoint: str) -> bool:
         return False
 
 
-class ZmqPublisher:
+class ZmqPublisher(Publisher):
     """Publishes messages on a bound XPUB socket; `publish` never blocks.
 
     Args:
@@ -172,26 +164,6 @@ class ZmqPublisher:
             self.sent += 1
             return True
 
-    def publish_label(self, label: FrameLabel) -> bool:
-        return self.publish("actions", action_message(self.stream_name, label))
-
-    def publish_event(self, event: ActionEvent) -> bool:
-        return self.publish("events", event_message(self.stream_name, event))
-
-    def publish_skeletons(
-        self,
-        frame: int,
-        stamp_ns: int,
-        tracked: list[TrackedPerson],
-        frame_id: str = "camera",
-        positions: Mapping[int, np.ndarray] | None = None,
-    ) -> bool:
-        message = skeleton_message(self.stream_name, frame, stamp_ns, tracked, frame_id, positions=positions)
-        return self.publish("skeletons", message)
-
-    def publish_status(self, stats: Mapping[str, Any], frame: int = -1) -> bool:
-        return self.publish("status", status_message(self.stream_name, stats, frame=frame))
-
     # --- subscribers ----------------------------------------------------------------
     def _drain_subscriptions(self) -> None:
         while self._socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
@@ -242,12 +214,6 @@ class ZmqPublisher:
             self._closed = True
             self._socket.close(linger=0)
             self._context.term()
-
-    def __enter__(self) -> ZmqPublisher:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"ZmqPublisher({self.endpoint!r}, sent={self.sent}, dropped={self.dropped})"
