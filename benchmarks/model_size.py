@@ -28,7 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.machine import machine_info
 
-from models.dste import DSTE_VARIANTS, FRAME_FEATURES, DSTEDetector, create_model
+from models.dste import DSTEDetector, create_model
+from models.dste_config import DSTE_VARIANTS, FRAME_FEATURES
 
 logger = logging.getLogger(__name__)
 

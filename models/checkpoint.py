@@ -4,6 +4,9 @@ The config carries everything needed to feed the model the data it was
 trained on (layout, T, fps, normalisation, labels) plus where it came from
 (training data, command) and what it scored. Loading validates all of it and
 fails with a message naming the file and the mismatch.
+
+Reading and checking a config needs no torch (ONNX Runtime deployments read
+it too); building, saving and loading a model import torch when called.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-
-from models.classifier import ClipClassifier
-from models.dste import DSTEConfig, DSTEDetector
+from models.dste_config import DSTEConfig
 from models.errors import SkelstreamError
 from models.skeleton.normalize import NormalizationConfig
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 FORMAT = "skelstream-checkpoint"
 FORMAT_VERSION = 1
@@ -120,6 +123,9 @@ class CheckpointConfig:
 
 def build_model(config: CheckpointConfig) -> nn.Module:
     """The (randomly initialised) model a checkpoint config describes."""
+    from models.classifier import ClipClassifier
+    from models.dste import DSTEDetector
+
     return DSTEDetector(config.model) if config.task == "detection" else ClipClassifier(config.model)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.dste import DSTEConfig, DSTEEncoder
+from models.dste import DSTEEncoder
+from models.dste_config import DSTEConfig
 
 
 class ClipClassifier(nn.Module):

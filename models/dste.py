@@ -34,6 +34,17 @@ Deliberate differences from the official code (see DESIGN.md §3):
 - depth, heads, MLP ratio, DropPath and sizes come from :class:`DSTEConfig`
   (officially two layers per stream were hard-coded, DropPath 0.1 fixed).
 
+How it is computed (the same values, in fewer and larger kernels; what makes
+the ONNX export fast on a CPU at batch 1): token-wise work (Linear, LayerNorm,
+GELU, residuals) runs on (N·L, d) rows, so every Linear is one 2-D GEMM (an
+ONNX ``Gemm`` with its bias); CA's Conv1d of kernel 1 is that GEMM on the
+conv's own weights; DSA mixes tokens by multiplying with W from the left
+instead of transposing them, and keeps every ``gap``-th token by zeroing its
+row of W2 (an update of exactly 0) instead of a select; single-head attention
+splits q, k, v without moving a head axis. The parameters and their names are
+those of the plain formulation; ``tests/models/test_dste.py`` checks the two
+agree, on the shipped checkpoint too.
+
 The token-mixing Linear(L, L) fixes the number of tokens (L = T temporal,
 L = M·V spatial), so windows are exactly T frames of V joints and M bodies;
 anything else raises ``ValueError``. Forward passes have no data-dependent
@@ -47,25 +58,22 @@ Python control flow and no in-place ops on inputs, so the detector exports with
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from models.modalities import MODALITIES, as_parent_tensor, to_modality
-from models.skeleton.layouts import LAYOUTS, get_layout
+from models.dste_config import DSTE_VARIANTS, DSTEConfig
+from models.modalities import as_parent_tensor, to_modality
+from models.skeleton.layouts import get_layout
 
 __all__ = [
-    "FRAME_FEATURES",
-    "DSTE_VARIANTS",
     "Attention",
     "ConvAttention",
     "DenseFeatures",
     "DenseShift",
     "DenseShiftAttention",
     "DropPath",
-    "DSTEConfig",
     "DSTEDetector",
     "DSTEEncoder",
     "DSTELayer",
@@ -75,25 +83,27 @@ __all__ = [
     "sinusoidal_positions",
 ]
 
-FRAME_FEATURES = ("temporal", "temporal+spatial", "temporal+spatial_attn")
-
-
 # --------------------------------------------------------------------------- blocks
 
 
 class DropPath(nn.Module):
-    """Stochastic depth: drops the whole residual branch per sample while training."""
+    """Stochastic depth: drops the whole residual branch per sample while training.
+
+    ``x`` is (N, ...) with one sample per row, or (N·tokens, ...) token rows of N
+    samples (``tokens`` rows each), as the blocks below pass them.
+    """
 
     def __init__(self, drop_prob: float = 0.0) -> None:
         super().__init__()
         self.drop_prob = drop_prob
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, tokens: int = 1) -> torch.Tensor:
         if self.drop_prob == 0.0 or not self.training:
             return x
         keep = 1.0 - self.drop_prob
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
-        return x * mask / keep
+        samples = x.unflatten(0, (-1, tokens))
+        mask = x.new_empty((samples.shape[0],) + (1,) * (samples.ndim - 1)).bernoulli_(keep)
+        return (samples * mask / keep).flatten(0, 1)
 
     def extra_repr(self) -> str:
         return f"drop_prob={self.drop_prob}"
@@ -113,7 +123,7 @@ class Mlp(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention over (N, L, d) tokens, plain matmuls (exporter-friendly).
+    """Multi-head self-attention over token rows (N·L, d), plain matmuls (exporter-friendly).
 
     One instance is shared by the CA and DSA branches of a :class:`DSTELayer`; the
     branches receive it as a forward argument rather than owning it, so its
@@ -128,21 +138,29 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, length, dim = x.shape
-        qkv = self.qkv(x).reshape(n, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # each (N, heads, L, head_dim)
-        weights = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
-        out = (weights @ v).transpose(1, 2).reshape(n, length, dim)
-        return self.proj(out)
+    def forward(self, x: torch.Tensor, length: int) -> torch.Tensor:
+        """Attention within each sample's ``length`` consecutive rows of ``x`` (N·L, d) → (N·L, d)."""
+        dim = x.shape[-1]
+        qkv = self.qkv(x).view(-1, length, 3 * dim)
+        if self.heads == 1:
+            q, k, v = qkv.split(dim, dim=-1)  # each (N, L, d): no head axis to move
+        else:
+            q, k, v = qkv.view(-1, length, 3 * self.heads, self.head_dim).transpose(1, 2).split(self.heads, dim=1)
+        out = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1) @ v
+        if self.heads > 1:
+            out = out.transpose(1, 2)
+        return self.proj(out.reshape(-1, dim))
 
 
 class DenseShift(nn.Module):
     """The "dense shift" of DSA: a residual token-mixing MLP, every ``gap``-th token kept.
 
     ``h = x + W2 · ReLU(W1 · x)`` mixes along the token axis (W1, W2 are L×L, so L
-    is fixed); tokens whose index is a multiple of ``gap`` are then restored to
-    their input values, the others keep the mixed values.
+    is fixed); tokens whose index is a multiple of ``gap`` keep their input values,
+    the others take the mixed values. Keeping a token is computed by zeroing its
+    row of W2 and its entry of the second bias (its residual update is then
+    exactly 0): the same values as selecting ``x``, without transposing the tokens
+    or a select op.
     """
 
     def __init__(self, num_tokens: int, gap: int) -> None:
@@ -150,13 +168,14 @@ class DenseShift(nn.Module):
         self.fc1 = nn.Linear(num_tokens, num_tokens)
         self.act = nn.ReLU()
         self.fc2 = nn.Linear(num_tokens, num_tokens)
-        keep = (torch.arange(num_tokens) % gap == 0).view(1, num_tokens, 1)
-        self.register_buffer("keep", keep, persistent=False)
+        mixed = (torch.arange(num_tokens) % gap != 0).float().unsqueeze(1)  # (L, 1): 0 for kept tokens
+        self.register_buffer("mixed", mixed, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = x.transpose(1, 2)  # (N, d, L): mix along L
-        mixed = (f + self.fc2(self.act(self.fc1(f)))).transpose(1, 2)
-        return torch.where(self.keep, x, mixed)
+        """(N, L, d) → (N, L, d), mixing along L (W · x with x's token axis as rows)."""
+        hidden = self.act(torch.matmul(self.fc1.weight, x) + self.fc1.bias.unsqueeze(1))
+        update = torch.matmul(self.fc2.weight * self.mixed, hidden) + self.fc2.bias.unsqueeze(1) * self.mixed
+        return x + update
 
 
 class DenseShiftAttention(nn.Module):
@@ -171,16 +190,24 @@ class DenseShiftAttention(nn.Module):
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x: torch.Tensor, attn: Attention) -> torch.Tensor:
+        """(N, L, d) → (N, L, d)."""
+        _, length, dim = x.shape
         # Both inputs run through the same weights; one call on a doubled batch
-        # halves the kernel launches (what matters at batch 1 on a CPU).
-        z = torch.cat([self.shift(x), x], dim=0)
-        z = z + self.drop_path(attn(self.norm1(z)))
-        z = z + self.drop_path(self.mlp(self.norm2(z)))
-        return z.unflatten(0, (2, -1)).mean(dim=0)
+        # halves the kernel launches (what matters at batch 1 on a CPU). Token-wise
+        # work runs on (2N·L, d) rows: each Linear is one 2-D GEMM.
+        z = torch.cat([self.shift(x), x], dim=0).view(-1, dim)
+        z = z + self.drop_path(attn(self.norm1(z), length), length)
+        z = z + self.drop_path(self.mlp(self.norm2(z)), length)
+        shifted, plain = z.view(2, -1, dim).unbind(0)
+        return ((shifted + plain) * 0.5).view(-1, length, dim)
 
 
 class ConvAttention(nn.Module):
-    """CA: ``h = x + ReLU(Conv1d(x))``, then pre-norm attention and MLP, each with its residual."""
+    """CA: ``h = x + ReLU(Conv1d(x))``, then pre-norm attention and MLP, each with its residual.
+
+    The paper's kernel size 1 makes the Conv1d a per-token Linear, computed as one
+    (N·L, d) GEMM with the conv's own weights.
+    """
 
     def __init__(self, dim: int, mlp_ratio: float, drop_path: float, kernel_size: int) -> None:
         super().__init__()
@@ -192,9 +219,16 @@ class ConvAttention(nn.Module):
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x: torch.Tensor, attn: Attention) -> torch.Tensor:
-        h = x + self.act(self.conv(x.transpose(1, 2))).transpose(1, 2)
-        h = h + self.drop_path(attn(self.norm1(h)))
-        return h + self.drop_path(self.mlp(self.norm2(h)))
+        """(N, L, d) → (N, L, d)."""
+        _, length, dim = x.shape
+        if self.conv.kernel_size[0] == 1:
+            x = x.reshape(-1, dim)
+            h = x + self.act(nn.functional.linear(x, self.conv.weight[:, :, 0], self.conv.bias))
+        else:
+            h = (x + self.act(self.conv(x.transpose(1, 2))).transpose(1, 2)).reshape(-1, dim)
+        h = h + self.drop_path(attn(self.norm1(h), length), length)
+        h = h + self.drop_path(self.mlp(self.norm2(h)), length)
+        return h.view(-1, length, dim)
 
 
 class DSTELayer(nn.Module):
@@ -216,7 +250,7 @@ class DSTELayer(nn.Module):
         self.dsa = DenseShiftAttention(num_tokens, dim, mlp_ratio, drop_path, gap)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * self.ca(x, self.attn) + 0.5 * self.dsa(x, self.attn)
+        return (self.ca(x, self.attn) + self.dsa(x, self.attn)) * 0.5
 
 
 # --------------------------------------------------------------------------- streams
@@ -269,128 +303,12 @@ class DSTEStream(nn.Module):
         )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        x = self.embed(tokens)
+        """(N, L, in_features) tokens → (N, L, d)."""
+        _, length, features = tokens.shape
+        x = self.embed(tokens.reshape(-1, features)).view(-1, length, self.pos_embed.shape[-1])
         for layer in self.layers:
             x = layer(x + self.pos_embed)
         return x
-
-
-# --------------------------------------------------------------------------- config
-
-
-@dataclass(frozen=True)
-class DSTEConfig:
-    """Architecture and input contract of a DSTE detector.
-
-    Attributes:
-        dim: token width d of both streams.
-        depth: DSTE layers per stream.
-        heads: attention heads (``dim`` must divide by it).
-        mlp_ratio: MLP hidden width / d.
-        drop_path: stochastic-depth rate of every residual branch (training only).
-        T: frames per window (fixed: the temporal token-mixing Linear is T×T).
-        V: joints per body; ``None`` takes the layout's joint count, any other
-            value must equal it.
-        M: bodies per window (fixed, with V: the spatial token-mixing Linear is
-            (M·V)×(M·V)).
-        C: channels per joint (3 for xyz).
-        layout: joint layout of the windows (``models.skeleton.layouts``); gives
-            the parents of the bone modality.
-        modality: ``"joint"``, ``"motion"`` or ``"bone"``: applied inside the model,
-            so callers always pass joint windows.
-        frame_feature: per-frame feature of the dense head, see
-            :class:`DSTEDetector`: ``"temporal"``, ``"temporal+spatial"``,
-            ``"temporal+spatial_attn"``.
-        frame_spatial_dim: k, width of the per-frame spatial summary of
-            ``"temporal+spatial"``.
-        num_classes: K actions + 1 background (class 0).
-        shift_gap: DSA restores every ``shift_gap``-th token (paper: 4).
-        conv_kernel: CA's Conv1d kernel along tokens (odd; paper: 1).
-        head_dropout: dropout on the per-frame feature before the classifier.
-    """
-
-    dim: int = 1024
-    depth: int = 2
-    heads: int = 1
-    mlp_ratio: float = 2.0
-    drop_path: float = 0.1
-    T: int = 64
-    V: int | None = None
-    M: int = 2
-    C: int = 3
-    layout: str = "unified_30"
-    modality: str = "joint"
-    frame_feature: str = "temporal+spatial"
-    frame_spatial_dim: int = 64
-    num_classes: int = 52
-    shift_gap: int = 4
-    conv_kernel: int = 1
-    head_dropout: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"unknown layout {self.layout!r}; known: {', '.join(sorted(LAYOUTS))}")
-        joints = get_layout(self.layout).num_joints
-        if self.V is None:
-            object.__setattr__(self, "V", joints)
-        elif self.V != joints:
-            raise ValueError(f"V={self.V} but layout {self.layout!r} has {joints} joints")
-        for name in ("dim", "depth", "heads", "T", "M", "C", "frame_spatial_dim", "shift_gap", "conv_kernel"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.dim % self.heads:
-            raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
-        if self.dim % 2:
-            raise ValueError(f"dim={self.dim} must be even (sinusoidal positions pair sin/cos channels)")
-        if not self.mlp_ratio > 0:
-            raise ValueError(f"mlp_ratio must be > 0, got {self.mlp_ratio}")
-        if not 0.0 <= self.drop_path < 1.0:
-            raise ValueError(f"drop_path must be in [0, 1), got {self.drop_path}")
-        if not 0.0 <= self.head_dropout < 1.0:
-            raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout}")
-        if self.conv_kernel % 2 == 0:
-            raise ValueError(f"conv_kernel must be odd to keep the token count, got {self.conv_kernel}")
-        if self.modality not in MODALITIES:
-            raise ValueError(f"unknown modality {self.modality!r}; expected one of {', '.join(MODALITIES)}")
-        if self.frame_feature not in FRAME_FEATURES:
-            raise ValueError(
-                f"unknown frame_feature {self.frame_feature!r}; expected one of {', '.join(FRAME_FEATURES)}"
-            )
-        if not isinstance(self.num_classes, int) or self.num_classes < 2:
-            raise ValueError(
-                f"num_classes counts the background class too and must be >= 2, got {self.num_classes!r}"
-            )
-
-    @property
-    def input_shape(self) -> tuple[int, int, int, int]:
-        """(C, T, V, M): the shape of one window."""
-        return (self.C, self.T, self.V, self.M)
-
-    def to_dict(self) -> dict:
-        """Plain-JSON form, for checkpoint ``config.json``."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> DSTEConfig:
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown DSTEConfig keys: {', '.join(unknown)}")
-        return cls(**data)
-
-
-DSTE_VARIANTS: dict[str, DSTEConfig] = {
-    # The paper's encoder: d=1024, 2 layers per stream, 1 head, MLP ratio 2, DropPath 0.1.
-    # ≈57 M parameters / ≈6.2 GMAC per window at V=25 (NTU, kinect_v2_25).
-    "dste-base": DSTEConfig(dim=1024, depth=2, heads=1, mlp_ratio=2.0, drop_path=0.1, T=64),
-    # Same architecture sized for real time on 2 CPU cores (batch 1, T=64, V=30, M=2):
-    # 1.26 M parameters, 0.14 GMAC, ≈3.6 ms median eager torch on 2 threads (d=96: 3.2 ms,
-    # d=192: 5.2 ms, d=256: 7.2 ms; below d≈128 per-op overhead dominates).
-    # Re-measure with `python -m benchmarks.model_size`.
-    "dste-small": DSTEConfig(dim=128, depth=2, heads=1, mlp_ratio=2.0, drop_path=0.1, T=64, frame_spatial_dim=32),
-}
 
 
 # --------------------------------------------------------------------------- encoder
@@ -496,9 +414,9 @@ class SpatialUnfold(nn.Module):
         self.unfold = nn.Linear(dim, num_frames * k)
 
     def forward(self, temporal: torch.Tensor, spatial: torch.Tensor) -> torch.Tensor:
-        n, joints, _ = spatial.shape
-        per_frame = self.unfold(self.norm(spatial)).reshape(n, joints, self.num_frames, self.k)
-        return per_frame.amax(dim=1)
+        _, joints, dim = spatial.shape
+        per_frame = self.unfold(self.norm(spatial.reshape(-1, dim))).view(-1, joints, self.num_frames * self.k)
+        return per_frame.amax(dim=1).view(-1, self.num_frames, self.k)
 
 
 class SpatialAttentionPool(nn.Module):
@@ -583,7 +501,10 @@ class DSTEDetector(nn.Module):
     def forward_head(self, features: DenseFeatures, pre_logits: bool = False) -> torch.Tensor:
         """Per-frame logits (N, T, K + 1), or the normalised per-frame features with ``pre_logits``."""
         x = self.head_drop(self.head_norm(self.frame_features(features)))
-        return x if pre_logits else self.head(x)
+        if pre_logits:
+            return x
+        _, frames, width = x.shape
+        return self.head(x.reshape(-1, width)).view(-1, frames, self.head.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-MODALITIES = ("joint", "motion", "bone")
+from models.dste_config import MODALITIES
 
 
 def motion(x: torch.Tensor) -> torch.Tensor:

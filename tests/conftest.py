@@ -39,7 +39,7 @@ def variant_checkpoint(tmp_path_factory, variant: str) -> str:
     import torch
 
     from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
-    from models.dste import DSTE_VARIANTS, DSTEConfig
+    from models.dste_config import DSTE_VARIANTS, DSTEConfig
 
     path = tmp_path_factory.getbasetemp() / f"ckpt-{variant}"
     if not (path / "model.safetensors").is_file():

@@ -16,8 +16,18 @@ inference) and, where onnxruntime is installed, its outputs are compared with
 the eager model's on batch 1 and 3 before the file is accepted.
 
 Opset 18 by default: LayerNormalization is native, and TensorRT 10's ONNX
-parser (JetPack 6 included) reads it; opset 20 adds only a fused Gelu, which
-ONNX Runtime fuses from opset 18's Erf form anyway (same speed here).
+parser (JetPack 6 included) reads it. Opset 20 adds a native Gelu, and that
+matters to ONNX Runtime: the exporter writes opset 18's GELU as
+``x * (0.5 * (1 + erf(x / sqrt 2)))``, an order ONNX Runtime 1.31's GELU fusion
+does not match, so it stays five element-wise kernels (eight times in
+dste-small). The onnxruntime backend therefore exports its cache at
+`ONNXRUNTIME_OPSET` (20); TensorRT keeps the default.
+
+The outputs of the two encoder streams keep stable value names inside the
+graph (`TEMPORAL_FEATURES`, `SPATIAL_FEATURES`; not graph outputs), so
+`split_streams` can cut an export into the temporal stream, the spatial stream
+and the head: the onnxruntime backend runs the two streams concurrently, one
+thread each (see ``stream/backends/onnxruntime_backend.py``).
 
 `cached_onnx` exports a checkpoint once into a cache folder keyed by the
 checkpoint's fingerprint (SHA-256 of config.json and model.safetensors), so a
@@ -48,8 +58,11 @@ logger = logging.getLogger(__name__)
 
 INPUT_NAME = "windows"
 OUTPUT_NAME = "logits"
+TEMPORAL_FEATURES = "temporal_features"  # (batch, T, d): the temporal stream's output, named inside the graph
+SPATIAL_FEATURES = "spatial_features"  # (batch, M·V, d): the spatial stream's output, when the head reads it
 DEFAULT_OPSET = 18
-EXPORT_FORMAT_VERSION = 1  # bump when the exported graph changes for the same checkpoint (invalidates caches)
+ONNXRUNTIME_OPSET = 20  # what the onnxruntime backend exports at: GELU is one native op (see above)
+EXPORT_FORMAT_VERSION = 2  # bump when the exported graph changes for the same checkpoint (invalidates caches)
 META_CONFIG = "skelstream.checkpoint_config"
 META_FINGERPRINT = "skelstream.checkpoint_sha256"
 META_EXPORT = "skelstream.export"
@@ -162,14 +175,18 @@ def export_onnx(
     model, config = load_checkpoint(checkpoint)
     example = torch.randn(2, *config.model.input_shape, generator=torch.Generator().manual_seed(0))
     batch = torch.export.Dim("batch", min=1)
+    # A head that reads both streams: name them in the graph, so that they can run in parallel (`split_streams`).
+    streams = [TEMPORAL_FEATURES, SPATIAL_FEATURES] if model.frame_pool is not None else []
     try:
         with _quiet_exporter():
-            program = torch.onnx.export(model, (example,), dynamo=True, input_names=[INPUT_NAME],
-                                        output_names=[OUTPUT_NAME], opset_version=opset,
-                                        dynamic_shapes=({0: batch},), optimize=optimize, verbose=False,
-                                        report=False)  # fmt: skip
+            program = torch.onnx.export(_with_stream_outputs(model) if streams else model, (example,), dynamo=True,
+                                        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME, *streams],
+                                        opset_version=opset, dynamic_shapes=({0: batch},), optimize=optimize,
+                                        verbose=False, report=False)  # fmt: skip
     except Exception as error:  # the exporter's failures are many and deep: report them in one line
         raise ExportError(f"{checkpoint}: torch.onnx.export failed: {_first_line(error)}") from error
+    for _ in streams:  # the stream outputs stay named values inside the graph; the model's one output is logits
+        program.model.graph.outputs.pop()
     metadata = {
         META_CONFIG: json.dumps(config.to_dict()),
         META_FINGERPRINT: fingerprint,
@@ -200,6 +217,41 @@ def export_onnx(
     result.seconds = time.perf_counter() - started
     logger.info("exported %s → %s (%d nodes, opset %d) in %.1f s", checkpoint, output, nodes, opset, result.seconds)
     return result
+
+
+def _with_stream_outputs(model: Any) -> Any:
+    """``model`` (a `DSTEDetector`) returning its logits and the outputs of its two streams: exported like that,
+    the stream outputs get their names in the graph."""
+    import torch
+
+    class WithStreams(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, windows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            features = self.model.forward_features(windows)
+            return self.model.forward_head(features), features.temporal, features.spatial
+
+    return WithStreams()
+
+
+def split_streams(path: str | Path) -> tuple[bytes, bytes, bytes] | None:
+    """The temporal stream (windows → `TEMPORAL_FEATURES`), the spatial stream (windows → `SPATIAL_FEATURES`)
+    and the head (both → logits) of an export, as three serialised ONNX models; None when the export does not
+    name both stream outputs (an export of an earlier version, or a head that reads the temporal stream only)."""
+    onnx = require_package("onnx", extra="onnx", what="splitting an ONNX export into its streams")
+    from onnx.utils import Extractor
+
+    model = onnx.load(str(path))
+    produced = {name for node in model.graph.node for name in node.output}
+    if not {TEMPORAL_FEATURES, SPATIAL_FEATURES} <= produced:
+        return None
+    extractor = Extractor(model)
+    parts = (([INPUT_NAME], [TEMPORAL_FEATURES]), ([INPUT_NAME], [SPATIAL_FEATURES]),
+             ([TEMPORAL_FEATURES, SPATIAL_FEATURES], [OUTPUT_NAME]))  # fmt: skip
+    temporal, spatial, head = (extractor.extract_model(*part).SerializeToString() for part in parts)
+    return temporal, spatial, head
 
 
 def verify_onnx(path: str | Path, model: Any, config: CheckpointConfig, batches: tuple[int, ...] = (1, 3)) -> float:

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 
 from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
 from models.datasets.registry import dataset_spec, load_dataset
-from models.dste import DSTE_VARIANTS, DSTEConfig
+from models.dste_config import DSTE_VARIANTS, DSTEConfig
 from models.evaluation.runner import evaluate_classification, evaluate_detection
 from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig

@@ -64,6 +64,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from models.dste_config import MODALITIES
 from models.usdrl.augment import MPCT, MPCTConfig, View
 from models.usdrl.losses import (
     DOMAINS,
@@ -76,7 +77,6 @@ from models.usdrl.losses import (
 )
 from models.usdrl.projector import DomainProjectors, ProjectorConfig
 
-MODALITIES = ("joint", "motion", "bone")
 POOLINGS = ("max", "mean")
 CROSS_MODAL_VIEWS = ("anchor", "all")
 NUM_VIEWS = 4

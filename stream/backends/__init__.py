@@ -9,7 +9,9 @@
 - ``torch``: the reference (CPU; CUDA with optional FP16 and CUDA graphs).
 - ``onnxruntime``: the default on CPU; CUDA execution provider when installed
   (onnxruntime-gpu). A checkpoint directory is exported to ONNX once, into a
-  cache keyed by its weights (`models.export.onnx_export.cached_onnx`).
+  cache keyed by its weights (`models.export.onnx_export.cached_onnx`). With
+  2 or more threads the encoder's two streams run in parallel. Needs no torch
+  when given an exported ``.onnx``.
 - ``tensorrt``: a TensorRT 10 engine (FP16 by default) on an NVIDIA GPU, built
   and cached next to the ONNX, keyed by GPU and TensorRT version.
 - ``auto``: `choose_backend` — TensorRT where it imports and a GPU exists,

@@ -4,30 +4,49 @@
     logits = backend.run(windows)          # (N, C, T, V, M) float32 → (N, T, K + 1) float32
 
 ``model`` is a checkpoint directory (exported once with
-`models.export.onnx_export.cached_onnx` into a cache keyed by the
-checkpoint's fingerprint) or an ``.onnx`` written by stream-export, whose
-metadata carries the checkpoint config. ``device``: None picks CUDA when the
-installed onnxruntime has that provider (the ``onnxruntime-gpu`` wheel), else
-CPU; "cpu" and "cuda[:N]" ask for one (a missing CUDA provider is an error
-naming the package).
+`models.export.onnx_export.cached_onnx`, at `ONNXRUNTIME_OPSET`, into a cache
+keyed by the checkpoint's fingerprint) or an ``.onnx`` written by
+stream-export, whose metadata carries the checkpoint config. ``device``: None
+picks CUDA when the installed onnxruntime has that provider (the
+``onnxruntime-gpu`` wheel), else CPU; "cpu" and "cuda[:N]" ask for one (a
+missing CUDA provider is an error naming the package).
 
-Sessions use ``threads`` intra-op threads, one inter-op thread, all graph
-optimizations (ONNX Runtime fuses attention, GELU and LayerNorm itself), and
-no spin-waiting between parallel sections (``spin=False``): the stream shares
-its cores with pose, tracking and publishing, and with another busy process on
-the 2 cores, spinning threads doubled the median here (dste-small batch 1,
-2 threads: 7.4 ms spinning vs 3.7 ms not; 3.2 ms on 1 thread).
+Threads. On the CPU, with ``threads`` >= 2 and an export that names its
+stream outputs (every export of this version whose head reads both streams),
+the graph is cut into the temporal stream, the spatial stream and the head
+(`models.export.onnx_export.split_streams`, needs the onnx package): the two
+streams run at the same time, the temporal one on the calling thread and the
+spatial one on a worker thread, each session with ``threads // 2`` intra-op
+threads, then the head. Otherwise one session runs the whole graph on
+``threads`` intra-op threads. Why: at batch 1 the graph is ≈230 small kernels,
+and splitting each across two threads costs a wake-up of the second thread
+every time (spinning avoids that but collapses under contention, see below).
+dste-small batch 1 on the 2-core development machine (busy with other jobs),
+medians: one session on 1 thread 2.6 ms, on 2 threads 3.2 ms; the two streams
+in parallel 1.7 ms, and 2.9 ms while another process kept one core busy
+(graceful: the streams then run one after the other). Outputs are the same
+either way (same kernels).
+
+Sessions use all graph optimizations, one inter-op thread, and no spin-waiting
+between parallel sections (``spin=False``): the stream shares its cores with
+pose, tracking and publishing, and with another busy process on the 2 cores,
+spinning threads doubled the median of a 2-thread session here (dste-small
+batch 1: 7.4 ms spinning vs 3.7 ms not; 3.2 ms on 1 thread).
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from models.checkpoint import CheckpointError
-from models.export import MissingDependencyError, require_package
+from models.export import MissingDependencyError, is_available, require_package
+from models.export.onnx_export import (INPUT_NAME, ONNXRUNTIME_OPSET, OUTPUT_NAME, SPATIAL_FEATURES,
+                                       TEMPORAL_FEATURES, cached_onnx, config_from_metadata,
+                                       split_streams)  # fmt: skip
 from stream.backends.base import Backend
 
 logger = logging.getLogger(__name__)
@@ -45,36 +64,26 @@ class OnnxRuntimeBackend(Backend):
         device: str | None = None,
         cache_dir: str | Path | None = None,
         spin: bool = False,
+        concurrent_streams: bool = True,
     ) -> None:
+        """``concurrent_streams=False`` runs the whole graph in one session even with ``threads`` >= 2 on the CPU
+        (on CUDA it always does: the split is about CPU threads)."""
         ort = require_package("onnxruntime", extra="onnx", what="the onnxruntime backend")
-        from models.export.onnx_export import INPUT_NAME, OUTPUT_NAME, cached_onnx, config_from_metadata
-
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         path = Path(model)
         if path.is_dir():
-            path = cached_onnx(path, cache_dir)
+            path = cached_onnx(path, cache_dir, opset=ONNXRUNTIME_OPSET)
         elif not path.is_file():
             raise CheckpointError(f"{model}: neither a checkpoint directory nor an ONNX file")
         self.onnx_path = path
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: initializer warnings would drown the stream's log
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.providers = _providers(ort, device)
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=self.providers)
-        except Exception as error:  # onnxruntime raises its own pybind exception types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CheckpointError(f"{path}: ONNX Runtime cannot load it: {first}") from None
-        self.config = config_from_metadata(self.session.get_modelmeta().custom_metadata_map, str(path))
+        session = self._session(ort, str(path), threads, spin)
+        self.config = config_from_metadata(session.get_modelmeta().custom_metadata_map, str(path))
         if self.config.task != "detection":
             raise CheckpointError(f"{path}: a {self.config.task} model cannot label frames; "
                                   "the stream needs a detection checkpoint")  # fmt: skip
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        inputs, outputs = session.get_inputs(), session.get_outputs()
         names = ([i.name for i in inputs], [o.name for o in outputs])
         if names != ([INPUT_NAME], [OUTPUT_NAME]):
             raise CheckpointError(f"{path}: expected input {INPUT_NAME!r} and output {OUTPUT_NAME!r}, got {names}")
@@ -83,19 +92,68 @@ class OnnxRuntimeBackend(Backend):
             raise CheckpointError(f"{path}: graph input (N, {fixed}) does not match its config's window "
                                   f"{self.config.model.input_shape}")  # fmt: skip
         self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
-        logger.info("onnxruntime backend: %s on %s, %d threads", path, self.session.get_providers()[0], threads)
+        self._provider = session.get_providers()[0]
+        self._whole = session  # the whole graph; None while the streams run in parallel
+        self._streams: tuple | None = None  # sessions of the temporal stream, the spatial stream, the head
+        self._worker: ThreadPoolExecutor | None = None
+        if concurrent_streams and threads >= 2 and self._provider == "CPUExecutionProvider":
+            self._open_streams(ort, path, threads // 2, spin)
+        mode = "temporal and spatial streams in parallel" if self._streams else "one session"
+        logger.info("onnxruntime backend: %s on %s, %d threads (%s)", path, self.provider, threads, mode)
 
     @property
     def provider(self) -> str:
         """The execution provider that runs the graph (first choice)."""
-        return self.session.get_providers()[0]
+        return self._provider
+
+    @property
+    def concurrent_streams(self) -> bool:
+        """Whether the two encoder streams run at the same time (see the module docstring)."""
+        return self._streams is not None
 
     def run(self, windows: np.ndarray) -> np.ndarray:
         self.check_windows(windows)
         if windows.shape[0] == 0:
             return np.zeros((0, self.config.num_frames, self.config.model.num_classes), np.float32)
-        (logits,) = self.session.run([self.output_name], {self.input_name: np.ascontiguousarray(windows)})
+        feeds = {self.input_name: np.ascontiguousarray(windows)}
+        if self._streams is None:
+            (logits,) = self._whole.run([self.output_name], feeds)
+            return logits
+        temporal, spatial, head = self._streams
+        pending = self._worker.submit(spatial.run, None, feeds)  # ONNX Runtime releases the GIL while it runs
+        (temporal_features,) = temporal.run(None, feeds)
+        (spatial_features,) = pending.result()
+        (logits,) = head.run(None, {TEMPORAL_FEATURES: temporal_features, SPATIAL_FEATURES: spatial_features})
         return logits
+
+    def _session(self, ort, model: str | bytes, threads: int, spin: bool):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: initializer warnings would drown the stream's log
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        try:
+            return ort.InferenceSession(model, options, providers=self.providers)
+        except Exception as error:  # onnxruntime raises its own pybind exception types
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(f"{self.onnx_path}: ONNX Runtime cannot load it: {first}") from None
+
+    def _open_streams(self, ort, path: Path, threads: int, spin: bool) -> None:
+        """Sessions of the temporal stream, the spatial stream and the head, if the export can be cut so."""
+        if not is_available("onnx"):
+            logger.info("onnxruntime backend: the onnx package is not installed, so the two streams run in one "
+                        "session; pip install skelstream[onnx] to run them in parallel")  # fmt: skip
+            return
+        parts = split_streams(path)
+        if parts is None:
+            logger.info("onnxruntime backend: %s does not name its stream outputs (an older export, or a head "
+                        "that reads one stream): one session", path)  # fmt: skip
+            return
+        self._streams = tuple(self._session(ort, part, threads, spin) for part in parts)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnxruntime-spatial")
+        self._whole = None
 
 
 def _providers(ort, device: str | None) -> list:

@@ -7,7 +7,7 @@ import torch
 
 from models.checkpoint import (CheckpointConfig, CheckpointError, build_model, load_checkpoint, read_config,
                                save_checkpoint)  # fmt: skip
-from models.dste import DSTEConfig
+from models.dste_config import DSTEConfig
 
 LABELS = ["background", "walk", "wave"]
 

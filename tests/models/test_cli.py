@@ -9,7 +9,7 @@ import pytest
 from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS
 from models.datasets.utkinect import UTKINECT_ACTIONS
-from models.dste import DSTEConfig
+from models.dste_config import DSTEConfig
 
 
 def _run(module: str, *args: str) -> subprocess.CompletedProcess:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 import torch
 
 from models.dste import (
-    DSTE_VARIANTS,
-    FRAME_FEATURES,
     ConvAttention,
     DenseFeatures,
     DenseShift,
-    DSTEConfig,
+    DropPath,
     DSTEDetector,
     DSTEEncoder,
     DSTELayer,
     create_model,
 )
+from models.dste_config import DSTE_VARIANTS, FRAME_FEATURES, DSTEConfig
 from models.modalities import to_modality
 from models.skeleton.layouts import get_layout
 
@@ -306,3 +306,92 @@ def test_exports_with_dynamic_batch() -> None:
 def test_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         DSTE_VARIANTS["dste-small"].dim = 3  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- the plain formulation
+
+
+def plain_attention(attn, x: torch.Tensor) -> torch.Tensor:
+    n, length, dim = x.shape
+    q, k, v = attn.qkv(x).reshape(n, length, 3, attn.heads, attn.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+    weights = ((q * attn.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+    return attn.proj((weights @ v).transpose(1, 2).reshape(n, length, dim))
+
+
+def plain_layer(layer: DSTELayer, x: torch.Tensor, gap: int) -> torch.Tensor:
+    """One DSTE layer as DESIGN.md §3 writes it: tokens transposed for the Conv1d and the token mixing, a select
+    for the kept tokens, the DSA block run on the shifted and the plain tokens separately, then averaged."""
+    ca, dsa, shift = layer.ca, layer.dsa, layer.dsa.shift
+    h = x + ca.act(ca.conv(x.transpose(1, 2))).transpose(1, 2)
+    h = h + plain_attention(layer.attn, ca.norm1(h))
+    h = h + ca.mlp(ca.norm2(h))
+    f = x.transpose(1, 2)
+    mixed = (f + shift.fc2(shift.act(shift.fc1(f)))).transpose(1, 2)
+    keep = (torch.arange(x.shape[1]) % gap == 0).view(1, -1, 1)
+    branches = []
+    for z in (torch.where(keep, x, mixed), x):
+        z = z + plain_attention(layer.attn, dsa.norm1(z))
+        branches.append(z + dsa.mlp(dsa.norm2(z)))
+    return 0.5 * h + 0.5 * (branches[0] + branches[1]) / 2
+
+
+def plain_forward(model: DSTEDetector, x: torch.Tensor) -> torch.Tensor:
+    """The detector's logits computed with 3-D Linears and the plain layer above: the reference the optimised
+    modules (2-D GEMMs, no transposes, masked weights) must reproduce."""
+    cfg, encoder = model.cfg, model.encoder
+
+    def stream(module, tokens):
+        z = module.embed(tokens)
+        for layer in module.layers:
+            z = plain_layer(layer, z + module.pos_embed, cfg.shift_gap)
+        return z
+
+    temporal_tokens, spatial_tokens = encoder.tokens(to_modality(x, cfg.modality, encoder.parents))
+    temporal, spatial = stream(encoder.temporal, temporal_tokens), stream(encoder.spatial, spatial_tokens)
+    if cfg.frame_feature == "temporal":
+        features = temporal
+    elif cfg.frame_feature == "temporal+spatial":
+        pool = model.frame_pool
+        unfolded = pool.unfold(pool.norm(spatial)).reshape(x.shape[0], spatial.shape[1], cfg.T, pool.k)
+        features = torch.cat([temporal, unfolded.amax(dim=1)], dim=-1)
+    else:
+        features = torch.cat([temporal, model.frame_pool(temporal, spatial)], dim=-1)
+    return model.head(model.head_norm(features))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"heads": 1}, {"conv_kernel": 3}, {"frame_feature": "temporal"}, {"frame_feature": "temporal+spatial_attn"},
+     {"modality": "bone", "shift_gap": 3}],
+)  # fmt: skip
+def test_matches_the_plain_formulation(overrides: dict) -> None:
+    model = tiny(**overrides).eval()
+    with torch.no_grad():
+        for module in model.modules():  # non-zero biases and LayerNorm affines, so every term is checked
+            if isinstance(module, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.LayerNorm)):
+                torch.nn.init.normal_(module.bias, std=0.1)
+            if isinstance(module, torch.nn.LayerNorm):
+                torch.nn.init.normal_(module.weight, mean=1.0, std=0.1)
+        x = window(3, model.cfg)
+        torch.testing.assert_close(model(x), plain_forward(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_shipped_checkpoint_matches_the_plain_formulation() -> None:
+    from models.checkpoint import load_checkpoint
+
+    model, config = load_checkpoint(Path(__file__).resolve().parents[2] / "models/checkpoints/dste-small-utkinect")
+    x = window(4, config.model, seed=5)
+    with torch.no_grad():
+        expected = plain_forward(model, x)
+        error = (model(x) - expected).abs().max().item()
+    assert error <= 2e-5, error  # the bound the ONNX Runtime backend keeps against torch
+
+
+def test_drop_path_drops_whole_samples_of_token_rows() -> None:
+    drop = DropPath(0.5).train()
+    torch.manual_seed(0)
+    rows = drop(torch.ones(16 * 5, 3), tokens=5).view(16, 5, 3)  # 16 samples of 5 token rows
+    per_sample = rows.flatten(1)
+    assert set(per_sample.unique().tolist()) == {0.0, 2.0}
+    assert (per_sample == per_sample[:, :1]).all()  # a sample's rows are kept or dropped together
+    assert 0 < (per_sample[:, 0] == 0).sum() < 16

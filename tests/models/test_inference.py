@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from models.checkpoint import CheckpointConfig
-from models.dste import DSTEConfig
+from models.dste_config import DSTEConfig
 from models.inference import predict_sequence
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence

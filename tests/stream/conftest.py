@@ -6,7 +6,7 @@ import pytest
 
 from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
 from models.datasets.utkinect import UTKINECT_ACTIONS
-from models.dste import DSTEConfig
+from models.dste_config import DSTEConfig
 
 
 def free_endpoint() -> str:

@@ -83,6 +83,20 @@ def test_onnxruntime_matches_torch_on_real_windows(tmp_path_factory, cache, real
 
 
 @needs_onnx
+def test_two_threads_run_the_two_streams_in_parallel(tmp_path_factory, cache, real_windows):
+    from stream.backends.onnxruntime_backend import OnnxRuntimeBackend
+
+    checkpoint = variant_checkpoint(tmp_path_factory, "dste-small")
+    parallel = make_backend("onnxruntime", checkpoint, threads=2, device="cpu", cache_dir=cache)
+    whole = make_backend("onnxruntime", checkpoint, threads=1, device="cpu", cache_dir=cache)
+    assert parallel.concurrent_streams and not whole.concurrent_streams
+    assert not OnnxRuntimeBackend(checkpoint, threads=2, cache_dir=cache, concurrent_streams=False).concurrent_streams
+    for batch in (1, 16):
+        np.testing.assert_allclose(parallel.run(real_windows[:batch]), whole.run(real_windows[:batch]), rtol=0,
+                                   atol=1e-6)  # fmt: skip
+
+
+@needs_onnx
 @pytest.mark.parametrize(
     "shape, dtype",
     [((1, 3, 32, 30, 2), np.float32), ((1, 3, 64, 25, 2), np.float32), ((1, 3, 64, 30, 2), np.float64),
@@ -135,6 +149,23 @@ def test_importing_the_backends_and_reading_a_config_needs_no_optional_stack(tmp
             "assert not loaded, loaded")  # fmt: skip
     checkpoint = variant_checkpoint(tmp_path_factory, "dste-small")
     result = subprocess.run([sys.executable, "-c", code, checkpoint], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@needs_onnx
+def test_onnxruntime_backend_runs_an_export_without_torch(tmp_path_factory, cache):
+    """An ONNX-Runtime-only deployment: the backend, the checkpoint config it reads from the export's metadata and
+    a model call import no torch."""
+    from models.export.onnx_export import cached_onnx
+
+    path = cached_onnx(variant_checkpoint(tmp_path_factory, "dste-small"), cache)
+    code = ("import sys; import numpy as np; from stream.backends import make_backend; "
+            "backend = make_backend('onnxruntime', sys.argv[1], threads=2, device='cpu'); "
+            "assert backend.concurrent_streams; "
+            "logits = backend.run(np.zeros((2, *backend.config.model.input_shape), np.float32)); "
+            "assert logits.shape[:2] == (2, backend.config.num_frames), logits.shape; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
 

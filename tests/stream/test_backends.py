@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models.checkpoint import CheckpointConfig, CheckpointError, build_model, save_checkpoint
-from models.dste import DSTEConfig
+from models.dste_config import DSTEConfig
 from stream.backends import make_backend
 
 
