@@ -283,9 +283,54 @@ MEDIAPIPE_33 = Layout(
     },  # fmt: skip
 )
 
+# --- Azure Kinect body tracking (k4abt), 32 joints ---------------------------
+# Order and hierarchy of the SDK's k4abt_joint_id_t (Microsoft's "Azure Kinect body tracking joints"):
+# 0 PELVIS, 1 SPINE_NAVEL, 2 SPINE_CHEST, 3 NECK, 4-10 CLAVICLE/SHOULDER/ELBOW/WRIST/HAND/HANDTIP/THUMB_LEFT,
+# 11-17 the same on the right, 18-21 HIP/KNEE/ANKLE/FOOT_LEFT, 22-25 right, 26 HEAD, 27 NOSE,
+# 28 EYE_LEFT, 29 EAR_LEFT, 30 EYE_RIGHT, 31 EAR_RIGHT. The arms hang from SPINE_CHEST through the
+# clavicles, the thumb from the wrist, the face points from the head. Sides are the person's own, as in
+# Kinect v2. The SDK reports millimetres in the depth camera's optical frame (x right, y down);
+# `stream.azure_kinect_bodies` converts them to this module's convention.
+AZURE_KINECT_JOINTS = (
+    "pelvis", "spine_navel", "spine_chest", "neck",
+    "clavicle_left", "shoulder_left", "elbow_left", "wrist_left", "hand_left", "hand_tip_left", "thumb_left",
+    "clavicle_right", "shoulder_right", "elbow_right", "wrist_right", "hand_right", "hand_tip_right", "thumb_right",
+    "hip_left", "knee_left", "ankle_left", "foot_left",
+    "hip_right", "knee_right", "ankle_right", "foot_right",
+    "head", "nose", "eye_left", "ear_left", "eye_right", "ear_right",
+)  # fmt: skip
+AZURE_KINECT_32 = Layout(
+    name="azure_kinect_32",
+    joint_names=AZURE_KINECT_JOINTS,
+    parents={
+        "pelvis": "pelvis",
+        **_chain("pelvis", "spine_navel", "spine_chest", "neck", "head"),
+        **{k: v for s in ("left", "right") for k, v in _chain(
+            "spine_chest", f"clavicle_{s}", f"shoulder_{s}", f"elbow_{s}", f"wrist_{s}", f"hand_{s}",
+            f"hand_tip_{s}").items()},
+        **{f"thumb_{s}": f"wrist_{s}" for s in ("left", "right")},
+        **{k: v for s in ("left", "right")
+           for k, v in _chain("pelvis", f"hip_{s}", f"knee_{s}", f"ankle_{s}", f"foot_{s}").items()},
+        **{name: "head" for name in ("nose", "eye_left", "ear_left", "eye_right", "ear_right")},
+    },  # fmt: skip
+    flip_pairs=_LIMB_PAIRS
+    + tuple((f"{part}_left", f"{part}_right") for part in ("clavicle", "hand_tip", "thumb", "eye", "ear")),
+    dims=3,
+    # The Kinect v2 joints by their place in the kinematic tree: the spine joint the arms branch from
+    # (SPINE_CHEST) is Kinect v2's SpineShoulder, the navel joint its SpineMid. The clavicles have no
+    # unified counterpart; the face points are COCO's.
+    unified_rules={
+        "spine_base": (("pelvis", 1.0),),
+        "spine_mid": (("spine_navel", 1.0),),
+        "spine_shoulder": (("spine_chest", 1.0),),
+        **_direct("neck", "head", *(name for pair in _LIMB_PAIRS for name in pair),
+                  "hand_tip_left", "hand_tip_right", "thumb_left", "thumb_right", *FACE_JOINTS),
+    },  # fmt: skip
+)
+
 LAYOUTS: dict[str, Layout] = {
     layout.name: layout
-    for layout in (KINECT_V2_25, UNIFIED_30, KINECT_V1_20, MSR_ACTION3D_20, COCO_17, MEDIAPIPE_33)
+    for layout in (KINECT_V2_25, UNIFIED_30, KINECT_V1_20, MSR_ACTION3D_20, COCO_17, MEDIAPIPE_33, AZURE_KINECT_32)
 }
 
 

@@ -22,7 +22,9 @@ Configs (see each module):
 - `stream.sources.video.VideoConfig(path, fast=False, loop=False)`;
 - `stream.sources.skeleton_file.SkeletonFileConfig(path, format, fast=False, labels=None)`,
   format ntu | pku | utkinect | msr | recording (`stream.recording`);
-- `stream.sources.synthetic.SyntheticSourceConfig(scene=SyntheticConfig(...), fast=False)`.
+- `stream.sources.synthetic.SyntheticSourceConfig(scene=SyntheticConfig(...), fast=False)`;
+- `stream.sources.pushed.PushSourceConfig(name, fps=None, layout=None)`: frames an integration pushes
+  (`PushSource.push_image` / `push_people` from its callbacks, `end()`), drop-oldest.
 
 Every config also takes ``queue_size`` (default 4) and
 ``max_consecutive_failures`` (default 10). Real-time sources drop the oldest
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 from stream.sources.base import Source, SourceConfig
 
-SOURCE_TYPES = ("camera", "video", "skeleton_file", "synthetic")
+SOURCE_TYPES = ("camera", "video", "skeleton_file", "synthetic", "push")
 
 
 def make_source(config: SourceConfig) -> Source:
@@ -57,5 +59,9 @@ def make_source(config: SourceConfig) -> Source:
         from stream.sources.synthetic import SyntheticSource
 
         return SyntheticSource(config)  # type: ignore[arg-type]
+    if kind == "push":
+        from stream.sources.pushed import PushSource
+
+        return PushSource(config)  # type: ignore[arg-type]
     raise ValueError(f"make_source: unknown source config {type(config).__name__}; "
                      f"known types: {', '.join(SOURCE_TYPES)}")  # fmt: skip

@@ -60,3 +60,31 @@ def test_kinect_v2_order_matches_design():
 def test_unknown_layout_lists_known_names():
     with pytest.raises(KeyError, match="kinect_v2_25"):
         get_layout("kinect_v3")
+
+
+def test_azure_kinect_order_and_hierarchy_match_the_body_tracking_sdk():
+    layout = get_layout("azure_kinect_32")
+    # k4abt_joint_id_t values and parent joints of the SDK's joint hierarchy table
+    sdk_index = {"pelvis": 0, "spine_navel": 1, "spine_chest": 2, "neck": 3, "clavicle_left": 4, "wrist_left": 7,
+                 "hand_tip_left": 9, "thumb_left": 10, "clavicle_right": 11, "thumb_right": 17, "hip_left": 18,
+                 "foot_left": 21, "hip_right": 22, "foot_right": 25, "head": 26, "nose": 27, "eye_left": 28,
+                 "ear_left": 29, "eye_right": 30, "ear_right": 31}  # fmt: skip
+    assert layout.num_joints == 32
+    assert {name: layout.index(name) for name in sdk_index} == sdk_index
+    sdk_parent = {"spine_navel": "pelvis", "neck": "spine_chest", "clavicle_right": "spine_chest",
+                  "shoulder_right": "clavicle_right", "thumb_left": "wrist_left", "hand_tip_right": "hand_right",
+                  "hip_left": "pelvis", "head": "neck", "nose": "head", "ear_right": "head"}  # fmt: skip
+    assert {name: layout.parents[name] for name in sdk_parent} == sdk_parent
+
+
+def test_azure_kinect_fills_every_unified_joint_from_its_counterpart():
+    from models.skeleton.unified import to_unified
+
+    layout = get_layout("azure_kinect_32")
+    joints = np.random.default_rng(0).normal(size=(layout.num_joints, 3)).astype(np.float32)
+    unified, mask = to_unified(joints, np.ones(layout.num_joints, np.float32), layout)
+    assert (mask == 1).all()  # nothing missing: k4abt has every unified joint
+    counterpart = {"spine_base": "pelvis", "spine_mid": "spine_navel", "spine_shoulder": "spine_chest"}
+    for name in UNIFIED_30.joint_names:
+        source = counterpart.get(name, name)
+        assert np.array_equal(unified[UNIFIED_30.index(name)], joints[layout.index(source)]), name

@@ -1,0 +1,152 @@
+"""Recording everything published as an MCAP rosbag2, replayable with ``ros2 bag play``.
+
+    from stream.publishers.bag_recorder import BagRecorder
+
+    with BagRecorder("runs/session_bag") as bag:   # a new directory: metadata.yaml + session_bag.mcap
+        bag.publish_label(frame_label)
+
+Each schema-v1 message becomes the ROS messages of `stream.ros2.conversions`, under the
+topic names a ROS 2 node of this namespace would publish (``/skelstream/actions``,
+``/humans/bodies/body_1/action``, ``/diagnostics``, ...), serialized as CDR from the
+``.msg`` definitions (`stream.ros2.interfaces`), each connection carrying the topic's
+offered QoS (`stream.ros2.topics`) so that ``ros2 bag play`` republishes with it. A
+message's bag timestamp is its header stamp (the capture time for labels, events and
+skeletons), so a replay shows each label with its frame; ``ActionLabel.latency`` keeps
+how late it really was. Nothing is dropped: a message that cannot be written (a full
+disk) is logged and counted in ``dropped``.
+
+Needs rosbags (``pip install skelstream[ros]``); a machine with ROS 2 needs the MCAP
+storage plugin to play it (``ros-<distro>-rosbag2-storage-mcap``, default from Iron on).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from models.export import require_package
+from stream.errors import PublisherError
+from stream.messages import SCHEMA_VERSION
+from stream.publishers.base import Publisher
+from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
+from stream.ros2.interfaces import build_message, numpy_array, typestore
+from stream.ros2.topics import QosProfile, normalize_namespace, resolve_topic, topic_spec
+
+logger = logging.getLogger(__name__)
+
+BAG_VERSION = 8  # rosbag2 metadata version 8 (Jazzy); the oldest rosbags writes
+
+
+def rosbag2_qos(profile: QosProfile) -> Any:
+    """A topic's QoS as rosbags' ``Qos`` (what the bag's metadata offers to ``ros2 bag play``)."""
+    from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
+
+    unspecified = QosTime(0, 0)  # RMW_DURATION_UNSPECIFIED: the middleware's default (infinite)
+    return Qos(
+        QosHistory.KEEP_LAST, profile.depth,
+        QosReliability.RELIABLE if profile.reliability == "reliable" else QosReliability.BEST_EFFORT,
+        QosDurability.VOLATILE if profile.durability == "volatile" else QosDurability.TRANSIENT_LOCAL,
+        unspecified, unspecified, QosLiveliness.AUTOMATIC, unspecified, False,
+    )  # fmt: skip
+
+
+class BagRecorder(Publisher):
+    """Writes every published message into a new MCAP rosbag2 directory; `close` finalises it.
+
+    Args:
+        path: the bag directory to create (it must not exist; missing parents are created).
+        namespace: ROS namespace of the relative topic names, as for `DdsPublisher`.
+        stream_name: the ``stream`` field of the messages built here.
+        camera_frame: ROS frame of the camera (`stream.ros2.conversions.RosConverter`).
+
+    Raises:
+        MissingDependencyError: rosbags is not installed.
+        PublisherError: ``path`` exists, cannot be created (a parent that is a file, no
+            permission), or ``namespace`` is not a valid ROS namespace.
+    """
+
+    def __init__(
+        self, path: str | Path, namespace: str = "", stream_name: str = "skelstream", camera_frame: str = DEFAULT_CAMERA_FRAME
+    ) -> None:
+        rosbag2 = require_package("rosbags.rosbag2", extra="ros", what="rosbag2 recording (--record-bag)",
+                                  pip_name="rosbags")  # fmt: skip
+        self.path = Path(path)
+        if self.path.exists():
+            raise PublisherError(f"cannot record a bag at {self.path}: it exists already (a bag is never overwritten)")
+        try:
+            self.namespace = normalize_namespace(namespace)
+        except ValueError as error:
+            raise PublisherError(f"cannot record under ROS namespace {namespace!r}: {error}") from None
+        self.stream_name = stream_name
+        self.converter = RosConverter(camera_frame=camera_frame)
+        self.sent = 0
+        self.dropped = 0
+        self._store = typestore()
+        self._connections: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._writer = rosbag2.Writer(self.path, version=BAG_VERSION, storage_plugin=rosbag2.StoragePlugin.MCAP)
+        self._writer.set_custom_data("skelstream.stream", stream_name)
+        self._writer.set_custom_data("skelstream.schema_version", str(SCHEMA_VERSION))
+        try:
+            self._writer.open()
+        except (OSError, rosbag2.WriterError) as error:
+            raise PublisherError(f"cannot record a bag at {self.path}: {error}") from None
+        self._write_error = rosbag2.WriterError
+        logger.info("recording a rosbag2 (MCAP) at %s", self.path)
+
+    def _connection(self, name: str) -> Any:
+        connection = self._connections.get(name)
+        if connection is None:
+            spec = topic_spec(name)
+            connection = self._writer.add_connection(resolve_topic(name, self.namespace), spec.typename,
+                                                     typestore=self._store,
+                                                     offered_qos_profiles=[rosbag2_qos(spec.qos)])  # fmt: skip
+            self._connections[name] = connection
+        return connection
+
+    def publish(self, topic: str, msg: Mapping[str, Any]) -> bool:
+        """Write the ROS messages ``msg`` maps to, stamped with their header stamps; False if one failed."""
+        with self._lock:
+            if self._closed:
+                raise PublisherError(f"bag recorder of {self.path} is closed")
+            written = True
+            for ros in self.converter.convert(topic, msg):
+                message = build_message(ros.typename, ros.fields, self._store.types.__getitem__, numpy_array)
+                data = self._store.serialize_cdr(message, ros.typename)
+                stamp = ros.fields["header"]["stamp"]
+                try:
+                    self._writer.write(self._connection(ros.topic), stamp["sec"] * 1_000_000_000 + stamp["nanosec"],
+                                       data)  # fmt: skip
+                except (OSError, self._write_error) as error:
+                    if not self.dropped:
+                        logger.error("cannot write to the bag %s: %s; counting lost messages", self.path, error)
+                    self.dropped += 1
+                    written = False
+                    continue
+                self.sent += 1
+            return written
+
+    def stats(self) -> dict[str, int]:
+        """ROS messages written and lost (a schema-v1 message can map to several ROS messages)."""
+        return {"sent": self.sent, "dropped": self.dropped}
+
+    def close(self) -> None:
+        """Finalise the bag (MCAP summary, metadata.yaml); safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._writer.close()
+            except (OSError, self._write_error) as error:
+                raise PublisherError(f"cannot finalise the bag {self.path}: {error}") from None
+
+    def __str__(self) -> str:
+        return f"rosbag2 {self.path}"
+
+    def __repr__(self) -> str:
+        return f"BagRecorder({str(self.path)!r}, sent={self.sent}, dropped={self.dropped})"
