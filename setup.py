@@ -10,13 +10,16 @@ EXTRAS = {
     "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8", "tensorboard>=2.16"],
     "pose": ["mediapipe==1.2.2"],
     "onnx": ["onnx>=1.23", "onnxruntime>=1.31", "onnxscript>=0.7"],
-    "ros": ["cyclonedds>=0.10.5", "rosbags>=0.10"],  # cyclonedds: also benchmarks/transport.py
+    # DDS-direct publishing and rosbag2 recording (stream/ros2); cyclonedds also benchmarks/transport.py
+    "ros": ["cyclonedds>=11.0", "rosbags>=0.11"],
     "tensorrt": ["tensorrt>=10.0"],
 }
 # `make test` installs the dev set: everything the tests exercise on a CPU machine.
 EXTRAS["dev"] = sorted(
-    set(EXTRAS["train"]) | set(EXTRAS["pose"]) | set(EXTRAS["onnx"])
+    set(EXTRAS["train"]) | set(EXTRAS["pose"]) | set(EXTRAS["onnx"]) | set(EXTRAS["ros"])
     | {"pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"}
+    # colcon builds and tests the ROS 2 package ros2_ws/src/skelstream_ros without ROS (tests/ros2)
+    | {"colcon-core>=0.17", "colcon-python-setup-py>=0.2.8", "colcon-ros>=0.5", "colcon-test-result>=0.3.8"}
 )
 
 setup(
@@ -27,7 +30,11 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["stream", "stream.*", "models", "models.*", "calibration", "calibration.*"]),
-    package_data={"models": ["checkpoints/*/*.json", "checkpoints/*/*.safetensors"]},
+    package_data={
+        "models": ["checkpoints/*/*.json", "checkpoints/*/*.safetensors"],
+        # stream/ros2/msg links to ros2_ws/src/skelstream_msgs/msg: the wheel gets copies of the .msg files
+        "stream.ros2": ["msg/*.msg", "upstream_msgs/*/msg/*.msg"],
+    },
     install_requires=["numpy>=1.26", "scipy>=1.11", "pyzmq>=26", "msgpack>=1.0"],
     extras_require=EXTRAS,
     entry_points={

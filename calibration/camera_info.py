@@ -33,9 +33,11 @@ import numpy as np
 import yaml
 
 from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml
+from calibration.yaml_files import load_yaml, quote
 
 __all__ = ["CameraInfo", "read_camera_info", "write_camera_info"]
+
+MAX_SIZE = 1 << 16  # image sides and matrix dimensions beyond this are not a camera
 
 
 def _identity3() -> np.ndarray:
@@ -118,9 +120,11 @@ def _read_matrix(doc: dict, key: str, path: Path, rows: int | None, cols: int | 
     if not isinstance(entry, dict):
         raise CalibrationError(f"{path}: missing or malformed key {key!r} (expected rows, cols, data)")
     try:
-        r, c = int(entry["rows"]), int(entry["cols"])
+        r, c = entry["rows"], entry["cols"]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_SIZE for n in (r, c)):
+            raise ValueError(f"rows and cols must be integers from 0 to {MAX_SIZE}, got {quote(r)} and {quote(c)}")
         data = np.asarray(entry["data"], dtype=np.float64).reshape(-1)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CalibrationError(f"{path}: malformed key {key!r}: {exc}") from None
     if (rows is not None and r != rows) or (cols is not None and c != cols):
         raise CalibrationError(f"{path}: key {key!r} must be {rows}x{cols if cols is not None else 'N'}, got {r}x{c}")
@@ -140,8 +144,9 @@ def read_camera_info(path: str | Path) -> CameraInfo:
     size = {}
     for key in ("image_width", "image_height"):
         value = doc.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise CalibrationError(f"{path}: key {key!r} must be a positive integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SIZE:
+            raise CalibrationError(f"{path}: key {key!r} must be a positive integer up to {MAX_SIZE}, "
+                                   f"got {quote(value)}")  # fmt: skip
         size[key] = value
     K = _read_matrix(doc, "camera_matrix", path, 3, 3)
     D = _read_matrix(doc, "distortion_coefficients", path, 1, None).reshape(-1)
@@ -149,7 +154,7 @@ def read_camera_info(path: str | Path) -> CameraInfo:
     P = _read_matrix(doc, "projection_matrix", path, 3, 4) if "projection_matrix" in doc else None
     model = doc.get("distortion_model", "plumb_bob")
     if not isinstance(model, str):
-        raise CalibrationError(f"{path}: key 'distortion_model' must be a string, got {model!r}")
+        raise CalibrationError(f"{path}: key 'distortion_model' must be a string, got {quote(model)}")
     name = doc.get("camera_name", "camera")
     return CameraInfo(width=size["image_width"], height=size["image_height"], K=K, D=D,
                       camera_name=str(name) if name is not None else "camera",

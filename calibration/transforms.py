@@ -38,7 +38,7 @@ import yaml
 from scipy.spatial.transform import Rotation
 
 from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml
+from calibration.yaml_files import load_yaml, quote
 
 __all__ = [
     "SKELETON_TO_OPTICAL",
@@ -202,10 +202,17 @@ def _numbers(doc: dict, key: str, names: str, path: Path) -> list[float]:
         if name not in entry:
             raise CalibrationError(f"{path}: key {key}.{name} is missing")
         value = entry[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise CalibrationError(f"{path}: key {key}.{name} must be a finite number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+            raise CalibrationError(f"{path}: key {key}.{name} must be a finite number, got {quote(value)}")
         values.append(float(value))
     return values
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def transform_from_dict(doc: object, path: str | Path = "<transform>") -> Transform:
@@ -217,7 +224,7 @@ def transform_from_dict(doc: object, path: str | Path = "<transform>") -> Transf
     for key in ("parent_frame", "child_frame"):
         value = doc.get(key)
         if not isinstance(value, str) or not value:
-            raise CalibrationError(f"{path}: key {key!r} must be a non-empty frame name, got {value!r}")
+            raise CalibrationError(f"{path}: key {key!r} must be a non-empty frame name, got {quote(value)}")
         frames.append(value)
     translation = _numbers(doc, "translation", "xyz", path)
     quat = np.array(_numbers(doc, "rotation", "xyzw", path))

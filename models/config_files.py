@@ -1,60 +1,105 @@
-"""Config dataclasses from YAML files and flags: unknown keys and wrong types are errors naming the key."""
+"""Config dataclasses from YAML files and flags: unknown keys and wrong types are errors naming the key.
+
+Files are read as UTF-8 YAML (safe loading: plain values only) whose top level
+is a mapping of field names; every value is checked against its field's type
+annotation (``list[str]`` item by item) before the dataclass's own checks run.
+Whatever is wrong raises `ConfigError` naming the file and the key; values are
+quoted with `reprlib`, so even a YAML alias bomb cannot make a message huge.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from pathlib import Path
 from typing import Any, TypeVar
 
 from models.errors import SkelstreamError
 
 T = TypeVar("T")
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a page of keys; a larger one is a mistake
+
+_SCALARS = {"str": str, "int": int, "float": (int, float), "bool": bool}
+_quote = reprlib.Repr()
+_quote.maxstring = _quote.maxother = 60
+_quote.maxlevel = 2
 
 
 class ConfigError(SkelstreamError):
     """A config file or flag has an unknown key or a value of the wrong type."""
 
 
+def _scalar(name: str, value: Any, base: str) -> Any:
+    if (isinstance(value, bool) and base != "bool") or not isinstance(value, _SCALARS[base]):
+        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {_quote.repr(value)}")
+    return float(value) if base == "float" else value
+
+
 def _coerce(name: str, value: Any, annotation: str) -> Any:
     """Check a value against a field's annotation (as a string); ints are accepted for floats."""
-    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}
     if value is None and "None" in annotation:
         return None
     base = annotation.replace(" | None", "")
     if base.startswith(("list", "tuple")):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__}")
-        return list(value) if base.startswith("list") else tuple(value)
+            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__} {_quote.repr(value)}")
+        item = base[base.find("[") + 1 : -1] if "[" in base else ""
+        items = [_scalar(f"{name}[{i}]", v, item) if item in _SCALARS else v for i, v in enumerate(value)]
+        return items if base.startswith("list") else tuple(items)
     if base.startswith("dict"):
         if not isinstance(value, dict):
-            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__}")
+            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__} {_quote.repr(value)}")
         return value
-    if base not in expected:
+    if base not in _SCALARS:
         return value
-    if (isinstance(value, bool) and base != "bool") or not isinstance(value, expected[base]):
-        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {value!r}")
-    return float(value) if base == "float" else value
+    return _scalar(name, value, base)
+
+
+def coerce_fields(cls: type, values: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """``values`` checked against the fields of dataclass ``cls``: unknown keys and wrong types raise `ConfigError`."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(_quote.repr(k) if not isinstance(k, str) else prefix + k for k in values if k not in fields)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(unknown)}; known: {', '.join(fields)}")
+    return {k: _coerce(prefix + k, v, str(fields[k].type)) for k, v in values.items()}
+
+
+def read_yaml_mapping(path: str | Path) -> dict[Any, Any]:
+    """The top-level mapping of a YAML config file (empty for an empty file); `ConfigError` names the file."""
+    import yaml
+
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config: {error.strerror or error}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a config file")
+    try:
+        loaded = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {error.start})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
+    except (ValueError, RecursionError) as error:  # e.g. an integer of more digits than Python converts
+        raise ConfigError(f"{path}: cannot read config: {_quote.repr(str(error))}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(loaded).__name__}")
+    return loaded
 
 
 def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) -> T:
     """``cls`` from its defaults ← the YAML file at ``path`` ← ``overrides`` (flags; None means not given)."""
-    import yaml
-
-    values: dict[str, Any] = {}
+    values: dict[Any, Any] = {}
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read config: {error}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of config keys")
-        values.update(loaded)
+        values.update(read_yaml_mapping(path))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown config key(s) {unknown}; known: {', '.join(fields)}")
+    where = f"{path}: " if path is not None else ""
     try:
-        return cls(**{k: _coerce(k, v, str(fields[k].type)) for k, v in values.items()})
+        return cls(**coerce_fields(cls, values))
+    except ConfigError as error:
+        raise ConfigError(f"{where}{error}") from None
     except ValueError as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(f"{where}{error}") from None

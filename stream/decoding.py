@@ -61,6 +61,13 @@ Only *primary* samples (`stream.windowing.SampleInfo`) give a `FrameLabel`, so a
 source frame covered by several model samples (a slow source) is labelled once;
 every sample counts for events. Without sample infos (``samples=None``), sample
 ``t`` is labelled as frame ``t`` with stamp 0.
+
+**Failed windows.** `add_failed` takes a window whose model call failed: its
+samples are announced as `add` would, with no scores. A sample fuses the
+windows that did get scores; one that becomes final with none at all is still
+labelled, once, as `FAILED_LABEL` (score 0, empty top-k), so no frame goes
+unlabelled and none is mislabelled as background. Such a sample is no evidence
+either way: it neither extends nor closes an event run, nor enters smoothing.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ if TYPE_CHECKING:
     from models.checkpoint import CheckpointConfig
 
 INPUTS = ("logits", "probs")
+FAILED_LABEL = "failed"
+"""The label of a frame no model output covered (its model calls failed); never a checkpoint's class name."""
 
 
 @dataclass
@@ -150,6 +159,9 @@ class OnlineDecoder:
         labels = list(labels)
         if len(labels) < 2 or not all(isinstance(label, str) for label in labels):
             raise ValueError(f"OnlineDecoder labels must be >= 2 names (background first), got {labels!r}")
+        if FAILED_LABEL in labels:
+            raise ValueError(f"OnlineDecoder labels must not include {FAILED_LABEL!r}: it is reserved for frames "
+                             "whose model calls failed")  # fmt: skip
         self.labels = labels
         self.window = integer("window", window, 1)
         self.stride = integer("stride", stride, 1)
@@ -213,12 +225,25 @@ class OnlineDecoder:
                              f"got {scores.shape}")  # fmt: skip
         if not np.isfinite(scores).all():
             raise ValueError(f"window scores of track {track_id} ending at {end} are not all finite")
+        probs = softmax(scores) if self.inputs == "logits" else scores.astype(np.float64)
+        self._fold(track_id, end, probs, samples)
+
+    def add_failed(
+        self, track_id: int, end: int, samples: tuple[SampleInfo, ...] | list[SampleInfo] | None = None
+    ) -> None:
+        """A window like `add`'s whose model call failed: its samples are announced without scores.
+
+        Samples that become final with no window's scores are labelled `FAILED_LABEL` (module docstring).
+        """
+        self._fold(track_id, end, None, samples)
+
+    def _fold(self, track_id: int, end: int, probs: np.ndarray | None,
+              samples: tuple[SampleInfo, ...] | list[SampleInfo] | None) -> None:  # fmt: skip
         state = self._tracks.setdefault(track_id, _Track())
         end = int(end)
         if end <= state.last_end:
             raise ValueError(f"track {track_id}: window ending at {end} after one ending at {state.last_end}; "
                              f"windows must come in increasing order")  # fmt: skip
-        probs = softmax(scores) if self.inputs == "logits" else scores.astype(np.float64)
         first = max(0, end - self.reach, state.next_final)
         if samples is not None:
             for info in samples:
@@ -227,6 +252,8 @@ class OnlineDecoder:
         for t in range(first, end + 1):
             if samples is None:
                 state.infos.setdefault(t, SampleInfo(index=t, tick_ns=0, frame=t, stamp_ns=0))
+            if probs is None:
+                continue
             row = probs[self.window - (end + 1 - t)]
             if t in state.sums:
                 state.sums[t] += row
@@ -273,7 +300,14 @@ class OnlineDecoder:
             count = state.counts.pop(t, 0)
             if info is None:
                 continue  # never announced by any window: nothing to label
-            probs = total / count if total is not None else np.zeros(len(self.labels))
+            if total is None:  # every window covering it failed: labelled, but no evidence for events
+                if info.primary:
+                    self._labels.append(FrameLabel(
+                        track_id=track_id, frame=info.frame, stamp_ns=info.stamp_ns, label=FAILED_LABEL, score=0.0,
+                        top_k=[], latency_ns=now - info.stamp_ns, truth=info.truth,
+                    ))  # fmt: skip
+                continue
+            probs = total / count
             if self.smoothing > 0 and state.smoothed is not None:
                 probs = (1 - self.smoothing) * probs + self.smoothing * state.smoothed
             state.smoothed = probs

@@ -19,3 +19,7 @@ class PublisherError(SkelstreamError):
 
 class MessageError(SkelstreamError):
     """A received payload does not follow the message schema."""
+
+
+class KeyFileError(SkelstreamError):
+    """A CURVE key file or client key folder is missing, unreadable or malformed."""

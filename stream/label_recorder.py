@@ -4,7 +4,12 @@ Labels become final some samples after their frame was captured (the decoder's
 lookahead and stride), and at a model rate below the source rate some frames
 never get one. A frame is written when, for every track in it, its label has
 arrived, the track has been labelled past it, or the track has ended; at most
-``max_pending`` frames wait, so memory stays bounded whatever happens.
+``max_pending`` frames wait, so memory stays bounded whatever happens (ended
+tracks are forgotten once no waiting frame holds them).
+
+When the writer fails (disk full, file too large) the recorder closes it: the
+file keeps every frame written before, whole; the waiting frames are dropped,
+the `PublisherError` is raised once, and later calls do nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from stream.errors import PublisherError
 from stream.recording import RecordedPerson, RecordingWriter
 from stream.types import FrameLabel, Person, TrackedPerson
 
@@ -32,6 +38,12 @@ class LabelledRecorder:
         self._pending: OrderedDict[int, _PendingFrame] = OrderedDict()
         self._labelled_up_to: dict[int, int] = {}
         self._ended: set[int] = set()
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        """Frames waiting for their labels."""
+        return len(self._pending)
 
     def add_frame(self, frame: int, stamp_ns: int, people: list[Person], tracked: list[TrackedPerson]) -> None:
         """Queue a frame: every observed person (so a replay sees what the tracker saw), tracked ones with their id.
@@ -39,6 +51,8 @@ class LabelledRecorder:
         ``stamp_ns`` should be the clock the stream was resampled on (media time for
         files and synthetic scenes), so that a replay reproduces the same windows.
         """
+        if self._closed:
+            return
         track_of = {id(t.person): t.track_id for t in tracked}
         pending = _PendingFrame(stamp_ns)
         for person in people:
@@ -53,6 +67,8 @@ class LabelledRecorder:
         self._write_ready()
 
     def add_labels(self, labels: list[FrameLabel]) -> None:
+        if self._closed:
+            return
         for label in labels:
             pending = self._pending.get(label.frame)
             if pending is not None and label.track_id in pending.tracked:
@@ -62,13 +78,22 @@ class LabelledRecorder:
         self._write_ready()
 
     def end_tracks(self, track_ids: list[int]) -> None:
+        if self._closed:
+            return
         self._ended.update(track_ids)
         self._write_ready()
+        held = {track for pending in self._pending.values() for track in pending.tracked}
+        for track in self._ended - held:
+            self._ended.discard(track)
+            self._labelled_up_to.pop(track, None)
 
     def close(self) -> None:
-        """Write every pending frame (labels that never came stay empty) and close the file."""
+        """Write every pending frame (labels that never came stay empty) and close the file; safe to call twice."""
+        if self._closed:
+            return
         while self._pending:
             self._write_first()
+        self._closed = True
         self.writer.close()
 
     def _ready(self, frame: int, pending: _PendingFrame) -> bool:
@@ -86,4 +111,10 @@ class LabelledRecorder:
 
     def _write_first(self) -> None:
         frame, pending = self._pending.popitem(last=False)
-        self.writer.write_frame(frame, pending.stamp_ns, pending.people)
+        try:
+            self.writer.write_frame(frame, pending.stamp_ns, pending.people)
+        except PublisherError:
+            self._closed = True
+            self._pending.clear()
+            self.writer.close()
+            raise

@@ -176,9 +176,11 @@ FIELDS: dict[str, dict[str, Checker]] = {
         "drops": _map_of(_int),
         "latency_ms": _map_of(_percentiles),
         "tracks": _int,
+        "queues": _map_of(_int),
     },
 }
-OPTIONAL_FIELDS: dict[str, frozenset[str]] = {"actions": frozenset({"truth"}), "status": frozenset({"tracks"})}
+OPTIONAL_FIELDS: dict[str, frozenset[str]] = {"actions": frozenset({"truth"}),
+                                              "status": frozenset({"tracks", "queues"})}  # fmt: skip
 
 
 def _check_fields(
@@ -314,15 +316,15 @@ def status_message(stream_name: str, stats: Mapping[str, Any], frame: int = -1, 
 
     ``stats`` may hold ``rates`` (name -> Hz), ``drops`` (name -> count since
     start), ``latency_ms`` (stage -> {"p50", "p95", "p99", ...} in ms, e.g.
-    `stream.stats.StageStats.summary()`; stages without percentiles are left out) and
-    ``tracks`` (active tracks); any other key is a ValueError (the schema lives
-    in docs/messages.md). ``frame``: the latest source frame seen (-1 before
+    `stream.stats.StageStats.summary()`; stages without percentiles are left out),
+    ``tracks`` (active tracks) and ``queues`` (name -> items waiting now); any
+    other key is a ValueError (the schema lives in docs/messages.md). ``frame``: the latest source frame seen (-1 before
     any); ``stamp_ns``: when the report was made (default: now, monotonic).
     """
-    unknown = set(stats) - {"rates", "drops", "latency_ms", "tracks"}
+    unknown = set(stats) - {"rates", "drops", "latency_ms", "tracks", "queues"}
     if unknown:
         raise ValueError(f"status_message: unknown stats {sorted(unknown)}; "
-                         "known: rates, drops, latency_ms, tracks")  # fmt: skip
+                         "known: rates, drops, latency_ms, tracks, queues")  # fmt: skip
     latency = {
         str(stage): {str(k): int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else float(v)
                      for k, v in pct.items()}
@@ -337,6 +339,8 @@ def status_message(stream_name: str, stats: Mapping[str, Any], frame: int = -1, 
     }
     if "tracks" in stats:
         msg["tracks"] = int(stats["tracks"])
+    if "queues" in stats:
+        msg["queues"] = {str(k): int(v) for k, v in stats["queues"].items()}
     try:
         return validate(msg, "status")
     except MessageError as error:
@@ -397,7 +401,41 @@ def decode(payload: bytes, topic: str | bytes | None = None) -> dict:
             )  # fmt: skip
         except Exception as error:  # hostile bytes: every unpack failure is a schema error
             raise MessageError(f"payload is not valid msgpack: {type(error).__name__}: {error}") from None
+    _check_plain(msg)
     return validate(msg, topic)
+
+
+def _check_plain(value: Any) -> None:
+    """MessageError unless ``value`` holds only what both formats carry: nil, bool, 64-bit int, finite float,
+    UTF-8 str, list, str-keyed map.
+
+    msgpack could also carry bin and ext values (an empty one passes the size limits)
+    and NaN; JSON integers beyond 64 bits and lone surrogates ("\\ud800", no UTF-8
+    text): the schema never uses them, even in fields a reader does not know.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise MessageError(f"a map key is {type(key).__name__} {_short(key)}; keys must be strings")
+                stack.extend((key, inner))
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise MessageError(f"payload holds {item}, which the schema does not allow")
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not -(2**63) <= item < 2**64:
+                raise MessageError(f"payload holds an integer of {item.bit_length()} bits; the schema's are 64-bit")
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MessageError("payload holds a string that is not UTF-8 text (a lone surrogate)") from None
+        elif item is not None and not isinstance(item, bool):
+            raise MessageError(f"payload holds a {type(item).__name__} value; the schema has no bin or ext values")
 
 
 def topic_of(name: str | bytes) -> bytes:

@@ -15,6 +15,26 @@ call), ``frame`` (all stages of a frame), ``after_pose`` (all but pose),
 outputs published, queue wait included) and ``label`` (capture → the frame's
 final label: adds the wait for the next window, about stride/2 model frames,
 plus ``lookahead``).
+
+Faults (docs/reliability.md):
+
+- A model call that raises, or returns logits of the wrong shape or not
+  finite, does not end the run: its windows go to the decoder as failed
+  (`OnlineDecoder.add_failed`), so every frame still gets exactly one label,
+  ``"failed"`` where no model output covered it; the call is logged and its
+  windows counted (``status.drops.model``). After `MAX_MODEL_FAILURES` failed
+  calls in a row the run stops with an error (a backend gone for good: a
+  supervisor can restart the process).
+- A recording that cannot be written (disk full, file too large) is closed
+  with every complete frame kept; the error is logged and reported at the end
+  (``RunSummary.errors``), and publishing goes on.
+- While the source stalls, status messages keep coming. When the stream's
+  clock then jumps by more than a window's span, every track is ended (its
+  pending frames published) and people are tracked afresh, so the work after a
+  gap never grows with its length.
+- A skeleton the stages cannot use (an unknown layout, joints that do not fit
+  it, 2D joints in a 3D stream: a bad file or message from outside) is
+  dropped, counted (``status.drops.people``) and logged once per kind.
 """
 
 from __future__ import annotations
@@ -29,8 +49,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.skeleton.layouts import LAYOUTS
 from stream.backends import Backend
 from stream.decoding import OnlineDecoder
+from stream.errors import PublisherError
 from stream.label_recorder import LabelledRecorder
 from stream.publishers.base import Publisher
 from stream.run_config import RunConfig
@@ -45,6 +67,23 @@ if TYPE_CHECKING:  # calibration (OpenCV) is needed only by runs that place peop
 
 logger = logging.getLogger(__name__)
 STAGES = ("pose", "track", "window", "model", "decode", "publish")
+MAX_MODEL_FAILURES = 10  # failed model calls in a row that end the run
+
+
+def unusable(person: Person, space: str) -> str | None:
+    """Why the stages cannot use ``person`` in a stream tracked in ``space`` ("3d" or "image"); None if they can."""
+    layout = LAYOUTS.get(person.layout) if isinstance(person.layout, str) else None
+    if layout is None:
+        return f"unknown layout {str(person.layout)[:40]!r}"
+    joints, confidence = np.shape(person.joints), np.shape(person.confidence)
+    if len(joints) != 2 or joints[0] != layout.num_joints or joints[1] not in (2, 3) \
+            or confidence != (layout.num_joints,):  # fmt: skip
+        return f"{layout.name} joints {joints} and confidence {confidence} do not fit the layout"
+    if space == "3d" and (layout.dims != 3 or joints[1] != 3):
+        return f"{layout.name} joints {joints} in a stream of 3D skeletons"
+    if space == "image" and layout.dims == 3 and np.shape(person.image_points) != (layout.num_joints, 2):
+        return f"{layout.name} image points {np.shape(person.image_points)} in a stream tracked in the image"
+    return None
 
 
 @dataclass
@@ -56,6 +95,8 @@ class RunSummary:
     events: int = 0
     model_calls: int = 0
     windows: int = 0
+    failed_windows: int = 0  # windows whose model call failed (their frames may be labelled "failed")
+    dropped_people: int = 0  # skeletons the stages could not use (see `unusable`)
     correct: int = 0  # labels matching the source's ground truth, where it has one
     scored: int = 0
     source: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +104,7 @@ class RunSummary:
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
     stop_reason: str = ""
+    errors: list[str] = field(default_factory=list)  # what failed mid-run (the run went on or stopped cleanly)
 
     @property
     def frame_accuracy(self) -> float | None:
@@ -71,11 +113,12 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "frames": self.frames, "labels": self.labels, "events": self.events,
-            "model_calls": self.model_calls, "windows": self.windows,
+            "model_calls": self.model_calls, "windows": self.windows, "failed_windows": self.failed_windows,
+            "dropped_people": self.dropped_people,
             "frame_accuracy": self.frame_accuracy, "scored_labels": self.scored,
             "fps": self.frames / self.seconds if self.seconds else 0.0, "seconds": self.seconds,
             "source": self.source, "publisher": self.publisher, "latency_ms": self.latency_ms,
-            "stop_reason": self.stop_reason,
+            "stop_reason": self.stop_reason, "errors": self.errors,
         }  # fmt: skip
 
 
@@ -115,6 +158,10 @@ class Pipeline:
         self._last_frame = -1
         self._first_stamp: int | None = None
         self._last_line = 0.0
+        self._failed_calls = 0  # model calls failed in a row
+        self._faults_logged: set[str] = set()
+        self._last_clock: int | None = None
+        self._window_span_ns = int(self.batcher.num_frames / self.batcher.fps * 1e9)
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to finish (safe from a signal handler or another thread)."""
@@ -130,6 +177,9 @@ class Pipeline:
                 if self.source.ended:
                     self.summary.stop_reason = self.summary.stop_reason or (self.source.error or "end of stream")
                     break
+                if time.perf_counter() - last_status >= self.config.status_interval_s:  # a stalled source
+                    self._publish_status(self._last_frame)
+                    last_status = time.perf_counter()
                 continue
             if self._first_stamp is None:
                 self._first_stamp = frame.stamp_ns
@@ -151,10 +201,11 @@ class Pipeline:
         # drives tracking and resampling, so a --fast replay behaves exactly like a real-time one.
         clock = frame.stamp_ns if frame.media_ns is None else frame.media_ns
         t0 = time.perf_counter_ns()
-        people = frame.people if frame.people is not None else self._estimate(frame)
+        people = self._usable(frame.people if frame.people is not None else self._estimate(frame))
         t1 = time.perf_counter_ns()
+        stale = self._end_tracks_after_a_gap(clock)
         tracked = self.tracker.update(people, clock)
-        ended = self.tracker.pop_ended()
+        ended = stale + self.tracker.pop_ended()
         t2 = time.perf_counter_ns()
         self.batcher.push_tracked(tracked, frame.index, frame.stamp_ns, clock)
         for track_id in ended:
@@ -179,6 +230,28 @@ class Pipeline:
         if self.status_line:
             self._print_status_line()
 
+    def _end_tracks_after_a_gap(self, clock: int) -> list[int]:
+        """Every track, ended, when the clock jumped past a whole window (a stall, a paused recording)."""
+        last, self._last_clock = self._last_clock, clock
+        if last is None or clock - last <= self._window_span_ns or not self.tracker.active_ids:
+            return []
+        logger.warning("the stream's clock jumped %.1f s (longer than a %.1f s window): every track ended, "
+                       "people are tracked afresh", (clock - last) / 1e9, self._window_span_ns / 1e9)  # fmt: skip
+        return self.tracker.end_all()
+
+    def _usable(self, people: list[Person]) -> list[Person]:
+        kept = []
+        for person in people:
+            reason = unusable(person, self.tracker.space)
+            if reason is None:
+                kept.append(person)
+                continue
+            self.summary.dropped_people += 1
+            if reason not in self._faults_logged and len(self._faults_logged) < 100:
+                self._faults_logged.add(reason)
+                logger.warning("dropped a skeleton the stages cannot use: %s (counted in status drops.people)", reason)
+        return kept
+
     def _estimate(self, frame: Frame) -> list[Person]:
         if self.pose is None:
             raise RuntimeError("an image source needs a pose estimator")
@@ -188,12 +261,37 @@ class Pipeline:
         if not refs:
             return
         started = time.perf_counter_ns()
-        logits = self.backend.run(windows)
+        try:
+            logits = self.backend.run(windows)
+            expected = (len(refs), self.decoder.window, len(self.decoder.labels))
+            if getattr(logits, "shape", None) != expected:
+                raise ValueError(f"the backend returned logits of shape {getattr(logits, 'shape', None)}, "
+                                 f"expected {expected}")  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - any backend failure: these windows fail, the run goes on
+            logits, failure = None, f"{type(error).__name__}: {error}"
+        else:
+            finite = np.isfinite(logits).all(axis=(1, 2))
+            failure = None if finite.all() else f"non-finite logits in {int((~finite).sum())} of {len(refs)} windows"
         self.stats.add("model_call", time.perf_counter_ns() - started)  # per call; "model" is per frame
         self.summary.model_calls += 1
         self.summary.windows += len(refs)
-        for ref, track_logits in zip(refs, logits):
-            self.decoder.add(ref.track_id, ref.end, track_logits, ref.samples)
+        for row, ref in enumerate(refs):
+            if logits is not None and finite[row]:
+                self.decoder.add(ref.track_id, ref.end, logits[row], ref.samples)
+            else:
+                self.decoder.add_failed(ref.track_id, ref.end, ref.samples)
+                self.summary.failed_windows += 1
+        if failure is None:
+            self._failed_calls = 0
+            return
+        self._failed_calls += 1
+        tracks = sorted({ref.track_id for ref in refs})
+        logger.error("model call %d failed on %d windows (tracks %s): %s; their frames without model output are "
+                     "labelled 'failed'", self.summary.model_calls, len(refs), tracks, failure)  # fmt: skip
+        if self._failed_calls >= MAX_MODEL_FAILURES:
+            message = f"the model failed {self._failed_calls} calls in a row (last: {failure})"
+            self.summary.errors.append(message)
+            self.stop(message)
 
     def _publish(
         self,
@@ -219,9 +317,19 @@ class Pipeline:
             if getattr(self.overlay, "stop_requested", False):
                 self.stop("overlay window closed")
         if self.recorder is not None:
-            self.recorder.add_frame(frame.index, clock, people, tracked)
-            self.recorder.add_labels(labels)
-            self.recorder.end_tracks(ended)
+            try:
+                self.recorder.add_frame(frame.index, clock, people, tracked)
+                self.recorder.add_labels(labels)
+                self.recorder.end_tracks(ended)
+            except PublisherError as error:
+                self._recording_failed(error)
+
+    def _recording_failed(self, error: PublisherError) -> None:
+        """Stop recording (the file keeps every complete frame), say why, go on streaming."""
+        message = f"recording stopped: {error}"
+        logger.error("%s; streaming goes on", message)
+        self.summary.errors.append(message)
+        self.recorder = None
 
     def _publish_skeletons(self, frame: Frame, tracked: list[TrackedPerson]) -> None:
         if self.localizer is None:
@@ -256,11 +364,17 @@ class Pipeline:
         source = self.source.stats()
         stages = (*STAGES, "model_call", "frame", "after_pose", "end_to_end", "label")
         latency = {stage: self.stats.percentiles_ms(stage) for stage in stages}
+        queues = {"capture": int(source.get("queue_depth", 0)),
+                  "decoder": sum(self.decoder.pending(t) for t in self.decoder.track_ids)}  # fmt: skip
+        if self.recorder is not None:
+            queues["recorder"] = self.recorder.pending
         return {
             "rates": {"frames": self.summary.frames / max(1e-9, time.perf_counter() - self._started_at)},
-            "drops": {"capture": int(source.get("dropped", 0)), "publish": int(self.publisher.stats()["dropped"])},
+            "drops": {"capture": int(source.get("dropped", 0)), "publish": int(self.publisher.stats()["dropped"]),
+                      "model": self.summary.failed_windows, "people": self.summary.dropped_people},  # fmt: skip
             "latency_ms": {k: v for k, v in latency.items() if v},
             "tracks": len(self.tracker.active_ids),
+            "queues": queues,
         }
 
     def _publish_status(self, frame: int) -> None:
@@ -294,8 +408,12 @@ class Pipeline:
         self._publish_events(events)
         self.summary.labels += len(labels)
         if self.recorder is not None:
-            self.recorder.add_labels(labels)
-            self.recorder.end_tracks(ended)
+            try:
+                self.recorder.add_labels(labels)
+                self.recorder.end_tracks(ended)
+                self.recorder.close()  # the frames still waiting are written now, so a failure is reported
+            except PublisherError as error:
+                self._recording_failed(error)
         if self.status_line:
             print(file=sys.stderr)
         self.summary.seconds = seconds

@@ -29,7 +29,9 @@ library and CRC-32:
   ground-truth label)).
 
 Why this shape: a record is written whole and flushed per frame, so a killed
-process leaves a file readable up to its last complete record; the length and
+process leaves a file readable up to its last complete record (a write that
+fails — disk full, file size limit — is cut back to the last complete record
+and ends the recording with `PublisherError`); the length and
 CRC tell a torn last record (reported, counted in ``skipped``, never a crash)
 from corruption inside the file (`DataFormatError` naming the file, the record
 and its byte offset). No index or footer: appending is writing more records
@@ -54,6 +56,7 @@ import msgpack
 import numpy as np
 
 from models.errors import DataFormatError
+from models.skeleton.layouts import LAYOUTS, Layout
 from stream.errors import PublisherError
 from stream.types import Person
 
@@ -92,8 +95,9 @@ class RecordingHeader:
     version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
-        if not isinstance(self.layout, str) or not self.layout:
-            raise ValueError(f"RecordingHeader.layout must be a layout name, got {self.layout!r}")
+        if not isinstance(self.layout, str) or self.layout not in LAYOUTS:
+            raise ValueError(f"RecordingHeader.layout must be a layout name ({', '.join(sorted(LAYOUTS))}), "
+                             f"got {self.layout!r}")  # fmt: skip
         if isinstance(self.fps, bool) or not isinstance(self.fps, (int, float)) or not math.isfinite(self.fps) \
                 or self.fps <= 0:  # fmt: skip
             raise ValueError(f"RecordingHeader.fps must be a positive number, got {self.fps!r}")
@@ -172,6 +176,12 @@ def _encode_person(person: RecordedPerson | Person, header_layout: str) -> dict[
         raise ValueError(f"recorded joints must be (V, C), got shape {joints.shape}")
     if confidence.shape != joints.shape[:1]:
         raise ValueError(f"recorded confidence must be ({joints.shape[0]},), got shape {confidence.shape}")
+    layout = LAYOUTS.get(person.layout or header_layout)
+    if layout is None:
+        raise ValueError(f"recorded layout must be one of {', '.join(sorted(LAYOUTS))}, got {person.layout!r}")
+    if joints.shape[0] != layout.num_joints or joints.shape[1] not in (2, 3):
+        raise ValueError(f"recorded joints of layout {layout.name} must be ({layout.num_joints}, 2 or 3), "
+                         f"got shape {joints.shape}")  # fmt: skip
     record: dict[str, Any] = {
         "id": None if person.id is None else int(person.id),
         "joints": _float32_bytes(joints),
@@ -203,10 +213,12 @@ class RecordingWriter:
     """Writes a recording one frame at a time, flushing each record.
 
     The output is checked at construction (a missing directory, a read-only
-    one, a path that is a directory raise `PublisherError` at once, not at
-    exit). ``append=True`` continues an existing recording whose header has the
-    same layout, fps and labels (a torn last record is cut first); a missing or
-    empty file is simply created.
+    one, a path that is a directory, a full disk raise `PublisherError` at
+    once, not at exit). A write that fails later cuts the file back to its last
+    complete record, closes it and raises `PublisherError`. ``append=True``
+    continues an existing recording whose header has the same layout, fps and
+    labels (a torn last record is cut first); a missing or empty file is simply
+    created.
     """
 
     def __init__(self, path: str | Path, header: RecordingHeader, append: bool = False) -> None:
@@ -219,7 +231,7 @@ class RecordingWriter:
             raise PublisherError(f"cannot record to {self.path}: it is a directory")
         if not parent.is_dir():
             raise PublisherError(f"cannot record to {self.path}: directory {parent} does not exist")
-        if (self.path.exists() and not os.access(self.path, os.W_OK)) or not os.access(parent, os.W_OK | os.X_OK):
+        if not (os.access(self.path, os.W_OK) if self.path.exists() else os.access(parent, os.W_OK | os.X_OK)):
             raise PublisherError(f"cannot record to {self.path}: no permission to write there")
         if not header.created:
             now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -228,16 +240,27 @@ class RecordingWriter:
         self.header = header
         existing = append and self.path.is_file() and self.path.stat().st_size > 0
         good_end = self._check_existing() if existing else 0
+        self._file: IO[bytes] | None = None
         try:
-            self._file: IO[bytes] | None = open(self.path, "r+b" if existing else "wb")
+            self._file = open(self.path, "r+b" if existing else "wb", buffering=0)  # each write reaches the OS
             if existing:
                 self._file.truncate(good_end)
                 self._file.seek(good_end)
+                self._good_end = good_end
             else:
-                self._file.write(MAGIC + _pack_record(header.to_dict()))
-            self._file.flush()
+                self._good_end = 0
+                self._write(MAGIC + _pack_record(header.to_dict()))
         except OSError as error:
+            self.close()
             raise PublisherError(f"cannot record to {self.path}: {error.strerror or error}") from None
+
+    def _write(self, data: bytes) -> None:
+        """Write all of ``data`` (a raw write may be partial) and advance the last complete offset."""
+        assert self._file is not None
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
+        self._good_end += len(data)
 
     def _check_existing(self) -> int:
         """Check the existing file's header against ours; the byte offset after its last complete record."""
@@ -264,16 +287,26 @@ class RecordingWriter:
         record = {"frame": int(index), "stamp_ns": int(stamp_ns),
                   "people": [_encode_person(person, self.header.layout) for person in people]}  # fmt: skip
         try:
-            self._file.write(_pack_record(record))
-            self._file.flush()
+            self._write(_pack_record(record))
         except OSError as error:
-            raise PublisherError(f"cannot write recording {self.path}: {error.strerror or error}") from None
+            self._cut_and_close()
+            raise PublisherError(f"cannot write recording {self.path} after {self.frames_written} frames: "
+                                 f"{error.strerror or error}; the frames before are kept") from None  # fmt: skip
         self.frames_written += 1
 
+    def _cut_and_close(self) -> None:
+        """After a failed write: drop the torn record (shrinking a file works on a full disk too), close."""
+        try:
+            os.ftruncate(self._file.fileno(), self._good_end)  # type: ignore[union-attr]
+        except OSError as error:
+            logger.warning("%s: could not cut a torn last record (%s); readers will skip it", self.path, error)
+        self.close()
+
     def close(self) -> None:
+        """Close the file (every record is already written); safe to call twice."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            file.close()
 
     @property
     def closed(self) -> bool:
@@ -293,7 +326,26 @@ class _Torn(Exception):
     """The last record of the file is incomplete."""
 
 
-def _read_payload(file: IO[bytes], path: Path, what: str, size: int) -> bytes | None:
+class _Counted:
+    """A binary file read front to back, counting its own position (a named pipe cannot ``tell``)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.position = 0
+
+    def read(self, size: int) -> bytes:
+        data = self.file.read(size)
+        self.position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.position
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _read_payload(file: _Counted, path: Path, what: str, size: int) -> bytes | None:
     """The next record's payload; None at a clean end of file; `_Torn` for an incomplete last record."""
     offset = file.tell()
     prefix = file.read(_PREFIX.size)
@@ -336,12 +388,24 @@ def _parse_header(value: dict[str, Any], path: Path) -> RecordingHeader:
     labels = value.get("labels", [])
     if not isinstance(labels, list):
         raise DataFormatError(path, f"header: labels must be a list of names, got {labels!r}")
+    _check_layout(value.get("layout"), path, "header")
     try:
         return RecordingHeader(layout=value.get("layout"), fps=value.get("fps"), labels=tuple(labels),
                                source=str(value.get("source", "")), created=str(value.get("created", "")),
                                meta=value.get("meta", {}), version=version)  # fmt: skip
     except (TypeError, ValueError) as error:
         raise DataFormatError(path, f"header: {error}") from None
+
+
+def _check_layout(name: Any, path: Path, what: str) -> Layout:
+    if not isinstance(name, str) or name not in LAYOUTS:
+        raise DataFormatError(path, f"{what}: layout must be one of {', '.join(sorted(LAYOUTS))}, got {_short(name)}")
+    return LAYOUTS[name]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _float_array(value: Any, count: int, path: Path, what: str, name: str) -> np.ndarray:
@@ -351,11 +415,11 @@ def _float_array(value: Any, count: int, path: Path, what: str, name: str) -> np
     return np.frombuffer(value, dtype="<f4").astype(np.float32)
 
 
-def _parse_frame(value: dict[str, Any], path: Path, what: str) -> RecordedFrame:
+def _parse_frame(value: dict[str, Any], path: Path, what: str, header_layout: str) -> RecordedFrame:
     index, stamp, people = value.get("frame"), value.get("stamp_ns"), value.get("people")
     if not isinstance(index, int) or not isinstance(stamp, int) or not isinstance(people, list):
         raise DataFormatError(path, f"{what}: a frame needs integer 'frame' and 'stamp_ns' and a 'people' list, "
-                                    f"got keys {sorted(value)}")  # fmt: skip
+                                    f"got keys {sorted(map(str, value))}")  # fmt: skip
     parsed = []
     for k, person in enumerate(people):
         where = f"{what}, person {k}"
@@ -365,6 +429,11 @@ def _parse_frame(value: dict[str, Any], path: Path, what: str) -> RecordedFrame:
         if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(s, int) and s > 0 for s in shape)):
             raise DataFormatError(path, f"{where}: shape must be [V, C] positive integers, got {shape!r}")
         v, c = shape
+        own = person.get("layout")
+        layout = _check_layout(header_layout if own is None else own, path, where)
+        if v != layout.num_joints or c not in (2, 3):
+            raise DataFormatError(path, f"{where}: shape {shape} does not fit layout {layout.name} "
+                                        f"([{layout.num_joints}, 2 or 3])")  # fmt: skip
         joints = _float_array(person.get("joints"), v * c, path, where, "joints").reshape(v, c)
         confidence = _float_array(person.get("confidence"), v, path, where, "confidence")
         points = person.get("image_points")
@@ -390,13 +459,13 @@ def _parse_frame(value: dict[str, Any], path: Path, what: str) -> RecordedFrame:
 class RecordingReader(Iterator[RecordedFrame]):
     """The frames of a recording, read lazily; ``skipped`` counts a torn last record."""
 
-    def __init__(self, path: Path, file: IO[bytes], header: RecordingHeader, size: int) -> None:
+    def __init__(self, path: Path, file: _Counted, header: RecordingHeader, size: int) -> None:
         self.path = path
         self.header = header
         self.skipped: dict[str, int] = {}
         self.frames_read = 0
         self.good_end = file.tell()  # byte offset after the last complete record read
-        self._file: IO[bytes] | None = file
+        self._file: _Counted | None = file
         self._size = size
 
     def __iter__(self) -> RecordingReader:
@@ -420,7 +489,7 @@ class RecordingReader(Iterator[RecordedFrame]):
             self.close()
             raise StopIteration
         try:
-            frame = _parse_frame(_unpack(payload, self.path, what), self.path, what)
+            frame = _parse_frame(_unpack(payload, self.path, what), self.path, what, self.header.layout)
         except BaseException:
             self.close()
             raise
@@ -449,9 +518,9 @@ def read_recording(path: str | Path) -> tuple[RecordingHeader, RecordingReader]:
     reader's ``skipped``. OSError (e.g. a missing file) passes through.
     """
     path = Path(path)
-    file = open(path, "rb")
+    file = _Counted(open(path, "rb"))
     try:
-        size = os.fstat(file.fileno()).st_size
+        size = os.fstat(file.file.fileno()).st_size  # 0 for a named pipe
         magic = file.read(len(MAGIC))
         if magic != MAGIC:
             what = "an empty file" if not magic else f"starts with {magic!r}"

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.datasets.text import TRUNCATED_HINT, is_float, read_lines, sorted_files
+from models.datasets.text import TRUNCATED_HINT, beyond_float32_as_inf, is_float, read_lines, sorted_files
 from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import Segment, SkeletonSequence
@@ -169,7 +169,7 @@ def _split_rows(path: Path, lines: list[str]) -> tuple[list[list[list[str]]], li
 
 def _to_float(path: Path, coords: list[list[list[str]]], numbers: list[int]) -> np.ndarray:
     try:
-        return np.array(coords, dtype=np.float64)
+        return beyond_float32_as_inf(np.array(coords, dtype=np.float64))
     except ValueError:  # some value is not a number (numpy parses with float()): report the first
         number, column, value = next(
             (number, column, value)

@@ -24,15 +24,17 @@ VALUE_ERROR = "non-numeric value {field!r}"
 """Default message for a field ``float`` rejects (``field``, at 1-based ``column``)."""
 TRUNCATED_HINT = " (truncated last line?)"
 """Appended to the message when the file's last row is short."""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def read_lines(path: Path) -> list[str]:
-    """All lines of a UTF-8 text file, without line ends; raises `DataFormatError` if it is empty or not text."""
+def read_lines(path: Path, allow_empty: bool = False) -> list[str]:
+    """All lines of a UTF-8 text file, without line ends; raises `DataFormatError` if it is not text,
+    or empty (unless ``allow_empty``)."""
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
         raise DataFormatError(path, f"not a text file (not UTF-8: {error.reason} at byte {error.start})") from None
-    if not any(line.strip() for line in lines):
+    if not allow_empty and not any(line.strip() for line in lines):
         raise DataFormatError(path, "empty file", line=1)
     return lines
 
@@ -41,6 +43,18 @@ def data_lines(lines: Sequence[str], first: int = 1) -> tuple[list[str], np.ndar
     """The lines that hold text and their line numbers (int64), ``lines[0]`` being line ``first``."""
     kept = [(number, line) for number, line in enumerate(lines, start=first) if line.strip()]
     return [line for _, line in kept], np.array([number for number, _ in kept], dtype=np.int64)
+
+
+def beyond_float32_as_inf(values: np.ndarray) -> np.ndarray:
+    """``values`` (float64, changed in place) with magnitudes no float32 holds set to ±inf.
+
+    Joints are stored as float32: a finiteness check on the float64 values must see
+    what storage will, so a reader masks (or rejects) 1e39 as it does inf.
+    """
+    with np.errstate(invalid="ignore"):
+        big = np.abs(values) > FLOAT32_MAX
+    values[big] = np.copysign(np.inf, values[big])
+    return values
 
 
 def is_float(text: str) -> bool:
@@ -65,7 +79,8 @@ def parse_float_rows(
     """Parse whitespace-separated rows of exactly ``columns`` floats into a (len(lines), columns) float64 array.
 
     ``line_numbers`` gives each row's 1-based line in ``path`` for error messages.
-    NaN and inf are accepted unless ``finite``. The fast path is numpy's C parser;
+    NaN and inf are accepted unless ``finite``; magnitudes beyond float32's range
+    read as ±inf (`beyond_float32_as_inf`). The fast path is numpy's C parser;
     a failure is re-parsed row by row to name the first offending line: a wrong
     field count (``count_error``, formatted with ``columns`` and ``found``; a
     short last row adds `TRUNCATED_HINT`), a field ``float`` rejects
@@ -79,6 +94,7 @@ def parse_float_rows(
     except ValueError:
         values = None
     if values is not None and values.shape == (len(lines), columns):
+        beyond_float32_as_inf(values)
         if finite and not np.isfinite(values).all():
             row, column = np.argwhere(~np.isfinite(values))[0]
             raise _nonfinite(path, lines[row].split()[column], int(line_numbers[row]))
@@ -91,7 +107,7 @@ def parse_float_rows(
             hint = TRUNCATED_HINT if k == len(lines) - 1 and len(fields) < columns else ""
             raise DataFormatError(path, count_error.format(columns=columns, found=len(fields)) + hint, line=number)
         try:
-            row_values = [float(field) for field in fields]
+            row_values = list(beyond_float32_as_inf(np.array([float(field) for field in fields])))
         except ValueError:
             column, field = next((c, field) for c, field in enumerate(fields, start=1) if not is_float(field))
             raise DataFormatError(path, value_error.format(column=column, field=field), line=number) from None
@@ -130,4 +146,5 @@ def sorted_files(root: str | Path, pattern: str, missing: str) -> list[Path]:
 
 
 def _nonfinite(path: Path, field: str, line: int) -> DataFormatError:
-    return DataFormatError(path, f"non-finite value {field!r} (NaN and inf are not allowed)", line=line)
+    return DataFormatError(path, f"non-finite value {field!r} (NaN, inf and magnitudes beyond float32's "
+                                 f"{FLOAT32_MAX:.1e} are not allowed)", line=line)  # fmt: skip

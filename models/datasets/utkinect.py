@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from models.datasets.text import read_float_table
+from models.datasets.text import read_float_table, read_lines
 from models.errors import DataFormatError
 from models.skeleton.sequence import Segment, SkeletonSequence
 
@@ -86,7 +86,7 @@ def read_utkinect_labels(labels_path: str | Path) -> dict[str, list[RawSegment]]
     path = Path(labels_path)
     blocks: dict[str, list[RawSegment]] = {}
     current: list[RawSegment] | None = None
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+    for number, raw in enumerate(read_lines(path, allow_empty=True), start=1):
         text = raw.strip()
         if not text:
             continue

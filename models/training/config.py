@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.config_files import ConfigError, load_config
+from models.config_files import ConfigError, coerce_fields, load_config
 
 TASKS = ("pretrain", "detect", "classify")
 __all__ = ["ConfigError", "TASKS", "TrainConfig", "load_train_config"]
@@ -51,6 +51,9 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
+        from models.dste_config import DSTEConfig
+
+        self.model = coerce_fields(DSTEConfig, self.model, prefix="model.")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.optimizer not in ("adam", "adamw", "sgd"):

@@ -1,4 +1,4 @@
-"""`stream-run`: detect actions live and publish per-frame labels, events and skeletons over ZeroMQ.
+"""`stream-run`: detect actions live and publish per-frame labels, events and skeletons over ZeroMQ (and ROS 2).
 
 Examples::
 
@@ -8,12 +8,16 @@ Examples::
     stream-run --source synthetic --people 3 --max-frames 900               # the embedded synthetic scene
     stream-run --config run.yaml --lookahead 8 --stats-json stats.json      # YAML config, flags override it
     stream-listen --zmq tcp://127.0.0.1:5560 --topics actions,events        # watch what it publishes
+    stream-run --camera 0 --ros2 dds --allow-remote --ros-namespace lab   # also as ROS 2 topics (/lab/skelstream/...)
+    stream-run --source synthetic --seconds 30 --record-bag runs/demo_bag   # MCAP rosbag2: ros2 bag play runs/demo_bag
 
 Exit codes: 0 after a clean run (end of stream, --max-frames, SIGINT/SIGTERM);
-1 when the source failed mid-run (a camera that stopped delivering: reported,
-and everything up to then still published); 2 when something cannot start (no
-camera, unreadable video, bad checkpoint, address in use), with one line saying
-what. In every case pending labels are published and files closed first.
+1 when something failed mid-run, one line each (a camera that stopped
+delivering, a model that failed 10 calls in a row, a recording that could not
+be written: reported, and everything up to then still published); 2 when
+something cannot start (no camera, unreadable video, bad checkpoint, address
+in use, an unwritable output, a full disk), with one line saying what. In
+every case pending labels are published and files closed first.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models.errors import SkelstreamError
-from stream.run_config import FORMATS, RunConfig, load_run_config
+from stream.errors import PublisherError
+from stream.run_config import FORMATS, ROS2_MODES, RunConfig, load_run_config
+
+if TYPE_CHECKING:
+    from stream.publishers.base import Publisher
 
 logger = logging.getLogger("stream-run")
 
@@ -73,13 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--zmq-json", action=argparse.BooleanOptionalAction, default=None,
                      help="JSON payloads instead of msgpack")
     out.add_argument("--allow-remote", action=argparse.BooleanOptionalAction, default=None,
-                     help="allow binding ZeroMQ to a non-loopback address")
+                     help="allow what the network can reach: ZeroMQ on a non-loopback address, --ros2 dds")
+    out.add_argument("--zmq-curve-secret", dest="zmq_curve_secret_key", metavar="FILE",
+                     help="CURVE-encrypt ZeroMQ with this server secret key file (server.key_secret; "
+                          "docs/reliability.md)")
+    out.add_argument("--zmq-curve-clients", metavar="DIR",
+                     help="with --zmq-curve-secret: only clients whose public .key file is in DIR may subscribe")
     out.add_argument("--show", action=argparse.BooleanOptionalAction, default=None, help="show an overlay window")
     out.add_argument("--output", help="write an annotated video here (e.g. annotated.mp4)")
     out.add_argument("--record", help="record skeletons and labels here (replay: --skeleton-file F --format recording)")
     out.add_argument("--print-events", action=argparse.BooleanOptionalAction, default=None,
                      help="print each action start/end as it is detected")
     out.add_argument("--stats-json", help="write the run summary (stage latencies, drops, accuracy) here")
+    ros = parser.add_argument_group("ROS 2 (docs/ros2.md)")
+    ros.add_argument("--ros2", choices=ROS2_MODES,
+                     help="also publish the ROS 2 topics: dds = DDS-direct through pip cyclonedds, received by ROS 2 "
+                          "nodes using rmw_cyclonedds_cpp (no ROS install needed here)")
+    ros.add_argument("--ros-namespace", help="ROS namespace of the topics (default: none, /skelstream/actions)")
+    ros.add_argument("--ros-domain-id", type=int, help="DDS domain (default: $ROS_DOMAIN_ID, else 0)")
+    ros.add_argument("--ros-camera-frame", help="the camera's optical frame in ROS headers; camera-frame skeletons are converted into it "
+                          "(default camera_optical_frame)")
+    ros.add_argument("--ros-wait-subscribers", type=int,
+                     help="--ros2 dds: wait up to 10 s for this many subscribers of skelstream/actions (default 0)")
+    ros.add_argument("--record-bag", metavar="PATH",
+                     help="record every ROS 2 message as an MCAP rosbag2 in this new directory (ros2 bag play PATH)")
     return parser
 
 
@@ -91,43 +117,6 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             if flags.get(flag) is not None:
                 flags["source"] = source
     return load_run_config(args.config, **flags)
-
-
-def _source_config(config: RunConfig):
-    from models.synthetic.generator import SyntheticConfig
-    from stream.sources.camera import CameraConfig
-    from stream.sources.skeleton_file import SkeletonFileConfig
-    from stream.sources.synthetic import SyntheticSourceConfig
-    from stream.sources.video import VideoConfig
-
-    common = {"queue_size": config.queue_size}
-    if config.source == "camera":
-        device: int | str = int(config.camera) if config.camera.isdigit() else config.camera
-        return CameraConfig(device=device, **common)
-    if config.source == "video":
-        return VideoConfig(path=config.video, fast=config.fast, **common)
-    if config.source == "skeleton-file":
-        return SkeletonFileConfig(path=config.skeleton_file, format=config.format, fast=config.fast, **common)
-    scene = SyntheticConfig(num_people=config.people, seed=config.seed, duration=config.seconds, noise_std=0.01,
-                            missing_prob=0.02)  # fmt: skip
-    return SyntheticSourceConfig(scene=scene, fast=config.fast, **common)
-
-
-def _layout_of(config: RunConfig, source) -> str:
-    if config.has_images:
-        return "mediapipe_33"
-    return getattr(source, "layout", None) or "unified_30"
-
-
-def warm_up(backend, pose) -> None:
-    """Run the model (and the pose estimator) once so their lazy initialisation happens before capture starts."""
-    import numpy as np
-
-    from stream.types import Frame
-
-    backend.run(np.zeros((1, *backend.config.model.input_shape), np.float32))
-    if pose is not None:
-        pose.estimate(Frame(index=-1, stamp_ns=0, image=np.zeros((256, 256, 3), np.uint8), media_ns=0))
 
 
 def _summary_table(summary, stats_table: str) -> str:
@@ -144,58 +133,90 @@ def _summary_table(summary, stats_table: str) -> str:
     return "\n".join(lines)
 
 
+def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:
+    """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start."""
+    publishers = {}
+    if config.ros2 == "dds":
+        from stream.publishers.dds_publisher import DdsPublisher
+
+        dds = stack.enter_context(DdsPublisher(config.ros_domain_id, config.ros_namespace, config.stream_name,
+                                               config.ros_camera_frame))  # fmt: skip
+        if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=10):
+            logger.warning("fewer than %d ROS 2 subscribers after 10 s; starting anyway", config.ros_wait_subscribers)
+        publishers["dds"] = dds
+    if config.record_bag:
+        from stream.publishers.bag_recorder import BagRecorder
+
+        publishers["bag"] = stack.enter_context(BagRecorder(config.record_bag, config.ros_namespace,
+                                                            config.stream_name, config.ros_camera_frame))  # fmt: skip
+    return publishers
+
+
+class _Closing:
+    """Exit callback of the run's outputs: once the run is over, one that cannot be finalised (a bag on a full
+    disk) becomes an error line (`errors`) instead of a traceback."""
+
+    def __init__(self) -> None:
+        self.run_over = False
+        self.errors: list[str] = []
+
+    def __call__(self, kind: type | None, error: BaseException | None, trace: object) -> bool:
+        if self.run_over and isinstance(error, PublisherError):
+            self.errors.append(str(error))
+            return True  # handled: the stack goes on closing the others
+        return False
+
+
+def write_stats(path: str, stats: dict) -> None:
+    """Write the run summary JSON (its folder created); `PublisherError` naming the file if it cannot be written."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(stats, indent=2) + "\n")
+    except OSError as error:
+        raise PublisherError(f"cannot write --stats-json {path}: {error.strerror or error}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     from stream.backends import make_backend
-    from stream.label_recorder import LabelledRecorder
     from stream.pipeline import Pipeline
+    from stream.publishers.fan_out import FanOut
     from stream.publishers.zmq_publisher import ZmqPublisher
-    from stream.recording import RecordingHeader, RecordingWriter
     from stream.sources import make_source
+    from stream.stages import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
+                               warm_up)  # fmt: skip
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    closing = _Closing()
     with ExitStack() as stack:
+        stack.push(closing)
         try:
             config = config_from_args(args)
             backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
-            checkpoint = backend.config
-            source = make_source(_source_config(config)).open()  # no camera: fail before anything else
+            source = make_source(make_source_config(config)).open()  # no camera: fail before anything else
             stack.callback(source.stop)
-            pose = None
-            if config.has_images:
-                from stream.pose.mediapipe_pose import MediaPipePoseEstimator
-                from stream.pose.one_euro import OneEuroConfig
-                from stream.pose.provision import resolve_pose_model
-
-                pose = stack.enter_context(MediaPipePoseEstimator(
-                    resolve_pose_model(config.pose_model), num_poses=config.num_poses,
-                    smoothing=OneEuroConfig() if config.smoothing else None))  # fmt: skip
-            localizer = None
-            if config.intrinsics or config.extrinsics:
-                from calibration.camera_info import read_camera_info
-                from calibration.transforms import read_transform
-                from stream.localization import Localizer
-
-                localizer = Localizer(read_camera_info(config.intrinsics) if config.intrinsics else None,
-                                      read_transform(config.extrinsics) if config.extrinsics else None)  # fmt: skip
-            publisher = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name,
-                                                         json=config.zmq_json, allow_remote=config.allow_remote))  # fmt: skip
-            if config.wait_subscribers and not publisher.wait_for_subscribers(config.wait_subscribers, timeout_s=10):
+            pose = make_pose_estimator(config)
+            if pose is not None:
+                stack.enter_context(pose)
+            localizer = make_localizer(config)
+            zmq = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name, json=config.zmq_json,
+                                                   allow_remote=config.allow_remote,
+                                                   curve_secret_key=config.zmq_curve_secret_key,
+                                                   curve_clients=config.zmq_curve_clients))  # fmt: skip
+            if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=10):
                 logger.warning("fewer than %d subscribers after 10 s; starting anyway", config.wait_subscribers)
+            publishers = {"zmq": zmq, **ros_publishers(config, stack)}
+            publisher = FanOut(publishers, stream_name=config.stream_name) if len(publishers) > 1 else zmq
             overlay = None
             if config.show or config.output:
                 from stream.overlay import Overlay
 
                 overlay = stack.enter_context(Overlay(show=config.show, output=config.output))
-            recorder = None
-            if config.record:
-                header = RecordingHeader(layout=_layout_of(config, source), fps=source.fps or checkpoint.fps,
-                                         labels=tuple(checkpoint.labels), source=config.source)  # fmt: skip
-                recorder = LabelledRecorder(RecordingWriter(config.record, header))
+            recorder = make_recorder(config, source, backend.config)
+            if recorder is not None:
                 stack.callback(recorder.close)
             if config.stats_json:
-                Path(config.stats_json).parent.mkdir(parents=True, exist_ok=True)
-                Path(config.stats_json).touch()  # unwritable path: fail now, not at exit
+                write_stats(config.stats_json, {})  # an unwritable path or a full disk: fail now, not at exit
             warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
             source.start()
         except (SkelstreamError, OSError, ValueError) as error:
@@ -205,17 +226,22 @@ def main(argv: list[str] | None = None) -> int:
                             localizer=localizer)  # fmt: skip
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
-        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {publisher.endpoint}",
+        outputs = ", ".join([zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")])
+        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {outputs}",
               file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
+        closing.run_over = True
     print(_summary_table(summary, pipeline.stats.table()))
+    failures = [f"the source failed: {source.error}"] if source.error else []
+    failures += summary.errors + closing.errors  # a model that kept failing, a recording or a bag that failed
     if config.stats_json:
-        stats = {"config": dataclasses.asdict(config), **summary.to_dict()}
-        Path(config.stats_json).write_text(json.dumps(stats, indent=2) + "\n")
-    if source.error:
-        print(f"stream-run: the source failed: {source.error}", file=sys.stderr)
-        return 1
-    return 0
+        try:
+            write_stats(config.stats_json, {"config": dataclasses.asdict(config), **summary.to_dict()})
+        except PublisherError as error:
+            failures.append(str(error))
+    for failure in failures:
+        print(f"stream-run: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,12 @@
 
 Subscribers use any ZeroMQ SUB socket (docs/messages.md has the schema and a
 15-line subscriber). Loopback only unless ``allow_remote=True``: the stream
-carries what people in front of the camera are doing.
+carries what people in front of the camera are doing. ``curve_secret_key``
+(a ``.key_secret`` file) encrypts every connection with ZeroMQ CURVE and,
+with ``curve_clients`` (a folder of allowed clients' ``.key`` files), admits
+only those clients (`stream.curve`). The publisher only ever sends: nothing a
+subscriber sends is parsed beyond the one-byte subscribe/unsubscribe notes,
+and a peer sending a frame over `MAX_SUBSCRIPTION_BYTES` is disconnected.
 
 Never blocking: every send is ``zmq.NOBLOCK`` against a send high-water mark
 (``sndhwm`` messages queued per subscriber, plus the subscriber's RCVHWM and
@@ -42,17 +47,20 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import zmq
 
-from stream.errors import PublisherError
+from stream.curve import server_socket
+from stream.errors import KeyFileError, PublisherError
 from stream.messages import encode, topic_of
 from stream.publishers.base import Publisher
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5560"
+MAX_SUBSCRIPTION_BYTES = 1024  # a subscribe note is one byte and a topic prefix; a peer sending more is dropped
 LOCAL_TRANSPORTS = ("inproc", "ipc")
 
 _BIND_HINTS = {
@@ -98,10 +106,14 @@ class ZmqPublisher(Publisher):
         sndhwm: messages queued per subscriber before sends to it fail (and count as drops).
         allow_remote: permit an endpoint other programs on the network can reach.
         count_drops: see the module docstring (XPUB_NODROP on; drops counted).
+        curve_secret_key: the server's CURVE ``.key_secret`` file: every connection encrypted.
+        curve_clients: a folder of the public ``.key`` files of the clients allowed to subscribe
+            (needs ``curve_secret_key``); None admits any client that knows the server's public key.
 
     Raises:
         PublisherError: a non-loopback endpoint without ``allow_remote``, or the bind
             failed (message names the endpoint and the reason, e.g. address in use).
+        KeyFileError: a CURVE key file or the client folder is missing or malformed.
     """
 
     def __init__(
@@ -112,9 +124,13 @@ class ZmqPublisher(Publisher):
         sndhwm: int = 1000,
         allow_remote: bool = False,
         count_drops: bool = True,
+        curve_secret_key: str | Path | None = None,
+        curve_clients: str | Path | None = None,
     ) -> None:
         if sndhwm < 1:
             raise ValueError(f"sndhwm must be >= 1 (0 would mean no limit), got {sndhwm}")
+        if curve_clients is not None and curve_secret_key is None:
+            raise PublisherError("a CURVE client key folder needs the server's secret key file (curve_secret_key)")
         if not is_loopback_endpoint(endpoint) and not allow_remote:
             raise PublisherError(f"{endpoint} is not a loopback address: the stream would be reachable from the "
                                  "network; pass allow_remote=True to bind there on purpose")  # fmt: skip
@@ -126,17 +142,22 @@ class ZmqPublisher(Publisher):
         self._lock = threading.Lock()
         self._context = zmq.Context(io_threads=1)
         self._socket = self._context.socket(zmq.XPUB)
+        self._authenticator = None
         try:
+            if curve_secret_key is not None:
+                self._authenticator = server_socket(self._socket, self._context, curve_secret_key, curve_clients)
             self._socket.setsockopt(zmq.LINGER, 0)
+            self._socket.setsockopt(zmq.MAXMSGSIZE, MAX_SUBSCRIPTION_BYTES)  # what subscribers send is this small
             self._socket.setsockopt(zmq.SNDHWM, sndhwm)
             self._socket.setsockopt(zmq.XPUB_VERBOSER, 1)  # every subscribe and unsubscribe reaches us
             self._socket.setsockopt(zmq.XPUB_NODROP, 1 if count_drops else 0)
             if endpoint.startswith("tcp://[") or endpoint.count(":") > 2:
                 self._socket.setsockopt(zmq.IPV6, 1)
             self._socket.bind(endpoint)
-        except zmq.ZMQError as error:
-            self._socket.close(linger=0)
-            self._context.term()
+        except (zmq.ZMQError, KeyFileError) as error:
+            self._release()
+            if isinstance(error, KeyFileError):
+                raise
             hint = _BIND_HINTS.get(error.errno, error.strerror)
             raise PublisherError(f"cannot bind ZeroMQ publisher to {endpoint}: {hint}") from None
         self.endpoint = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -212,8 +233,13 @@ class ZmqPublisher(Publisher):
             if self._closed:
                 return
             self._closed = True
-            self._socket.close(linger=0)
-            self._context.term()
+            self._release()
+
+    def _release(self) -> None:
+        if self._authenticator is not None:
+            self._authenticator.stop()
+        self._socket.close(linger=0)
+        self._context.term()
 
     def __repr__(self) -> str:
         return f"ZmqPublisher({self.endpoint!r}, sent={self.sent}, dropped={self.dropped})"

@@ -10,6 +10,11 @@ label file in ``labels`` if given), ``utkinect`` (`read_utkinect`, segments
 from ``labels`` or else ``actionLabel.txt`` beside the file), ``msr``
 (`read_msr_action3d`), ``recording`` (`stream.recording`, read lazily).
 
+A recording may also be a named pipe (``mkfifo``) that another process writes
+live: opening waits for the writer, a pause in its writing stalls the stream
+(status messages go on), and a writer that dies mid-record ends it after its
+last complete frame.
+
 Timing: frame k is released ``(frame_ids[k] - frame_ids[0]) / fps`` seconds
 after the first (a recording: its recorded ``stamp_ns`` differences), so the
 gaps of UTKinect's skipping frame ids are honoured in real time; ``fast=True``
@@ -139,7 +144,8 @@ class SkeletonFileSource(Source):
 
     def _open(self) -> None:
         path = self.config.path
-        if not path.is_file():
+        live = self.config.format == "recording" and path.is_fifo()  # written live by another process
+        if not (path.is_file() or live):
             raise SourceError(f"cannot open skeleton file {path}: {'not a file' if path.exists() else 'no such file'}")
         labels = self.config.labels
         if labels is not None and not labels.is_file():

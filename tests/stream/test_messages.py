@@ -54,6 +54,7 @@ def sample(topic: str) -> dict:
     if topic == "skeletons":
         return skeleton_message("lab-cam", 120, 81_234_567_890_123, tracked_people(), frame_id="base_link")
     stats = {"rates": {"capture": 30.0}, "drops": {"capture": 2, "publish": 0}, "tracks": 2,
+             "queues": {"capture": 0, "decoder": 9},
              "latency_ms": {"pose": {"p50": 18.9, "p95": 23.4, "p99": 27.0, "count": 300}}}  # fmt: skip
     return status_message("lab-cam", stats, frame=120, stamp_ns=81_234_600_000_000)
 

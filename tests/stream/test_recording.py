@@ -28,10 +28,11 @@ def make_frames(count: int, seed: int = 0) -> list[tuple[int, int, list[Recorded
     for k in range(count):
         people = []
         for pid in range(k % 3):  # 0, 1 or 2 people
+            shape = (17, 2) if pid == 1 else (30, 3)  # a coco_17 person beside a unified_30 one
             people.append(RecordedPerson(
                 id=None if pid == 1 and k % 2 else pid + 7,
-                joints=rng.normal(size=(30, 3)).astype(np.float32),
-                confidence=rng.random(30).astype(np.float32),
+                joints=rng.normal(size=shape).astype(np.float32),
+                confidence=rng.random(shape[0]).astype(np.float32),
                 layout="coco_17" if pid == 1 else None,
                 label=["wave", None][pid], score=[0.75, None][pid], truth=["walk", None][pid],
                 image_points=rng.random((30, 2)).astype(np.float32) * 640 if pid == 0 else None,
