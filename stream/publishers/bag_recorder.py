@@ -130,10 +130,6 @@ class BagRecorder(Publisher):
                 self.sent += 1
             return written
 
-    def stats(self) -> dict[str, int]:
-        """ROS messages written and lost (a schema-v1 message can map to several ROS messages)."""
-        return {"sent": self.sent, "dropped": self.dropped}
-
     def close(self) -> None:
         """Finalise the bag (MCAP summary, metadata.yaml); safe to call twice."""
         with self._lock:

@@ -23,14 +23,18 @@ class Publisher(ABC):
     """Sends schema-v1 messages (`stream.messages`) on the topics actions, events, skeletons and status."""
 
     stream_name: str = "skelstream"
+    sent: int = 0
+    """Messages sent so far (what a message is, is the publisher's: a payload, a DDS sample, a bag record)."""
+    dropped: int = 0
+    """Messages that could not be sent so far."""
 
     @abstractmethod
     def publish(self, topic: str, msg: Mapping[str, Any]) -> bool:
         """Send one message of ``topic``; False when it was dropped (never blocks)."""
 
-    @abstractmethod
     def stats(self) -> dict[str, int]:
-        """Counters for the ``status`` topic and the run summary; at least ``sent`` and ``dropped``."""
+        """Counters for the ``status`` topic and the run summary: at least ``sent`` and ``dropped``."""
+        return {"sent": self.sent, "dropped": self.dropped}
 
     @abstractmethod
     def close(self) -> None:

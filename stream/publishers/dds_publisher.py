@@ -207,10 +207,6 @@ class DdsPublisher(Publisher):
         return True
 
     # --- lifetime ----------------------------------------------------------------------------
-    def stats(self) -> dict[str, int]:
-        """DDS samples written and dropped (a schema-v1 message can map to several ROS messages)."""
-        return {"sent": self.sent, "dropped": self.dropped}
-
     def close(self) -> None:
         """Delete the writers and the participant (readers see the publications end); safe to call twice."""
         with self._lock:

@@ -223,10 +223,6 @@ class ZmqPublisher(Publisher):
             poller.poll(min(50.0, left * 1000.0))
 
     # --- lifetime ---------------------------------------------------------------------
-    def stats(self) -> dict[str, int]:
-        """Counters for the ``status`` topic: messages sent and dropped at the high-water mark."""
-        return {"sent": self.sent, "dropped": self.dropped}
-
     def close(self) -> None:
         """Close at once (linger 0: queued messages are discarded); safe to call twice."""
         with self._lock:
