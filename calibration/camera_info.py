@@ -33,7 +33,8 @@ import numpy as np
 import yaml
 
 from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml, quote
+from calibration.yaml_files import load_yaml
+from models.yaml_files import quote
 
 __all__ = ["CameraInfo", "read_camera_info", "write_camera_info"]
 

@@ -38,7 +38,8 @@ import yaml
 from scipy.spatial.transform import Rotation
 
 from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml, quote
+from calibration.yaml_files import load_yaml
+from models.yaml_files import quote
 
 __all__ = [
     "SKELETON_TO_OPTICAL",

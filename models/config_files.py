@@ -10,19 +10,15 @@ quoted with `reprlib`, so even a YAML alias bomb cannot make a message huge.
 from __future__ import annotations
 
 import dataclasses
-import reprlib
 from pathlib import Path
 from typing import Any, TypeVar
 
 from models.errors import SkelstreamError
+from models.yaml_files import quote, read_yaml
 
 T = TypeVar("T")
-MAX_CONFIG_BYTES = 1 << 20  # a config file is a page of keys; a larger one is a mistake
 
 _SCALARS = {"str": str, "int": int, "float": (int, float), "bool": bool}
-_quote = reprlib.Repr()
-_quote.maxstring = _quote.maxother = 60
-_quote.maxlevel = 2
 
 
 class ConfigError(SkelstreamError):
@@ -31,7 +27,7 @@ class ConfigError(SkelstreamError):
 
 def _scalar(name: str, value: Any, base: str) -> Any:
     if (isinstance(value, bool) and base != "bool") or not isinstance(value, _SCALARS[base]):
-        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {_quote.repr(value)}")
+        raise ConfigError(f"config key {name!r} must be {base}, got {type(value).__name__} {quote(value)}")
     return float(value) if base == "float" else value
 
 
@@ -42,13 +38,13 @@ def _coerce(name: str, value: Any, annotation: str) -> Any:
     base = annotation.replace(" | None", "")
     if base.startswith(("list", "tuple")):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__} {_quote.repr(value)}")
+            raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__} {quote(value)}")
         item = base[base.find("[") + 1 : -1] if "[" in base else ""
         items = [_scalar(f"{name}[{i}]", v, item) if item in _SCALARS else v for i, v in enumerate(value)]
         return items if base.startswith("list") else tuple(items)
     if base.startswith("dict"):
         if not isinstance(value, dict):
-            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__} {_quote.repr(value)}")
+            raise ConfigError(f"config key {name!r} must be a mapping, got {type(value).__name__} {quote(value)}")
         return value
     if base not in _SCALARS:
         return value
@@ -58,7 +54,7 @@ def _coerce(name: str, value: Any, annotation: str) -> Any:
 def coerce_fields(cls: type, values: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
     """``values`` checked against the fields of dataclass ``cls``: unknown keys and wrong types raise `ConfigError`."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(_quote.repr(k) if not isinstance(k, str) else prefix + k for k in values if k not in fields)
+    unknown = sorted(quote(k) if not isinstance(k, str) else prefix + k for k in values if k not in fields)
     if unknown:
         raise ConfigError(f"unknown config key(s) {', '.join(unknown)}; known: {', '.join(fields)}")
     return {k: _coerce(prefix + k, v, str(fields[k].type)) for k, v in values.items()}
@@ -66,23 +62,7 @@ def coerce_fields(cls: type, values: dict[Any, Any], prefix: str = "") -> dict[s
 
 def read_yaml_mapping(path: str | Path) -> dict[Any, Any]:
     """The top-level mapping of a YAML config file (empty for an empty file); `ConfigError` names the file."""
-    import yaml
-
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read config: {error.strerror or error}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a config file")
-    try:
-        loaded = yaml.safe_load(data.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not a UTF-8 text file (byte {error.start})") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
-    except (ValueError, RecursionError) as error:  # e.g. an integer of more digits than Python converts
-        raise ConfigError(f"{path}: cannot read config: {_quote.repr(str(error))}") from None
+    loaded = read_yaml(path, "config", ConfigError)
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
