@@ -28,6 +28,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,11 +137,12 @@ def _summary_table(summary, stats_table: str) -> str:
 def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:
     """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start."""
     publishers = {}
+    stamp_offset_ns = time.time_ns() - time.monotonic_ns()  # one clock offset: DDS and bag stamps agree
     if config.ros2 == "dds":
         from stream.publishers.dds_publisher import DdsPublisher
 
         dds = stack.enter_context(DdsPublisher(config.ros_domain_id, config.ros_namespace, config.stream_name,
-                                               config.ros_camera_frame))  # fmt: skip
+                                               config.ros_camera_frame, stamp_offset_ns=stamp_offset_ns))  # fmt: skip
         if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=10):
             logger.warning("fewer than %d ROS 2 subscribers after 10 s; starting anyway", config.ros_wait_subscribers)
         publishers["dds"] = dds
@@ -148,7 +150,8 @@ def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:
         from stream.publishers.bag_recorder import BagRecorder
 
         publishers["bag"] = stack.enter_context(BagRecorder(config.record_bag, config.ros_namespace,
-                                                            config.stream_name, config.ros_camera_frame))  # fmt: skip
+                                                            config.stream_name, config.ros_camera_frame,
+                                                            stamp_offset_ns=stamp_offset_ns))  # fmt: skip
     return publishers
 
 

@@ -61,6 +61,8 @@ class BagRecorder(Publisher):
         namespace: ROS namespace of the relative topic names, as for `DdsPublisher`.
         stream_name: the ``stream`` field of the messages built here.
         camera_frame: ROS frame of the camera (`stream.ros2.conversions.RosConverter`).
+        stamp_offset_ns: epoch − monotonic clock for header stamps (default: measured now); give the
+            same value to every ROS output of a run so their stamps agree.
 
     Raises:
         MissingDependencyError: rosbags is not installed.
@@ -69,7 +71,12 @@ class BagRecorder(Publisher):
     """
 
     def __init__(
-        self, path: str | Path, namespace: str = "", stream_name: str = "skelstream", camera_frame: str = DEFAULT_CAMERA_FRAME
+        self,
+        path: str | Path,
+        namespace: str = "",
+        stream_name: str = "skelstream",
+        camera_frame: str = DEFAULT_CAMERA_FRAME,
+        stamp_offset_ns: int | None = None,
     ) -> None:
         rosbag2 = require_package("rosbags.rosbag2", extra="ros", what="rosbag2 recording (--record-bag)",
                                   pip_name="rosbags")  # fmt: skip
@@ -81,7 +88,7 @@ class BagRecorder(Publisher):
         except ValueError as error:
             raise PublisherError(f"cannot record under ROS namespace {namespace!r}: {error}") from None
         self.stream_name = stream_name
-        self.converter = RosConverter(camera_frame=camera_frame)
+        self.converter = RosConverter(stamp_offset_ns, camera_frame=camera_frame)
         self.sent = 0
         self.dropped = 0
         self._store = typestore()

@@ -76,6 +76,8 @@ class DdsPublisher(Publisher):
         namespace: ROS namespace of the relative topics (e.g. ``"lab"`` → ``/lab/skelstream/actions``).
         stream_name: the ``stream`` field of the messages built here.
         camera_frame: ROS frame of the camera (`stream.ros2.conversions.RosConverter`).
+        stamp_offset_ns: epoch − monotonic clock for header stamps (default: measured now); give the
+            same value to every ROS output of a run so their stamps agree.
         max_body_writers: per-body writers kept at most.
 
     Raises:
@@ -91,6 +93,7 @@ class DdsPublisher(Publisher):
         stream_name: str = "skelstream",
         camera_frame: str = DEFAULT_CAMERA_FRAME,
         max_body_writers: int = 64,
+        stamp_offset_ns: int | None = None,
     ) -> None:
         require_package("cyclonedds", extra="ros", what="DDS-direct publishing (--ros2 dds)")
         from cyclonedds.core import DDSException
@@ -107,7 +110,7 @@ class DdsPublisher(Publisher):
         except ValueError as error:
             raise PublisherError(f"cannot publish under ROS namespace {namespace!r}: {error}") from None
         self.stream_name = stream_name
-        self.converter = RosConverter(camera_frame=camera_frame)
+        self.converter = RosConverter(stamp_offset_ns, camera_frame=camera_frame)
         self.max_body_writers = max_body_writers
         self.sent = 0
         self.dropped = 0
