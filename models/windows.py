@@ -71,4 +71,5 @@ def resize_clip(sequence: SkeletonSequence, length: int) -> SkeletonSequence:
         name=sequence.name,
         label=sequence.label,
         subject=sequence.subject,
+        attributes=dict(sequence.attributes),
     )

@@ -4,14 +4,14 @@ Source frames sit at ``frame_ids / fps`` seconds (ids may skip, as in
 UTKinect). Each target frame interpolates linearly between its two source
 neighbours; across a gap longer than ``max_gap_s`` nothing is invented: the
 target frame copies its nearest source frame and is marked missing (mask 0).
-Segments keep their time spans.
+Segments keep their time spans; action points move to the target frame nearest their time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from models.skeleton.sequence import Segment, SkeletonSequence
+from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 
 
 def resample_indices(times: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,6 +55,10 @@ def resample_sequence(sequence: SkeletonSequence, fps: float, max_gap_s: float =
         end = min(end, left.size)
         if end > start:
             segments.append(Segment(segment.label, start, end, segment.confidence))
+    points = [
+        ActionPoint(point.label, min(int(round((times[point.frame] - times[0]) * fps)), left.size - 1))
+        for point in sequence.action_points
+    ]
     dropped = len(sequence.segments) - len(segments)
     skipped = dict(sequence.skipped)
     if dropped:
@@ -69,6 +73,8 @@ def resample_sequence(sequence: SkeletonSequence, fps: float, max_gap_s: float =
         label=sequence.label,
         segments=segments,
         subject=sequence.subject,
+        action_points=points,
+        attributes=dict(sequence.attributes),
         projections={k: blend(v) for k, v in sequence.projections.items() if v.ndim == 4 and v.shape[:3] == sequence.mask.shape},
         skipped=skipped,
     )

@@ -25,6 +25,14 @@ class Segment:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class ActionPoint:
+    """The instant an action should be recognised (MSRC-12's "action point"), as an array position."""
+
+    label: str
+    frame: int
+
+
 @dataclass
 class SkeletonSequence:
     """Joints of up to M bodies over T frames, in one declared layout.
@@ -40,10 +48,14 @@ class SkeletonSequence:
         name: clip or file identifier.
         label: clip label for trimmed data, else None.
         segments: temporal segments for untrimmed data, in array positions.
+        action_points: instants at which an action should be recognised, in
+            array positions (datasets that mark a moment rather than a span).
         subject: performer id where the dataset gives one.
         projections: extra per-joint arrays keyed by name, e.g. ``"color"`` ->
             (T, M, V, 2) pixel coordinates.
         skipped: counts of recoverable quirks the reader handled, by kind.
+        attributes: other facts the dataset records about the sequence, e.g.
+            ``{"view": "2"}``, ``{"group": "child"}``, ``{"instruction": "video"}``.
     """
 
     joints: np.ndarray
@@ -57,6 +69,8 @@ class SkeletonSequence:
     subject: int | None = None
     projections: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    action_points: list[ActionPoint] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.joints.ndim != 4:
@@ -70,6 +84,9 @@ class SkeletonSequence:
         for segment in self.segments:
             if segment.start < 0 or segment.end > self.num_frames:
                 raise ValueError(f"{self.name}: segment {segment} outside [0, {self.num_frames})")
+        for point in self.action_points:
+            if not 0 <= point.frame < self.num_frames:
+                raise ValueError(f"{self.name}: action point {point} outside [0, {self.num_frames})")
 
     @property
     def num_frames(self) -> int:

@@ -106,4 +106,6 @@ def sequence_to_unified(sequence: SkeletonSequence) -> SkeletonSequence:
         subject=sequence.subject,
         projections=projections,
         skipped=dict(sequence.skipped),
+        action_points=list(sequence.action_points),
+        attributes=dict(sequence.attributes),
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models.skeleton.resample import resample_sequence
-from models.skeleton.sequence import Segment, SkeletonSequence
+from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 
 
 def _sequence(frame_ids, fps=30.0, segments=()):
@@ -45,3 +45,15 @@ def test_segments_keep_their_time_span():
 def test_bad_fps():
     with pytest.raises(ValueError, match="fps"):
         resample_sequence(_sequence([0, 1]), fps=0)
+
+
+def test_action_points_move_to_the_nearest_target_frame():
+    joints = np.zeros((31, 1, 2, 3), np.float32)
+    sequence = SkeletonSequence(
+        joints=joints, mask=np.ones((31, 1, 2), np.float32), layout="kinect_v1_20", fps=30.0,
+        frame_ids=np.arange(31), name="points", action_points=[ActionPoint("wave", 0), ActionPoint("wave", 22)],
+        attributes={"view": "1"},
+    )
+    resampled = resample_sequence(sequence, 15.0)
+    assert [(p.label, p.frame) for p in resampled.action_points] == [("wave", 0), ("wave", 11)]
+    assert resampled.attributes == {"view": "1"}
