@@ -7,7 +7,8 @@ from setuptools import find_packages, setup
 TORCH = "torch==2.13.0"  # pinned: an unpinned torch pulls gigabytes of CUDA wheels
 
 EXTRAS = {
-    "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8", "tensorboard>=2.16"],
+    "train": [TORCH, "safetensors>=0.4", "tqdm>=4.66", "PyYAML>=6.0", "matplotlib>=3.8", "tensorboard>=2.16",
+              "scikit-learn>=1.9"],
     "pose": ["mediapipe==1.2.2"],
     "onnx": ["onnx>=1.23", "onnxruntime>=1.31", "onnxscript>=0.7"],
     # DDS-direct publishing and rosbag2 recording (stream/ros2); cyclonedds also benchmarks/transport.py
@@ -41,6 +42,7 @@ setup(
         "console_scripts": [
             "stream-train = models.cli.train:main",
             "stream-eval = models.cli.evaluate:main",
+            "stream-corpus = models.cli.corpus:main",
             "stream-export = models.cli.export:main",
             "stream-listen = stream.cli.listen:main",
             "stream-run = stream.cli.run:main",

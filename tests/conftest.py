@@ -48,3 +48,15 @@ def variant_checkpoint(tmp_path_factory, variant: str) -> str:
         config = CheckpointConfig(model=model, task="detection", labels=VARIANT_LABELS, fps=15.0, variant=variant)
         save_checkpoint(path, build_model(config), config)
     return str(path)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _corpus_cache_of_the_session(tmp_path_factory):
+    """Prepared-data caches (`models.corpus`) of this test session live in its temp folder, not in ~/.cache."""
+    previous = os.environ.get("SKELSTREAM_CORPUS")
+    os.environ["SKELSTREAM_CORPUS"] = str(tmp_path_factory.mktemp("corpus"))
+    yield
+    if previous is None:
+        os.environ.pop("SKELSTREAM_CORPUS", None)
+    else:
+        os.environ["SKELSTREAM_CORPUS"] = previous

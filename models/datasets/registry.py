@@ -14,6 +14,7 @@ from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d
 from models.datasets.msrc12 import read_msrc12_folder
 from models.datasets.ntu import parse_ntu_name, read_ntu_skeleton
 from models.datasets.pku_mmd import read_pku_mmd_skeleton
+from models.datasets.selection import DatasetRef
 from models.datasets.precog import read_precog_folder
 from models.datasets.utkinect import UTKINECT_ACTIONS, read_utkinect_folder
 from models.errors import SkelstreamError
@@ -87,3 +88,9 @@ def load_dataset(name: str, root: str | Path, subjects: Iterable[int] | None = N
     spec = dataset_spec(name)
     wanted = None if subjects is None else {int(s) for s in subjects}
     return spec.read(resolve_root(name, root), wanted)
+
+
+def load_ref(ref: DatasetRef | str, root: str | Path) -> list[SkeletonSequence]:
+    """The sequences a dataset reference selects (``"msrc12:!5,9"``, ``"nw-ucla:view=1"``; see `selection`)."""
+    ref = ref if isinstance(ref, DatasetRef) else DatasetRef.parse(ref)
+    return ref.select(load_dataset(ref.name, root, ref.subjects))

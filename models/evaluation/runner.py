@@ -30,23 +30,42 @@ def evaluate_detection(
     stride: int = 8,
     min_segment_frames: int = 3,
     confusion_png: str | Path | None = None,
+    lookahead: int | None = None,
 ) -> dict[str, Any]:
-    """Frame accuracy, frame mAP, per-class frame AP and segment mAP@tIoU of raw labelled sequences."""
+    """Frame accuracy, frame mAP, per-class frame AP and segment mAP@tIoU of raw labelled sequences.
+
+    ``lookahead`` None fuses every window that covers a frame (offline); 0 only
+    the windows a causal stream has run by the frame's turn (see `predict_sequence`).
+    """
     if not sequences:
         raise ValueError("no sequences to evaluate")
-    labels = list(config.labels)
+    prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
+    scores = {s.name: predict_sequence(model, s, config, stride=stride, lookahead=lookahead) for s in prepared}
+    return detection_metrics(prepared, scores, list(config.labels), min_segment_frames, confusion_png)
+
+
+def detection_metrics(
+    sequences: list[SkeletonSequence],
+    scores: dict[str, np.ndarray],
+    labels: list[str],
+    min_segment_frames: int = 3,
+    confusion_png: str | Path | None = None,
+) -> dict[str, Any]:
+    """Detection metrics of per-frame probabilities ``scores[name]`` (T, K + 1) against the sequences' segments.
+
+    Any detector's scores go through here (the checkpoint, the simple baseline), so
+    their figures are computed the same way.
+    """
     all_scores, all_true, detections, truths = [], [], {}, {}
-    for raw in sequences:
-        sequence = prepare_sequence(raw, config.fps, config.model.M)
-        scores = predict_sequence(model, sequence, config, stride=stride)
+    for sequence in sequences:
         true = sequence.frame_labels(labels)
-        all_scores.append(scores)
+        all_scores.append(scores[sequence.name])
         all_true.append(true)
-        detections[sequence.name] = frames_to_segments(scores, min_length=min_segment_frames)
+        detections[sequence.name] = frames_to_segments(scores[sequence.name], min_length=min_segment_frames)
         truths[sequence.name] = labels_to_segments(true)
-    scores, true = np.concatenate(all_scores), np.concatenate(all_true)
-    predicted = scores.argmax(axis=1)
-    per_class = frame_average_precision(scores, true)
+    stacked, true = np.concatenate(all_scores), np.concatenate(all_true)
+    predicted = stacked.argmax(axis=1)
+    per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
     maps = segment_map(detections, truths, thresholds=SEGMENT_THRESHOLDS)
     if confusion_png is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from models.config_files import ConfigError, coerce_fields, load_config
 
-TASKS = ("pretrain", "detect", "classify")
+TASKS = ("pretrain", "detect", "classify", "multitask")
 __all__ = ["ConfigError", "TASKS", "TrainConfig", "load_train_config"]
 
 
@@ -29,6 +29,7 @@ class TrainConfig:
     data_root: str = "../shared/data"
     train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
+    point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -40,7 +41,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: int = 1
     label_smoothing: float = 0.1
-    linear_probe: bool = False  # classify: freeze the encoder, train the head only
+    linear_probe: bool = False  # freeze the encoder, train the head only (classify, detect)
     modalities: list[str] = field(default_factory=lambda: ["joint", "motion", "bone"])  # pretrain streams
     projector_width: int = 512
     eval_stride: int = 8

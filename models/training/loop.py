@@ -175,7 +175,8 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
                         " ".join(f"{k}={v:.4f}" for k, v in summary.items()))  # fmt: skip
             torch.save({"trainable": trainable.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step}, state_path)  # fmt: skip
-            task.checkpoint.training = {"command": command, "config": config.to_dict(), "epochs_done": epoch + 1}
+            task.checkpoint.training = {**task.checkpoint.training, "command": command, "config": config.to_dict(),
+                                        "epochs_done": epoch + 1}
             task.checkpoint.metrics = {"validation": metrics} if metrics else {}
             save_checkpoint(output / "checkpoint", task.model, task.checkpoint)
     if logs is not None:

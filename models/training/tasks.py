@@ -4,6 +4,10 @@
   over MPCT views and the joint/motion/bone streams).
 - detect: dense per-frame detection fine-tuning (K actions + background).
 - classify: clip classification on trimmed clips (fine-tune or linear probe).
+- multitask: supervised pretraining of one encoder on several labelled datasets
+  (`models.training.multitask`).
+
+Training data comes prepared from the on-disk corpus cache (`models.corpus`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
-from models.datasets.registry import dataset_spec, load_dataset
+from models.corpus import load_prepared
+from models.datasets.registry import dataset_spec
+from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
 from models.evaluation.runner import evaluate_classification, evaluate_detection
 from models.skeleton.layouts import UNIFIED_30, get_layout
@@ -28,6 +34,7 @@ from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
 from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
+from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source, dense_targets
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
@@ -36,21 +43,15 @@ from models.windows import IGNORE_INDEX, prepare_sequence
 logger = logging.getLogger(__name__)
 
 
-def parse_dataset_ref(ref: str) -> tuple[str, list[int] | None]:
-    """``"utkinect:1,2"`` → ("utkinect", [1, 2]); ``"ntu"`` → ("ntu", None)."""
-    name, _, subjects = ref.partition(":")
-    return name, ([int(s) for s in subjects.split(",") if s] if subjects else None)
-
-
-def load_refs(refs: list[str], root: str) -> tuple[list[SkeletonSequence], list[str]]:
-    """Raw sequences of every dataset reference, and the datasets' label names (of the first labelled one)."""
+def load_refs(refs: list[str], config: TrainConfig) -> tuple[list[SkeletonSequence], list[str]]:
+    """Prepared sequences of every dataset reference, and the label names of the first labelled dataset."""
     sequences, labels = [], []
     for ref in refs:
-        name, subjects = parse_dataset_ref(ref)
-        loaded = load_dataset(name, root, subjects)
+        parsed = DatasetRef.parse(ref)
+        loaded = load_prepared([parsed], config.data_root, config.fps)
         logger.info("%s: %d sequences", ref, len(loaded))
         sequences.extend(loaded)
-        labels = labels or list(dataset_spec(name).labels)
+        labels = labels or list(dataset_spec(parsed.name).labels)
     return sequences, labels
 
 
@@ -58,7 +59,8 @@ def synthetic_sequences(count: int, fps: float, seed: int) -> list[SkeletonSeque
     """Labelled synthetic sequences (UTKinect vocabulary) for robustness beyond Kinect v1 bodies."""
     from models.synthetic.generator import SyntheticConfig, generate_sequence
 
-    return [generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)) for i in range(count)]
+    return [prepare_sequence(generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)), fps)
+            for i in range(count)]  # fmt: skip
 
 
 def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Module, CheckpointConfig]:
@@ -77,14 +79,19 @@ def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Mod
 
 
 def init_encoder(model: nn.Module, init: str | None) -> None:
-    """Copy the encoder weights of checkpoint ``init`` into ``model.encoder`` (shapes must match)."""
+    """Start ``model`` from checkpoint ``init``: its encoder, and every other weight of the same name and shape
+    except the classifier (``head.*``) — e.g. the per-frame feature of a detector pretrained as one."""
     if init is None:
         return
     source, _ = load_checkpoint(init)
     missing, unexpected = model.encoder.load_state_dict(source.encoder.state_dict(), strict=False)
     if missing or unexpected:
         raise ValueError(f"{init}: encoder weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
-    logger.info("encoder initialised from %s", init)
+    own = model.state_dict()
+    extra = {k: v for k, v in source.state_dict().items()
+             if not k.startswith(("encoder.", "head.")) and k in own and own[k].shape == v.shape}  # fmt: skip
+    model.load_state_dict(extra, strict=False)
+    logger.info("encoder%s initialised from %s", f" and {len(extra)} more tensors" if extra else "", init)
 
 
 class SupervisedAugment:
@@ -127,8 +134,7 @@ class Task(ABC):
 
 class PretrainTask(Task):
     def __init__(self, config: TrainConfig) -> None:
-        raw, _ = load_refs(config.train, config.data_root)
-        sequences = [prepare_sequence(s, config.fps) for s in raw]
+        sequences, _ = load_refs(config.train, config)
         model, checkpoint = new_model(config, "detection", ["background", "action"])
         width = config.projector_width
         pretrain = PretrainConfig(
@@ -149,21 +155,27 @@ class PretrainTask(Task):
 
 class DetectTask(Task):
     def __init__(self, config: TrainConfig) -> None:
-        raw, labels = load_refs(config.train, config.data_root)
-        raw += synthetic_sequences(config.synthetic_sequences, config.fps, config.seed)
+        sequences, labels = load_refs(config.train, config)
+        sequences += synthetic_sequences(config.synthetic_sequences, config.fps, config.seed)
         labels = ["background", *labels]
-        sequences = [prepare_sequence(s, config.fps) for s in raw]
-        self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
+        self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
         model, checkpoint = new_model(config, "detection", labels)
+        trainable: nn.Module = model
+        if config.linear_probe:
+            model.encoder.requires_grad_(False)
+            trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
         data = DetectionWindows(sequences, labels, checkpoint.num_frames, checkpoint.normalization,
                                 config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
-        super().__init__(model=model, trainable=model, train_data=data, checkpoint=checkpoint)
+        super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
+        self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()
         self.label_smoothing = config.label_smoothing
         self.stride = config.eval_stride
 
     def loss(self, batch, generator):
         x, target = batch
+        if self.linear_probe:
+            self.model.encoder.eval()  # frozen encoder: no drop-path noise in the features
         logits = self.model(self.augment(x, generator))
         loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_INDEX,
                                label_smoothing=self.label_smoothing)  # fmt: skip
@@ -177,15 +189,14 @@ class DetectTask(Task):
 
 class ClassifyTask(Task):
     def __init__(self, config: TrainConfig) -> None:
-        raw, labels = load_refs(config.train, config.data_root)
-        self.val_raw, _ = load_refs(config.val, config.data_root) if config.val else ([], [])
-        self.train_raw = raw
+        clips, labels = load_refs(config.train, config)
+        self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
+        self.train_raw = clips
         model, checkpoint = new_model(config, "classification", labels)
         trainable: nn.Module = model
         if config.linear_probe:
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([model.head_norm, model.head])
-        clips = [prepare_sequence(s, config.fps) for s in raw]
         data = ClipWindows(clips, labels, checkpoint.num_frames, checkpoint.normalization)
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.augment = SupervisedAugment()
@@ -205,4 +216,33 @@ class ClassifyTask(Task):
         return evaluate_classification(self.model, self.checkpoint, self.val_raw, gallery=self.train_raw)
 
 
-TASK_TYPES = {"pretrain": PretrainTask, "detect": DetectTask, "classify": ClassifyTask}
+class MultiTaskTask(Task):
+    def __init__(self, config: TrainConfig) -> None:
+        sources = []
+        for ref in config.train:
+            parsed = DatasetRef.parse(ref)
+            spec = dataset_spec(parsed.name)
+            sequences, _ = load_refs([ref], config)
+            if spec.task == "classification":
+                sources.append(Source(str(parsed), CLIP_KIND, list(spec.labels), sequences))
+            elif spec.task in ("detection", "points"):
+                labels = ["background", *spec.labels]
+                targets = dense_targets(sequences, labels, spec.task, tuple(config.point_span_s))
+                sources.append(Source(str(parsed), DENSE_KIND, labels, sequences, targets))
+            else:
+                raise ValueError(f"multitask: {ref} has no labels (task {spec.task!r}); use it in pretrain instead")
+        model, checkpoint = new_model(config, "detection", ["background", "action"])
+        self.heads = MultiTaskHeads(model, sources)
+        checkpoint.training["sources"] = {str(i): s.name for i, s in enumerate(sources)}
+        data = MultiTaskWindows(sources, checkpoint.num_frames, checkpoint.normalization,
+                                config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
+        super().__init__(model=model, trainable=self.heads, train_data=data, checkpoint=checkpoint)
+        self.augment = SupervisedAugment()
+        self.label_smoothing = config.label_smoothing
+
+    def loss(self, batch, generator):
+        x, frame_target, clip_target, which = batch
+        return self.heads.loss(self.augment(x, generator), frame_target, clip_target, which, self.label_smoothing)
+
+
+TASK_TYPES = {"pretrain": PretrainTask, "detect": DetectTask, "classify": ClassifyTask, "multitask": MultiTaskTask}
