@@ -10,7 +10,7 @@
         ...
     frames.skipped                   # {"truncated_record": 1} if the writer was killed mid-record
 
-Format (version 1), little-endian, readable from any language with a msgpack
+Format (version 2), little-endian, readable from any language with a msgpack
 library and CRC-32:
 
 - 8 bytes of magic: ``b"SKELREC\\x00"``;
@@ -26,21 +26,30 @@ library and CRC-32:
   ``shape`` ([V, C]), ``confidence`` (bin: V float32), and where known ``layout``
   (when not the header's), ``image_points`` (bin: V x 2 float32), ``label`` and
   ``score`` (the predicted action and its probability), ``truth`` (the
-  ground-truth label)).
+  ground-truth label));
+- the last record of a complete recording is the end record, a map:
+  ``end`` = true, ``frames`` (how many frame records precede it). Version 1
+  files have none.
 
-Why this shape: a record is written whole and flushed per frame, so a killed
-process leaves a file readable up to its last complete record (a write that
-fails — disk full, file size limit — is cut back to the last complete record
-and ends the recording with `PublisherError`); the length and
-CRC tell a torn last record (reported, counted in ``skipped``, never a crash)
-from corruption inside the file (`DataFormatError` naming the file, the record
-and its byte offset). No index or footer: appending is writing more records
-(`RecordingWriter(..., append=True)` checks that the header matches and cuts a
-torn tail first).
+Why this shape: a record is written whole and reaches the operating system per
+frame, so a killed process leaves a file readable up to its last complete
+record (a write that fails — disk full, file size limit — is cut back to the
+last complete record and ends the recording with `PublisherError`); the length
+and CRC tell a torn last record (reported, counted in ``skipped``, never a
+crash) from corruption inside the file (`DataFormatError` naming the file, the
+record and its byte offset); the end record tells a complete recording from
+one that was cut (the reader's ``complete`` and ``cut_note``: "incomplete: cut
+after frame N"). A new recording is written under a temporary name beside its
+target and renamed into place when closed (`models.output_files`): a killed run
+leaves ``run.partial-<random>.skrec``, a readable, cut recording, and never
+touches an existing ``run.skrec``. Appending (`RecordingWriter(...,
+append=True)`) writes in place: it checks that the header matches, cuts a torn
+tail and the end record first, and writes a new end record on close.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import math
@@ -56,6 +65,7 @@ import msgpack
 import numpy as np
 
 from models.errors import DataFormatError
+from models.output_files import OutputError, StagedOutput
 from models.skeleton.layouts import LAYOUTS, Layout
 from stream.errors import PublisherError
 from stream.types import Person
@@ -64,7 +74,7 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"SKELREC\x00"
 FORMAT_NAME = "skelstream-recording"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: an end record marks a complete recording
 MAX_RECORD_BYTES = 64 << 20  # a longer length field is corruption, not a record
 _PREFIX = struct.Struct("<II")  # payload length, CRC-32 of the payload
 
@@ -210,15 +220,16 @@ def _pack_record(value: dict[str, Any]) -> bytes:
 
 
 class RecordingWriter:
-    """Writes a recording one frame at a time, flushing each record.
+    """Writes a recording one frame at a time; each record reaches the operating system as it is written.
 
-    The output is checked at construction (a missing directory, a read-only
-    one, a path that is a directory, a full disk raise `PublisherError` at
-    once, not at exit). A write that fails later cuts the file back to its last
-    complete record, closes it and raises `PublisherError`. ``append=True``
-    continues an existing recording whose header has the same layout, fps and
-    labels (a torn last record is cut first); a missing or empty file is simply
-    created.
+    A new recording goes to a temporary file beside ``path`` (`models.output_files.StagedOutput`; a named
+    pipe or a device is written in place) and `close` writes the end record, fsyncs it and renames it to
+    ``path``; `discard` drops it instead. The output is checked at construction (a parent that is a file, a
+    read-only folder, a path that is a folder, a full disk raise `PublisherError` at once, not at exit;
+    missing folders are created). A write that fails later cuts the file back to its last complete record,
+    renames it into place without an end record (it is cut: replay says so) and raises `PublisherError`.
+    ``append=True`` continues an existing recording, in place, whose header has the same layout, fps and
+    labels (a torn last record and the end record are cut first); a missing or empty file is simply created.
     """
 
     def __init__(self, path: str | Path, header: RecordingHeader, append: bool = False) -> None:
@@ -226,33 +237,39 @@ class RecordingWriter:
             raise TypeError(f"RecordingWriter needs a RecordingHeader, got {type(header).__name__}")
         self.path = Path(path)
         self.frames_written = 0
-        parent = self.path.parent
         if self.path.is_dir():
-            raise PublisherError(f"cannot record to {self.path}: it is a directory")
-        if not parent.is_dir():
-            raise PublisherError(f"cannot record to {self.path}: directory {parent} does not exist")
-        if not (os.access(self.path, os.W_OK) if self.path.exists() else os.access(parent, os.W_OK | os.X_OK)):
-            raise PublisherError(f"cannot record to {self.path}: no permission to write there")
-        if not header.created:
-            now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-            header = RecordingHeader(layout=header.layout, fps=header.fps, labels=header.labels,
-                                     source=header.source, created=now, meta=header.meta)  # fmt: skip
-        self.header = header
+            raise PublisherError(f"cannot record to {self.path}: it is a folder")
+        self.header = dataclasses.replace(
+            header, version=FORMAT_VERSION,
+            created=header.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))  # fmt: skip
         existing = append and self.path.is_file() and self.path.stat().st_size > 0
+        self._staged: StagedOutput | None = None
+        self._frames_before = 0  # frame records already in an appended file
+        self._end_record = True  # version 1 files (appended to) get none
         good_end = self._check_existing() if existing else 0
         self._file: IO[bytes] | None = None
         try:
-            self._file = open(self.path, "r+b" if existing else "wb", buffering=0)  # each write reaches the OS
+            if not existing:
+                self._staged = StagedOutput(self.path)
+            target = self._staged.path if self._staged is not None else self.path
+            self._file = open(target, "r+b" if existing else "wb", buffering=0)  # each write reaches the OS
             if existing:
                 self._file.truncate(good_end)
                 self._file.seek(good_end)
                 self._good_end = good_end
             else:
                 self._good_end = 0
-                self._write(MAGIC + _pack_record(header.to_dict()))
+                self._write(MAGIC + _pack_record(self.header.to_dict()))
+        except OutputError as error:
+            raise PublisherError(str(error)) from None
         except OSError as error:
-            self.close()
+            self.discard()
             raise PublisherError(f"cannot record to {self.path}: {error.strerror or error}") from None
+
+    @property
+    def writing_to(self) -> Path:
+        """The file written until `close` (a temporary name beside ``path``, or ``path`` itself)."""
+        return self._staged.path if self._staged is not None else self.path
 
     def _write(self, data: bytes) -> None:
         """Write all of ``data`` (a raw write may be partial) and advance the last complete offset."""
@@ -263,7 +280,7 @@ class RecordingWriter:
         self._good_end += len(data)
 
     def _check_existing(self) -> int:
-        """Check the existing file's header against ours; the byte offset after its last complete record."""
+        """Check the existing file's header against ours; the byte offset after its last complete frame."""
         try:
             found, reader = read_recording(self.path)
             with reader:
@@ -278,6 +295,8 @@ class RecordingWriter:
                                      f"this stream's is {getattr(ours, name)!r}")  # fmt: skip
         if reader.skipped:
             logger.warning("%s: cutting a torn last record before appending", self.path)
+        self._frames_before = reader.frames_read
+        self._end_record = theirs.version >= 2
         return reader.good_end
 
     def write_frame(self, index: int, stamp_ns: int, people: Iterable[RecordedPerson | Person]) -> None:
@@ -295,18 +314,52 @@ class RecordingWriter:
         self.frames_written += 1
 
     def _cut_and_close(self) -> None:
-        """After a failed write: drop the torn record (shrinking a file works on a full disk too), close."""
+        """After a failed write: drop the torn record (shrinking a file works on a full disk too), close and
+        rename the file into place without an end record: the frames before are kept, marked as cut."""
         try:
             os.ftruncate(self._file.fileno(), self._good_end)  # type: ignore[union-attr]
         except OSError as error:
             logger.warning("%s: could not cut a torn last record (%s); readers will skip it", self.path, error)
-        self.close()
+        self._close_file()
+        self._commit()
 
-    def close(self) -> None:
-        """Close the file (every record is already written); safe to call twice."""
+    def _close_file(self) -> None:
         if self._file is not None:
             file, self._file = self._file, None
             file.close()
+
+    def _commit(self) -> None:
+        if self._staged is not None:
+            try:
+                self._staged.commit()
+            except OutputError as error:
+                raise PublisherError(str(error)) from None
+
+    def close(self) -> None:
+        """Write the end record, close the file and move it into place; safe to call twice.
+
+        Raises `PublisherError` when the end record or the rename fails (the frames stay, marked as cut).
+        """
+        if self._file is None:
+            return
+        failure = None
+        if self._end_record:
+            try:
+                self._write(_pack_record({"end": True, "frames": self._frames_before + self.frames_written}))
+            except OSError as error:
+                os.ftruncate(self._file.fileno(), self._good_end)
+                failure = (f"cannot finish recording {self.path} after {self.frames_written} frames: "
+                           f"{error.strerror or error}; the frames are kept, without an end record")  # fmt: skip
+        self._close_file()
+        self._commit()
+        if failure:
+            raise PublisherError(failure)
+
+    def discard(self) -> None:
+        """Close and drop a new recording (an existing file at ``path`` stays as it was); safe to call twice."""
+        self._close_file()
+        if self._staged is not None:
+            self._staged.discard()
 
     @property
     def closed(self) -> bool:
@@ -457,16 +510,31 @@ def _parse_frame(value: dict[str, Any], path: Path, what: str, header_layout: st
 
 
 class RecordingReader(Iterator[RecordedFrame]):
-    """The frames of a recording, read lazily; ``skipped`` counts a torn last record."""
+    """The frames of a recording, read lazily; ``skipped`` counts a torn last record.
+
+    Once read to its end, ``complete`` is True when the end record was found, False when the file stops
+    before it (the writer was killed, or its disk filled: `cut_note` says where), None for a version 1 file
+    (which has no end record) or one not yet read to its end.
+    """
 
     def __init__(self, path: Path, file: _Counted, header: RecordingHeader, size: int) -> None:
         self.path = path
         self.header = header
         self.skipped: dict[str, int] = {}
         self.frames_read = 0
-        self.good_end = file.tell()  # byte offset after the last complete record read
+        self.last_frame: int | None = None  # index of the last frame read
+        self.complete: bool | None = None
+        self.good_end = file.tell()  # byte offset after the last complete frame record read
         self._file: _Counted | None = file
         self._size = size
+
+    @property
+    def cut_note(self) -> str | None:
+        """"incomplete: cut after frame N" for a recording read to its end without its end record, else None."""
+        if self.complete is not False:
+            return None
+        where = "before its first frame" if self.last_frame is None else f"after frame {self.last_frame}"
+        return f"incomplete: cut {where} (no end record: its writer was killed or could not finish)"
 
     def __iter__(self) -> RecordingReader:
         return self
@@ -485,17 +553,39 @@ class RecordingReader(Iterator[RecordedFrame]):
         except BaseException:
             self.close()
             raise
-        if payload is None:
-            self.close()
-            raise StopIteration
         try:
-            frame = _parse_frame(_unpack(payload, self.path, what), self.path, what, self.header.layout)
+            value = None if payload is None else _unpack(payload, self.path, what)
+            if value is None or "end" in value:
+                self._finish(value, what)
+                raise StopIteration
+            frame = _parse_frame(value, self.path, what, self.header.layout)
         except BaseException:
             self.close()
             raise
         self.frames_read += 1
+        self.last_frame = frame.index
         self.good_end = self._file.tell()
         return frame
+
+    def _finish(self, end: dict[str, Any] | None, what: str) -> None:
+        """The file ended (``end`` None) or its end record ``end`` was read: check it and set ``complete``."""
+        if end is None:
+            self.complete = None if self.header.version < 2 else False
+            if self.complete is False:
+                logger.warning("%s: %s", self.path, self.cut_note)
+            return
+        frames = end.get("frames")
+        if end.get("end") is not True or isinstance(frames, bool) or not isinstance(frames, int):
+            raise DataFormatError(self.path, f"{what}: an end record needs end = true and an integer frames count, "
+                                             f"got {_short(end)}")  # fmt: skip
+        if frames != self.frames_read:
+            raise DataFormatError(self.path, f"{what}: the end record counts {frames} frames, the file holds "
+                                             f"{self.frames_read} (corrupt file)")  # fmt: skip
+        assert self._file is not None
+        offset = self._file.tell()
+        if self._file.read(1):
+            raise DataFormatError(self.path, f"data after the end record at byte {offset} (corrupt file)")
+        self.complete = True
 
     def close(self) -> None:
         if self._file is not None:

@@ -48,6 +48,15 @@ def write(path, frames, header=HEADER):
     return writer
 
 
+def without_end_record(path) -> bytes:
+    """The bytes of a recording up to its last frame: what a writer killed before `close` leaves."""
+    _, reader = read_recording(path)
+    with reader:
+        for _ in reader:
+            pass
+    return path.read_bytes()[: reader.good_end]
+
+
 def assert_same(read, written):
     assert len(read) == len(written)
     for record, (index, stamp, people) in zip(read, written):
@@ -70,9 +79,9 @@ def test_round_trip(tmp_path):
     header, reader = read_recording(tmp_path / "run.skrec")
     assert (header.layout, header.fps, header.labels, header.source, header.meta) == (
         "unified_30", 30.0, ("background", "wave", "walk"), "test", {"checkpoint": "dste-small"})
-    assert header.created and header.version == 1
+    assert header.created and header.version == 2
     assert_same(list(reader), frames)
-    assert reader.skipped == {}
+    assert reader.skipped == {} and reader.complete is True and reader.cut_note is None
 
 
 def test_person_objects_are_recorded_with_their_source_id(tmp_path):
@@ -91,14 +100,28 @@ def test_a_truncated_last_record_is_skipped_and_counted(tmp_path, cut):
     path = tmp_path / "cut.skrec"
     frames = make_frames(6)
     write(path, frames)
-    data = path.read_bytes()
-    path.write_bytes(data[:-cut])
+    path.write_bytes(without_end_record(path)[:-cut])
     _, reader = read_recording(path)
     assert_same(list(reader), frames[:5])
     assert reader.skipped == {"truncated_record": 1}
+    assert reader.complete is False and reader.cut_note.startswith(f"incomplete: cut after frame {frames[4][0]} ")
 
 
-def test_a_killed_writer_leaves_every_flushed_frame_readable(tmp_path):
+def test_a_recording_without_its_end_record_is_reported_as_cut(tmp_path):
+    path = tmp_path / "cut.skrec"
+    frames = make_frames(4)
+    write(path, frames)
+    complete = path.read_bytes()
+    path.write_bytes(without_end_record(path))
+    _, reader = read_recording(path)
+    assert_same(list(reader), frames)
+    assert reader.skipped == {} and reader.complete is False and "cut after frame 9" in reader.cut_note
+    path.write_bytes(complete + b"\x00")
+    with pytest.raises(DataFormatError, match="data after the end record"):
+        list(read_recording(path)[1])
+
+
+def test_a_killed_writer_leaves_every_flushed_frame_readable_in_its_partial_file(tmp_path):
     path = tmp_path / "killed.skrec"
     script = textwrap.dedent(f"""
         import os, numpy as np
@@ -110,10 +133,25 @@ def test_a_killed_writer_leaves_every_flushed_frame_readable(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), capture_output=True, timeout=60)
     assert result.returncode == 9, result.stderr.decode()
-    _, reader = read_recording(path)
+    assert not path.exists()  # the target only ever holds a complete recording
+    (partial,) = tmp_path.glob("killed.partial-*.skrec")
+    _, reader = read_recording(partial)
     records = list(reader)
     assert [r.index for r in records] == list(range(12))
     assert records[-1].people[0].joints[0, 0] == 11
+    assert reader.complete is False and reader.cut_note.startswith("incomplete: cut after frame 11 ")
+
+
+def test_a_new_recording_replaces_an_existing_file_only_when_complete(tmp_path):
+    path = tmp_path / "run.skrec"
+    path.write_bytes(b"precious")
+    writer = RecordingWriter(path, HEADER)
+    writer.write_frame(0, 0, [])
+    assert path.read_bytes() == b"precious" and writer.writing_to.name.startswith("run.partial-")
+    writer.discard()
+    assert path.read_bytes() == b"precious" and list(tmp_path.iterdir()) == [path]
+    write(path, make_frames(2))
+    assert read_recording(path)[0].layout == "unified_30" and list(tmp_path.iterdir()) == [path]
 
 
 def test_corrupt_header_and_non_recordings_raise_data_format_error(tmp_path):
@@ -151,12 +189,15 @@ def test_a_corrupt_record_inside_the_file_raises(tmp_path):
         next(reader)
 
 
-def test_unwritable_outputs_fail_at_construction(tmp_path):
-    with pytest.raises(PublisherError, match="directory .*nowhere does not exist"):
-        RecordingWriter(tmp_path / "nowhere" / "run.skrec", HEADER)
-    with pytest.raises(PublisherError, match="it is a directory"):
+def test_unwritable_outputs_fail_at_construction_and_missing_folders_are_created(tmp_path):
+    write(tmp_path / "new" / "folder" / "run.skrec", make_frames(1))
+    assert read_recording(tmp_path / "new" / "folder" / "run.skrec")[0].fps == 30.0
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(PublisherError, match="afile is a file, not a folder"):
+        RecordingWriter(tmp_path / "afile" / "run.skrec", HEADER)
+    with pytest.raises(PublisherError, match="it is a folder"):
         RecordingWriter(tmp_path, HEADER)
-    with pytest.raises(PublisherError, match="cannot record to /proc/run.skrec"):
+    with pytest.raises(PublisherError, match="cannot write /proc/run.skrec"):
         RecordingWriter("/proc/run.skrec", HEADER)  # no file can be created there, even by root
 
 
@@ -166,7 +207,7 @@ def test_a_read_only_directory_fails_at_construction(tmp_path):
     folder.chmod(0o555)
     try:
         if os.geteuid() != 0:
-            with pytest.raises(PublisherError, match=r"cannot record to .*run.skrec: no permission to write there"):
+            with pytest.raises(PublisherError, match=r"cannot write .*run.skrec: Permission denied"):
                 RecordingWriter(folder / "run.skrec", HEADER)
             return
         # Root ignores permission bits; a child without CAP_DAC_OVERRIDE does not.
@@ -189,7 +230,7 @@ def test_a_read_only_directory_fails_at_construction(tmp_path):
         if result.returncode != 0 and b"setpriv" in result.stderr:
             pytest.skip(f"setpriv cannot drop capabilities here: {result.stderr.decode()[-200:]}")
         assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
-        assert "run.skrec: no permission to write there" in result.stdout.decode()
+        assert "run.skrec: Permission denied" in result.stdout.decode()
     finally:
         folder.chmod(0o755)
 
@@ -198,13 +239,13 @@ def test_append_continues_a_recording_and_cuts_a_torn_tail(tmp_path):
     path = tmp_path / "a.skrec"
     frames = make_frames(7)
     write(path, frames[:3])
-    path.write_bytes(path.read_bytes() + b"\x40\x00\x00\x00\x00\x00")  # a torn record left by a crash
+    path.write_bytes(without_end_record(path) + b"\x40\x00\x00\x00\x00\x00")  # a torn record left by a crash
     with RecordingWriter(path, HEADER, append=True) as writer:
         for index, stamp, people in frames[3:]:
             writer.write_frame(index, stamp, people)
     _, reader = read_recording(path)
     assert_same(list(reader), frames)
-    assert reader.skipped == {}
+    assert reader.skipped == {} and reader.complete is True
     other = RecordingHeader(layout="coco_17", fps=30.0, labels=HEADER.labels)
     with pytest.raises(PublisherError, match="its layout is 'unified_30'"):
         RecordingWriter(path, other, append=True)
