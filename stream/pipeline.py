@@ -97,8 +97,11 @@ class RunSummary:
     windows: int = 0
     failed_windows: int = 0  # windows whose model call failed (their frames may be labelled "failed")
     dropped_people: int = 0  # skeletons the stages could not use (see `unusable`)
-    correct: int = 0  # labels matching the source's ground truth, where it has one
+    correct: int = 0  # labels matching the source's ground truth, where it has one the model can name
     scored: int = 0
+    has_truth: bool = False  # the source knows each frame's true label
+    unscored: int = 0  # labels whose truth is not one of the model's labels (NTU's "A001" for a UTKinect model)
+    unscored_truths: list[str] = field(default_factory=list)  # a few of those truths, for the summary
     source: dict[str, Any] = field(default_factory=dict)
     publisher: dict[str, Any] = field(default_factory=dict)
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -116,6 +119,7 @@ class RunSummary:
             "model_calls": self.model_calls, "windows": self.windows, "failed_windows": self.failed_windows,
             "dropped_people": self.dropped_people,
             "frame_accuracy": self.frame_accuracy, "scored_labels": self.scored,
+            "ground_truth": self.has_truth, "unscored_labels": self.unscored, "unscored_truths": self.unscored_truths,
             "fps": self.frames / self.seconds if self.seconds else 0.0, "seconds": self.seconds,
             "source": self.source, "publisher": self.publisher, "latency_ms": self.latency_ms,
             "stop_reason": self.stop_reason, "errors": self.errors,
@@ -175,7 +179,9 @@ class Pipeline:
             frame = self.source.read(timeout=0.5)
             if frame is None:
                 if self.source.ended:
-                    self.summary.stop_reason = self.summary.stop_reason or (self.source.error or "end of stream")
+                    ended = self.source.error or ("end of stream" + (f" ({self.source.end_note})"
+                                                                     if self.source.end_note else ""))  # fmt: skip
+                    self.summary.stop_reason = self.summary.stop_reason or ended
                     break
                 if time.perf_counter() - last_status >= self.config.status_interval_s:  # a stalled source
                     self._publish_status(self._last_frame)
@@ -354,10 +360,18 @@ class Pipeline:
         self.summary.events += len(events)
 
     def _score(self, label: FrameLabel) -> None:
-        if self.config.has_truth:
-            truth = label.truth if label.truth is not None else "background"
-            self.summary.scored += 1
-            self.summary.correct += int(label.label == truth)
+        """Count ``label`` against the source's truth, where it has one that is among the model's labels."""
+        if not self.source.has_truth:
+            return
+        self.summary.has_truth = True
+        truth = label.truth if label.truth is not None else "background"
+        if truth not in self.decoder.labels:  # the model cannot name it: no measure of the model
+            self.summary.unscored += 1
+            if truth not in self.summary.unscored_truths and len(self.summary.unscored_truths) < 5:
+                self.summary.unscored_truths.append(truth)
+            return
+        self.summary.scored += 1
+        self.summary.correct += int(label.label == truth)
 
     # -- status and the end ----------------------------------------------------------------------
     def _status(self) -> dict[str, Any]:

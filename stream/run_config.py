@@ -103,11 +103,6 @@ class RunConfig:
     def has_images(self) -> bool:
         return self.source in ("camera", "video", "pushed-images")
 
-    @property
-    def has_truth(self) -> bool:
-        """Whether the source knows each frame's true label (None then means background)."""
-        return self.source == "synthetic" or (self.source == "skeleton-file" and self.format != "recording")
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -128,10 +128,23 @@ def _summary_table(summary, stats_table: str) -> str:
                  f"({data['windows']} windows)")  # fmt: skip
     lines.append(f"drops: capture {data['source'].get('dropped', 0)}, "
                  f"publish {data['publisher'].get('dropped', 0)}; stopped: {data['stop_reason']}")  # fmt: skip
-    if data["frame_accuracy"] is not None:
-        lines.append(f"frame accuracy against the source's ground truth: {data['frame_accuracy']:.3f} "
-                     f"({data['scored_labels']} labels)")  # fmt: skip
+    lines += _accuracy_lines(data)
     return "\n".join(lines)
+
+
+def _accuracy_lines(data: dict) -> list[str]:
+    """Frame accuracy only against truth the model can name; nothing for a source without truth."""
+    if not data["ground_truth"]:
+        return []
+    truths = ", ".join(map(repr, data["unscored_truths"]))
+    if data["frame_accuracy"] is None:
+        return [f"frame accuracy: no ground truth in this model's labels (the source's truth is {truths}; "
+                f"{data['unscored_labels']} labels not scored)"]  # fmt: skip
+    line = (f"frame accuracy against the source's ground truth: {data['frame_accuracy']:.3f} "
+            f"({data['scored_labels']} labels)")  # fmt: skip
+    if data["unscored_labels"]:
+        line += f"; {data['unscored_labels']} labels against truth not in this model's labels ({truths}) not scored"
+    return [line]
 
 
 def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:

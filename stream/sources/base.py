@@ -149,7 +149,10 @@ class Source(ABC):
 
     Subclasses set ``name`` (for messages), ``fps`` (nominal, or None), and
     whether the source is ``paced`` (release at ``Capture.media_ns``) and
-    ``lossless`` (block the producer instead of dropping).
+    ``lossless`` (block the producer instead of dropping); ``has_truth`` when
+    its people carry ground-truth labels (``Person.truth`` None then means
+    background), and ``end_note`` when its end deserves a remark (a recording
+    that was cut).
     """
 
     retry_delay_s: float = 0.02  # pause after a failed read before the next try
@@ -161,6 +164,8 @@ class Source(ABC):
         self.paced = paced
         self.lossless = lossless
         self.fps: float | None = None
+        self.has_truth = False
+        self.end_note: str | None = None
         self._queue: deque[Frame] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._stop_event = threading.Event()
@@ -335,6 +340,7 @@ class Source(ABC):
                 "queue_depth": len(self._queue),
                 "ended": self._ended,
                 "error": self._error,
+                **({"end_note": self.end_note} if self.end_note else {}),
             }
 
     # --- capture thread ------------------------------------------------------------------------

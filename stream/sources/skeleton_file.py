@@ -27,7 +27,10 @@ recording: its recorded id), ``truth`` = the label of the segment covering
 that frame (the later segment where two overlap, as
 `SkeletonSequence.frame_labels`), the clip label for trimmed clips (NTU "A001",
 MSR action names), else None. NTU skeletons carry their colour-image pixels as
-``image_points``.
+``image_points``. ``has_truth`` is True when the file has segments or a clip
+label (a PKU-MMD file without its label file has none); a recording read to
+its end without its end record sets ``end_note`` ("incomplete: cut after
+frame N").
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ class SkeletonFileSource(Source):
             else:
                 sequence = read_skeleton_file(path, self.config.format, labels)
                 self.sequence, self.fps, self.layout = sequence, sequence.fps, sequence.layout
+                self.has_truth = bool(sequence.segments) or sequence.label is not None
                 self._frames = self._sequence_frames(sequence)
         except (DataFormatError, OSError) as error:
             raise SourceError(f"cannot read {self.config.format} skeleton file {path}: {error}") from None
@@ -180,8 +184,7 @@ class SkeletonFileSource(Source):
             ]
             yield Capture(people=people, media_ns=round((ids[t] - ids[0]) * 1e9 / sequence.fps))
 
-    @staticmethod
-    def _recording_frames(reader: RecordingReader, header: RecordingHeader) -> Iterator[Capture]:
+    def _recording_frames(self, reader: RecordingReader, header: RecordingHeader) -> Iterator[Capture]:
         first: int | None = None
         last = 0
         for record in reader:
@@ -189,6 +192,7 @@ class SkeletonFileSource(Source):
                 first = record.stamp_ns
             last = max(last, record.stamp_ns - first)  # never backwards
             yield Capture(people=[p.to_person(header.layout) for p in record.people], media_ns=last)
+        self.end_note = reader.cut_note  # "incomplete: cut after frame N" for a recording without its end record
 
     def _next(self) -> Capture | None:
         assert self._frames is not None

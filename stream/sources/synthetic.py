@@ -53,6 +53,7 @@ class SyntheticSource(Source):
         super().__init__(config, name=f"synthetic seed {scene.seed}", paced=not config.fast, lossless=config.fast)
         self.config: SyntheticSourceConfig = config
         self.fps = float(scene.fps)
+        self.has_truth = True  # the scene knows every frame's action
         self._frames: Iterator[SyntheticFrame] | None = None
 
     def _open(self) -> None:

@@ -14,7 +14,7 @@ from stream.stages import make_source_config, recording_layout
 @pytest.mark.parametrize("source", PUSHED_SOURCES)
 def test_pushed_sources_are_built_by_their_integration_not_from_the_run_config(source):
     config = RunConfig(source=source)
-    assert config.has_images is (source == "pushed-images") and not config.has_truth
+    assert config.has_images is (source == "pushed-images")
     with pytest.raises(ValueError, match=f"source '{source}' is fed by an integration"):
         make_source_config(config)
 
