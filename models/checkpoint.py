@@ -146,7 +146,15 @@ def save_checkpoint(directory: str | Path, model: nn.Module, config: CheckpointC
 
 def read_config(directory: str | Path) -> CheckpointConfig:
     """The validated config of the checkpoint in ``directory``."""
-    path = Path(directory) / CONFIG_FILE
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    if not directory.exists():
+        raise CheckpointError(f"checkpoint {directory} does not exist (a checkpoint is a directory with {CONFIG_FILE} "
+                              f"and {WEIGHTS_FILE})")  # fmt: skip
+    if not directory.is_dir():
+        hint = " an exported ONNX model runs on the onnxruntime or tensorrt backend;" if directory.suffix == ".onnx" else ""
+        raise CheckpointError(f"checkpoint {directory} is a file, not a checkpoint directory:{hint} a checkpoint is a "
+                              f"directory with {CONFIG_FILE} and {WEIGHTS_FILE}")  # fmt: skip
     if not path.is_file():
         raise CheckpointError(f"{directory}: no {CONFIG_FILE}; a checkpoint is a directory with it and {WEIGHTS_FILE}")
     try:

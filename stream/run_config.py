@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.config_files import load_config
 from models.pretrained import DEFAULT_CHECKPOINT
 from stream.ros2.topics import check_domain_id, normalize_namespace
+
+if TYPE_CHECKING:
+    from models.checkpoint import CheckpointConfig
 
 PUSHED_SOURCES = ("pushed-images", "pushed-skeletons")
 """Sources an integration feeds (`stream.sources.pushed`: the ROS 2 node's topics), not `stream-run`."""
@@ -16,6 +20,38 @@ SOURCES = ("camera", "video", "skeleton-file", "synthetic", *PUSHED_SOURCES)
 FORMATS = ("ntu", "pku", "utkinect", "msr", "recording")
 ROS2_MODES = ("dds",)
 """``--ros2``: ``dds`` publishes the ROS 2 topics through pip cyclonedds (DDS-direct, no ROS install; docs/ros2.md)."""
+MAX_PEOPLE = 16  # --people, --num-poses: 8 people were soaked for 20 min at 30 fps on 2 cores (docs/reliability.md)
+MAX_THREADS = 64  # --threads
+MAX_WAITED_SUBSCRIBERS = 100  # --wait-subscribers, --ros-wait-subscribers (each wait lasts at most WAIT_S)
+WAIT_S = 10.0  # how long stream-run waits for subscribers before starting anyway
+MAX_SEED = 2**32 - 1  # --seed: what numpy's generators take
+FLAGS = {"zmq_curve_secret_key": "--zmq-curve-secret"}
+"""Config keys whose flag is not ``--`` + the key with dashes."""
+
+
+def flag(name: str) -> str:
+    """The `stream-run` flag of config key ``name`` (``people`` → ``--people``)."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def named(name: str) -> str:
+    """How a message names a setting: the config key and its flag, ``people (--people)``."""
+    return f"{name} ({flag(name)})"
+
+
+def check_stride(stride: int, window: int | None = None, fps: float | None = None) -> None:
+    """An explicit ``stride``: 1 to ``window`` model frames (the checkpoint's window length; unknown: no upper
+    bound yet). The one place the stride is checked, so that other stride settings slot in here."""
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"{named('stride')} must be an integer >= 1 (model frames between model calls), got {stride!r}")
+    if window is not None and stride > window:
+        raise ValueError(f"{named('stride')} must be between 1 and {window}, the checkpoint's window length "
+                         f"({window} model frames{_seconds(window, fps)}): frames between windows would never be "
+                         f"labelled; got {stride}")  # fmt: skip
+
+
+def _seconds(frames: int, fps: float | None) -> str:
+    return f", {frames / fps:.1f} s at {fps:g} fps" if fps else ""
 
 
 @dataclass
@@ -48,7 +84,7 @@ class RunConfig:
     zmq_curve_secret_key: str | None = None  # CURVE: the server's .key_secret file (stream.curve); encrypts ZeroMQ
     zmq_curve_clients: str | None = None  # CURVE: folder of the allowed clients' .key files (default: any client)
     stream_name: str = "skelstream"
-    wait_subscribers: int = 0  # wait (up to 10 s) for this many ZeroMQ subscribers before starting
+    wait_subscribers: int = 0  # wait (up to WAIT_S) for this many ZeroMQ subscribers before starting
     show: bool = False
     output: str | None = None
     record: str | None = None
@@ -60,7 +96,7 @@ class RunConfig:
     ros_namespace: str = ""  # ROS namespace of the relative ROS 2 topics (DDS and the bag)
     ros_domain_id: int | None = None  # DDS domain (default: $ROS_DOMAIN_ID, else 0)
     ros_camera_frame: str = "camera_optical_frame"  # the camera's optical frame in ROS (REP-103; docs/ros2.md)
-    ros_wait_subscribers: int = 0  # --ros2 dds: wait (up to 10 s) for this many subscribers of skelstream/actions
+    ros_wait_subscribers: int = 0  # --ros2 dds: wait (up to WAIT_S) for this many subscribers of skelstream/actions
     record_bag: str | None = None  # record every ROS 2 message published as an MCAP rosbag2 (a new directory)
 
     def __post_init__(self) -> None:
@@ -73,25 +109,58 @@ class RunConfig:
                 raise ValueError("source 'skeleton-file' needs skeleton_file: PATH (--skeleton-file PATH)")
             if self.format not in FORMATS:
                 raise ValueError(f"--skeleton-file needs --format, one of {', '.join(FORMATS)}; got {self.format!r}")
-        for name in ("stride", "threads", "people", "num_poses", "queue_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.lookahead < 0:
-            raise ValueError(f"lookahead must be >= 0, got {self.lookahead}")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise ValueError(f"max_frames must be >= 1, got {self.max_frames}")
+        check_stride(self.stride)
+        self._check_range("people", 1, MAX_PEOPLE)
+        self._check_range("num_poses", 1, MAX_PEOPLE)
+        self._check_range("threads", 1, MAX_THREADS)
+        self._check_range("seed", 0, MAX_SEED)
+        self._check_range("wait_subscribers", 0, MAX_WAITED_SUBSCRIBERS)
+        self._check_range("lookahead", 0, None)
+        if self.queue_size < 1:
+            raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
+        if self.max_frames is not None:
+            self._check_range("max_frames", 1, None)
+        if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
+            raise ValueError(f"{named('seconds')} must be a positive number of seconds (leave it out for an "
+                             f"endless scene), got {self.seconds}")  # fmt: skip
+        if not self.camera:
+            raise ValueError(f"{named('camera')} must be a camera index, device path or URL, got an empty string")
         self._check_ros()
+
+    def _check_range(self, name: str, low: int, high: int | None) -> None:
+        value = getattr(self, name)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise ValueError(f"{named(name)} must be {bound}, got {value}")
+
+    def check_model(self, checkpoint: CheckpointConfig, where: str = "") -> None:
+        """What this run asks of its checkpoint (``where``: its path, for messages): the stride and the
+        lookahead within its window, and no class named like the runtime's reserved label; ValueError."""
+        from stream.decoding import FAILED_LABEL
+
+        if FAILED_LABEL in checkpoint.labels:
+            raise ValueError(f"{f'checkpoint {where}' if where else 'the checkpoint'} names a class "
+                             f"{FAILED_LABEL!r}: stream-run reserves that "
+                             "label for frames no model call covered (docs/messages.md); rename the class")  # fmt: skip
+        window, fps = checkpoint.num_frames, checkpoint.fps
+        check_stride(self.stride, window, fps)
+        if self.lookahead > window - 1:
+            raise ValueError(f"{named('lookahead')} must be between 0 and {window - 1} model frames"
+                             f"{_seconds(window - 1, fps)}: no window of {window} frames covers a frame from "
+                             f"further ahead, so more only holds labels back; got {self.lookahead}")  # fmt: skip
 
     def _check_ros(self) -> None:
         if self.ros2 is not None and self.ros2 not in ROS2_MODES:
             raise ValueError(f"ros2 must be one of {ROS2_MODES} (or unset), got {self.ros2!r}")
         normalize_namespace(self.ros_namespace)
         if self.ros_domain_id is not None:
-            check_domain_id(self.ros_domain_id)
+            try:
+                check_domain_id(self.ros_domain_id)
+            except ValueError as error:
+                raise ValueError(f"{named('ros_domain_id')}: {error}") from None
         if not self.ros_camera_frame:
             raise ValueError("ros_camera_frame must name the camera's ROS frame, got an empty string")
-        if self.ros_wait_subscribers < 0:
-            raise ValueError(f"ros_wait_subscribers must be >= 0, got {self.ros_wait_subscribers}")
+        self._check_range("ros_wait_subscribers", 0, MAX_WAITED_SUBSCRIBERS)
         if self.ros2 == "dds" and not self.allow_remote:
             raise ValueError("ros2: dds publishes over DDS, whose sockets listen on every network interface (Cyclone "
                              "DDS binds 0.0.0.0 even when CYCLONEDDS_URI names only loopback): pass --allow-remote "

@@ -130,10 +130,11 @@ class ZmqPublisher(Publisher):
         if sndhwm < 1:
             raise ValueError(f"sndhwm must be >= 1 (0 would mean no limit), got {sndhwm}")
         if curve_clients is not None and curve_secret_key is None:
-            raise PublisherError("a CURVE client key folder needs the server's secret key file (curve_secret_key)")
+            raise PublisherError("a CURVE client key folder (--zmq-curve-clients) needs the server's secret key file "
+                                 "(--zmq-curve-secret)")
         if not is_loopback_endpoint(endpoint) and not allow_remote:
             raise PublisherError(f"{endpoint} is not a loopback address: the stream would be reachable from the "
-                                 "network; pass allow_remote=True to bind there on purpose")  # fmt: skip
+                                 "network; pass --allow-remote (config key allow_remote: true) to bind there on purpose")  # fmt: skip
         self.stream_name = stream_name
         self.json = json
         self.sent = 0

@@ -52,8 +52,14 @@ def test_mismatch_with_expectations(saved, expect, message):
 
 
 def test_missing_or_broken_files(saved, tmp_path):
-    with pytest.raises(CheckpointError, match="no config.json"):
+    with pytest.raises(CheckpointError, match="checkpoint .*nowhere does not exist"):
         read_config(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="no config.json"):
+        read_config(tmp_path / "empty")
+    (tmp_path / "model.onnx").write_bytes(b"")
+    with pytest.raises(CheckpointError, match="is a file, not a checkpoint directory: an exported ONNX model runs on"):
+        read_config(tmp_path / "model.onnx")
     directory = saved[0]
     (directory / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(CheckpointError, match="unreadable weights"):

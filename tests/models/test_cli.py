@@ -52,7 +52,7 @@ def test_eval_classification_on_msr(data_root, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--checkpoint", "/nonexistent", "--dataset", "utkinect"], "no config.json"),
+        (["--checkpoint", "/nonexistent", "--dataset", "utkinect"], "checkpoint /nonexistent does not exist"),
         (["--dataset", "kinetics"], "unknown dataset"),
         (["--dataset", "utkinect", "--subjects", "8,9"], "no utkinect files"),
         (["--dataset", "msr-action3d"], "predicts"),

@@ -91,7 +91,7 @@ def test_real_video_through_mediapipe(checkpoint, data_root, tmp_path):
         (["--video", "/nonexistent/clip.mp4"], "clip.mp4"),
         (["--skeleton-file", "/nonexistent.txt", "--format", "ntu"], "nonexistent.txt"),
         (["--skeleton-file", "x.txt"], "--format"),
-        (["--checkpoint", "/nonexistent"], "no config.json"),
+        (["--checkpoint", "/nonexistent"], "checkpoint /nonexistent does not exist"),
         (["--record", "/nonexistent/dir/rec.skrec"], "rec.skrec"),
     ],
 )

@@ -203,7 +203,7 @@ def test_binding_a_port_in_use_raises_publisher_error_naming_it():
                                       "tcp://eth0:5599", "tcp://robot.local:5599", "pgm://eth0;239.1.1.1:5555"])
 def test_a_non_loopback_bind_needs_allow_remote(endpoint):
     assert not is_loopback_endpoint(endpoint)
-    with pytest.raises(PublisherError, match="allow_remote=True"):
+    with pytest.raises(PublisherError, match="pass --allow-remote"):
         ZmqPublisher(endpoint)
 
 
