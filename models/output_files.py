@@ -7,7 +7,7 @@
     # or staged.discard(): the temporary file is removed, an existing runs/run.skrec is untouched
 
     write_atomically("stats.json", text)      # the same, all at once
-    check_output("stats.json", "--stats-json", overwrite=False, inputs={"--video": "clip.mp4"})
+    check_output("stats.json", "--stats-json", overwrite=False, inputs=[("--video", "clip.mp4")])
 
 The rules, the same for every output of every command:
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from models.errors import SkelstreamError
@@ -203,16 +203,16 @@ def check_output(
     path: str | Path,
     what: str,
     overwrite: bool = False,
-    inputs: Mapping[str, str | Path | None] | None = None,
+    inputs: Iterable[tuple[str, str | Path | None]] = (),
 ) -> None:
     """Refuse an output before anything starts; `OutputError`, one line naming ``what`` (the flag) and why.
 
-    Refused: a path that is one of ``inputs`` (name → path; also the command's other outputs), a folder, an
+    Refused: a path that is one of ``inputs`` ((name, path) pairs; also the command's other outputs), a folder, an
     existing regular file unless ``overwrite``, a parent that is a file or a folder not writable. A named
     pipe or a device is accepted as it is. Nothing is created.
     """
     path = Path(path)
-    for name, other in (inputs or {}).items():
+    for name, other in inputs:
         if other is not None and str(other) and same_file(path, other):
             raise OutputError(f"{what} {path} is the same file as {name} {other}: writing it would destroy "
                               f"{name}; choose another path")  # fmt: skip

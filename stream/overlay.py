@@ -1,8 +1,13 @@
 """Annotated video: skeleton bones, track ids, current labels and latency drawn with OpenCV.
 
-    with Overlay(show=False, output="annotated.mp4", fps=30) as overlay:
+    with Overlay(show=False, output="annotated.mp4", fps=source.fps) as overlay:
         for frame, tracked, labels in stream:        # labels: track id -> latest FrameLabel
             overlay.update(frame, tracked, labels)
+
+The video is written at ``fps`` (give the source's rate, or it plays too fast
+or too slow) under a temporary name beside ``output``
+(``annotated.partial-XXXXXX.mp4``) and renamed into place by `close`
+(`models.output_files`); `discard` drops it instead.
 
 Camera frames are drawn on; skeleton-only sources (synthetic, Kinect/NTU
 replays) have no image, so their people are drawn on a blank canvas, the 3D
@@ -29,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from models.output_files import OutputError, StagedOutput
 from stream.errors import PublisherError
 from stream.types import Frame, FrameLabel, TrackedPerson
 
@@ -119,7 +125,7 @@ class Overlay:
     Args:
         show: open a window (cv2.imshow); needs a GUI build of OpenCV and a display.
         output: write an annotated video here (.mp4/.m4v/.mov: mp4v; .avi: MJPG).
-        fps: frame rate of the written video.
+        fps: frame rate of the written video: the source's, so that it plays at the speed it was captured.
         canvas_size: (width, height) of the blank canvas for frames without an image.
         frame_size: (width, height) of the camera images when known; otherwise the
             writer takes the size of the first frame. Later frames of another size
@@ -130,11 +136,13 @@ class Overlay:
             not writable (checked here, before the stream starts).
     """
 
+    DEFAULT_FPS = 30.0  # for a source that does not know its rate
+
     def __init__(
         self,
         show: bool = False,
         output: str | os.PathLike | None = None,
-        fps: float = 30.0,
+        fps: float = DEFAULT_FPS,
         canvas_size: tuple[int, int] = (640, 480),
         frame_size: tuple[int, int] | None = None,
         window_name: str = "skelstream",
@@ -153,14 +161,19 @@ class Overlay:
         self._writer = None
         self._writer_size = frame_size or canvas_size
         self._window_open = False
+        self._staged: StagedOutput | None = None
         if show:
             self._open_window()
         if self.output is not None:
             try:
+                if self.output.suffix.lower() not in FOURCC_BY_SUFFIX:
+                    raise PublisherError(f"cannot write video {self.output}: unknown extension; use one of "
+                                         f"{', '.join(FOURCC_BY_SUFFIX)}")  # fmt: skip
+                self._staged = StagedOutput(self.output)
                 self._open_writer(self._writer_size)
-            except PublisherError:
-                self.close()
-                raise
+            except (PublisherError, OutputError) as error:
+                self.discard()
+                raise PublisherError(str(error)) from None
 
     # --- setup ------------------------------------------------------------------------
     def _open_window(self) -> None:
@@ -186,10 +199,11 @@ class Overlay:
                                  f"{', '.join(FOURCC_BY_SUFFIX)}")  # fmt: skip
         if self._writer is not None:
             self._writer.release()
-        writer = cv2.VideoWriter(str(self.output), cv2.VideoWriter_fourcc(*fourcc), self.fps, tuple(size))
+        assert self._staged is not None
+        writer = cv2.VideoWriter(str(self._staged.path), cv2.VideoWriter_fourcc(*fourcc), self.fps, tuple(size))
         if not writer.isOpened():
-            raise PublisherError(f"cannot write video {self.output}: OpenCV could not open it for writing "
-                                 "(does the folder exist, and is it writable?)")  # fmt: skip
+            raise PublisherError(f"cannot write video {self.output}: OpenCV could not open "
+                                 f"{self._staged.path} for writing")  # fmt: skip
         self._writer, self._writer_size = writer, tuple(size)
 
     # --- drawing ----------------------------------------------------------------------
@@ -262,7 +276,22 @@ class Overlay:
 
     # --- lifetime ---------------------------------------------------------------------
     def close(self) -> None:
-        """Finish the video file and close the window; safe to call twice."""
+        """Finish the video file, move it into place and close the window; safe to call twice.
+
+        Raises `OutputError` when the finished video cannot be moved into place."""
+        self._release()
+        if self._staged is not None:
+            staged, self._staged = self._staged, None
+            staged.commit()
+
+    def discard(self) -> None:
+        """Close without keeping the video (an existing file at ``output`` stays as it was); safe to call twice."""
+        self._release()
+        if self._staged is not None:
+            staged, self._staged = self._staged, None
+            staged.discard()
+
+    def _release(self) -> None:
         if self._writer is not None:
             self._writer.release()
             self._writer = None

@@ -10,14 +10,25 @@ Examples::
     stream-listen --zmq tcp://127.0.0.1:5560 --topics actions,events        # watch what it publishes
     stream-run --camera 0 --ros2 dds --allow-remote --ros-namespace lab   # also as ROS 2 topics (/lab/skelstream/...)
     stream-run --source synthetic --seconds 30 --record-bag runs/demo_bag   # MCAP rosbag2: ros2 bag play runs/demo_bag
+    stream-run --repair-bag runs/demo_bag                                   # a bag whose run was killed: readable again
+
+Outputs (--record, --output, --stats-json, --record-bag): missing folders are
+created; an existing file is refused unless --overwrite (a bag folder is never
+replaced); an output that is the same file as an input, or as another output,
+is refused. Files are written under a temporary name beside the target
+(NAME.partial-XXXXXX.EXT) and renamed into place when the run ends, so a killed
+run never leaves a half-written file under the name you gave, nor touches an
+existing one: its recording is in the .partial file (replaying it says
+"incomplete: cut after frame N"), its bag is made readable with --repair-bag.
 
 Exit codes: 0 after a clean run (end of stream, --max-frames, SIGINT/SIGTERM);
 1 when something failed mid-run, one line each (a camera that stopped
 delivering, a model that failed 10 calls in a row, a recording that could not
 be written: reported, and everything up to then still published); 2 when
-something cannot start (no camera, unreadable video, bad checkpoint, address
-in use, an unwritable output, a full disk), with one line saying what. In
-every case pending labels are published and files closed first.
+something cannot start (a bad flag or value, no camera, unreadable video, bad
+checkpoint, address in use, an unwritable or existing output, a full disk),
+with one line saying what. In every case pending labels are published and
+files closed first.
 """
 
 from __future__ import annotations
@@ -29,13 +40,16 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from models.errors import SkelstreamError
+from models.output_files import OutputError, check_output, probe_writable, write_atomically
 from stream.errors import PublisherError
-from stream.run_config import FORMATS, ROS2_MODES, RunConfig, load_run_config
+from stream.run_config import (FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
+                               RunConfig, flag, load_run_config)  # fmt: skip
 
 if TYPE_CHECKING:
     from stream.publishers.base import Publisher
@@ -43,34 +57,54 @@ if TYPE_CHECKING:
 logger = logging.getLogger("stream-run")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage of a command this size would bury them)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stream-run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = OneLineParser(prog="stream-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="YAML file of RunConfig keys; flags override it")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log progress (INFO) and let MediaPipe/TFLite print their own log lines")
+    parser.add_argument("--repair-bag", metavar="PATH",
+                        help="make the MCAP bag of a killed run readable (its complete chunks; metadata.yaml "
+                             "rebuilt), then exit")
     source = parser.add_argument_group("source (one of)")
     source.add_argument("--camera", help="camera index, device path or stream URL")
     source.add_argument("--video", help="a video file")
     source.add_argument("--skeleton-file", help="a skeleton recording to replay at its own fps")
-    source.add_argument("--format", choices=FORMATS, help="format of --skeleton-file")
+    source.add_argument("--format", choices=FORMATS,
+                        help="format of --skeleton-file: ntu (*.skeleton), pku (PKU-MMD skeleton .txt; its labels only "
+                             "from Python), utkinect (the dataset's own joints_sXX_eYY.txt, labels from actionLabel.txt "
+                             "beside it), msr (the dataset's own aXX_sYY_eZZ_skeleton3D.txt: the name gives the action), "
+                             "recording (a --record file)")
     source.add_argument("--source", choices=("camera", "video", "skeleton-file", "synthetic"),
                         help="source type (implied by --camera/--video/--skeleton-file; default synthetic)")
     source.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
                         help="files: run as fast as possible instead of in real time")
-    source.add_argument("--people", type=int, help="synthetic source: people in the scene (default 2)")
-    source.add_argument("--seed", type=int, help="synthetic source: scene seed (default 0)")
-    source.add_argument("--seconds", type=float, help="synthetic source: length in seconds (default endless)")
-    source.add_argument("--max-frames", type=int, help="stop after this many frames")
+    source.add_argument("--people", type=int, help=f"synthetic source: people in the scene, 1-{MAX_PEOPLE} (default 2)")
+    source.add_argument("--seed", type=int, help="synthetic source: scene seed, 0-2^32-1 (default 0)")
+    source.add_argument("--seconds", type=float, help="synthetic source: length in seconds, > 0 (default endless)")
+    source.add_argument("--max-frames", type=int, help="stop after this many frames (>= 1)")
     model = parser.add_argument_group("model")
     model.add_argument("--checkpoint", help="detection checkpoint directory (default: the shipped one)")
     model.add_argument("--backend", choices=("torch", "onnxruntime", "tensorrt", "auto"), help="(default torch)")
     model.add_argument("--threads", type=int,
-                       help="CPU threads for the model (default 1: as fast as 2 here, and immune to the collapse of "
-                            "spinning OpenMP threads when pose estimation shares the cores; see benchmarks/README.md)")
-    model.add_argument("--stride", type=int, help="model-rate frames between model calls (default 8)")
-    model.add_argument("--lookahead", type=int, help="frames of delay traded for accuracy (default 0: causal)")
+                       help=f"CPU threads for the model, 1-{MAX_THREADS} (default 1: as fast as 2 here, and immune to "
+                            "the collapse of spinning OpenMP threads when pose estimation shares the cores; see "
+                            "benchmarks/README.md)")  # fmt: skip
+    model.add_argument("--stride", type=int,
+                       help="model-rate frames between model calls, 1 to the checkpoint's window length (64 for the "
+                            "shipped one) (default 8)")  # fmt: skip
+    model.add_argument("--lookahead", type=int,
+                       help="model-rate frames of delay traded for accuracy, 0 to the window length - 1 (63 for the "
+                            "shipped one: 4.2 s at 15 fps) (default 0: causal)")  # fmt: skip
     pose = parser.add_argument_group("pose (camera and video)")
     pose.add_argument("--pose-model", help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
-    pose.add_argument("--num-poses", type=int, help="people MediaPipe looks for (default 2)")
+    pose.add_argument("--num-poses", type=int, help=f"people MediaPipe looks for, 1-{MAX_PEOPLE} (default 2)")
     pose.add_argument("--smoothing", action=argparse.BooleanOptionalAction, default=None,
                       help="One-Euro landmark smoothing (default on)")
     place = parser.add_argument_group("calibration (skeletons and positions in the robot frame)")
@@ -79,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("outputs")
     out.add_argument("--zmq", help="ZeroMQ PUB endpoint (default tcp://127.0.0.1:5560)")
     out.add_argument("--wait-subscribers", type=int,
-                     help="wait up to 10 s for this many subscribers before starting (default 0)")
+                     help=f"wait up to {WAIT_S:g} s for this many subscribers, 0-{MAX_WAITED_SUBSCRIBERS}, before "
+                          "starting (default 0)")  # fmt: skip
     out.add_argument("--zmq-json", action=argparse.BooleanOptionalAction, default=None,
                      help="JSON payloads instead of msgpack")
     out.add_argument("--allow-remote", action=argparse.BooleanOptionalAction, default=None,
@@ -90,11 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--zmq-curve-clients", metavar="DIR",
                      help="with --zmq-curve-secret: only clients whose public .key file is in DIR may subscribe")
     out.add_argument("--show", action=argparse.BooleanOptionalAction, default=None, help="show an overlay window")
-    out.add_argument("--output", help="write an annotated video here (e.g. annotated.mp4)")
+    out.add_argument("--output", help="write an annotated video here, at the source's frame rate (.mp4/.m4v/.mov: "
+                                      "mp4v; .avi: MJPG)")
     out.add_argument("--record", help="record skeletons and labels here (replay: --skeleton-file F --format recording)")
     out.add_argument("--print-events", action=argparse.BooleanOptionalAction, default=None,
                      help="print each action start/end as it is detected")
-    out.add_argument("--stats-json", help="write the run summary (stage latencies, drops, accuracy) here")
+    out.add_argument("--stats-json", help="write the run summary (stage latencies, drops, accuracy) here at the end")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace existing --record, --output and --stats-json files (only once the new one is "
+                          "complete)")
     ros = parser.add_argument_group("ROS 2 (docs/ros2.md)")
     ros.add_argument("--ros2", choices=ROS2_MODES,
                      help="also publish the ROS 2 topics: dds = DDS-direct through pip cyclonedds, received by ROS 2 "
@@ -104,15 +143,21 @@ def build_parser() -> argparse.ArgumentParser:
     ros.add_argument("--ros-camera-frame", help="the camera's optical frame in ROS headers; camera-frame skeletons are converted into it "
                           "(default camera_optical_frame)")
     ros.add_argument("--ros-wait-subscribers", type=int,
-                     help="--ros2 dds: wait up to 10 s for this many subscribers of skelstream/actions (default 0)")
+                     help=f"--ros2 dds: wait up to {WAIT_S:g} s for this many subscribers of skelstream/actions, "
+                          f"0-{MAX_WAITED_SUBSCRIBERS} (default 0)")  # fmt: skip
     ros.add_argument("--record-bag", metavar="PATH",
-                     help="record every ROS 2 message as an MCAP rosbag2 in this new directory (ros2 bag play PATH)")
+                     help="record every ROS 2 message as an MCAP rosbag2 in this new directory (ros2 bag play PATH); "
+                          "killed runs: --repair-bag PATH")
     return parser
+
+
+NOT_CONFIG_KEYS = ("config", "verbose", "repair_bag", "overwrite")
+"""Flags that steer the command itself, not the run: no `RunConfig` key."""
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The run config: defaults ← ``--config`` ← flags; a source flag implies its source type."""
-    flags = {k: v for k, v in vars(args).items() if k != "config"}
+    flags = {k: v for k, v in vars(args).items() if k not in NOT_CONFIG_KEYS}
     if flags.get("source") is None:
         for flag, source in (("camera", "camera"), ("video", "video"), ("skeleton_file", "skeleton-file")):
             if flags.get(flag) is not None:
@@ -147,8 +192,10 @@ def _accuracy_lines(data: dict) -> list[str]:
     return [line]
 
 
-def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:
-    """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start."""
+def ros_publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool] = lambda: True
+                   ) -> dict[str, Publisher]:  # fmt: skip
+    """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start. A bag
+    is finalised when ``stack`` closes, or removed if ``started()`` says the run never started."""
     publishers = {}
     stamp_offset_ns = time.time_ns() - time.monotonic_ns()  # one clock offset: DDS and bag stamps agree
     if config.ros2 == "dds":
@@ -156,15 +203,17 @@ def ros_publishers(config: RunConfig, stack: ExitStack) -> dict[str, Publisher]:
 
         dds = stack.enter_context(DdsPublisher(config.ros_domain_id, config.ros_namespace, config.stream_name,
                                                config.ros_camera_frame, stamp_offset_ns=stamp_offset_ns))  # fmt: skip
-        if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=10):
-            logger.warning("fewer than %d ROS 2 subscribers after 10 s; starting anyway", config.ros_wait_subscribers)
+        if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=WAIT_S):
+            logger.warning("fewer than %d ROS 2 subscribers after %g s; starting anyway", config.ros_wait_subscribers,
+                           WAIT_S)  # fmt: skip
         publishers["dds"] = dds
     if config.record_bag:
         from stream.publishers.bag_recorder import BagRecorder
 
-        publishers["bag"] = stack.enter_context(BagRecorder(config.record_bag, config.ros_namespace,
-                                                            config.stream_name, config.ros_camera_frame,
-                                                            stamp_offset_ns=stamp_offset_ns))  # fmt: skip
+        bag = BagRecorder(config.record_bag, config.ros_namespace, config.stream_name, config.ros_camera_frame,
+                          stamp_offset_ns=stamp_offset_ns)  # fmt: skip
+        stack.callback(lambda: bag.close() if started() else bag.discard())
+        publishers["bag"] = bag
     return publishers
 
 
@@ -177,22 +226,87 @@ class _Closing:
         self.errors: list[str] = []
 
     def __call__(self, kind: type | None, error: BaseException | None, trace: object) -> bool:
-        if self.run_over and isinstance(error, PublisherError):
+        if self.run_over and isinstance(error, (PublisherError, OutputError)):
             self.errors.append(str(error))
             return True  # handled: the stack goes on closing the others
         return False
 
 
+def run_inputs(config: RunConfig, config_file: str | None) -> list[tuple[str, str]]:
+    """(flag, path) of every file the run reads, which no output may be."""
+    inputs = [("--config", config_file), ("--skeleton-file", config.skeleton_file), ("--video", config.video),
+              ("--pose-model", config.pose_model), ("--intrinsics", config.intrinsics),
+              ("--extrinsics", config.extrinsics), ("--zmq-curve-secret", config.zmq_curve_secret_key),
+              ("--checkpoint", config.checkpoint)]  # fmt: skip
+    if config.source == "camera" and Path(config.camera).exists():  # a device path, or a file opened as a camera
+        inputs.append(("--camera", config.camera))
+    checkpoint = Path(config.checkpoint)
+    inputs += [("--checkpoint", str(checkpoint / name)) for name in ("config.json", "model.safetensors")]
+    return [(name, path) for name, path in inputs if path]
+
+
+def check_outputs(config: RunConfig, overwrite: bool, config_file: str | None = None) -> None:
+    """Refuse, before anything starts, outputs that would destroy a file: an input, another output, an existing
+    file without ``overwrite``, an existing bag; `OutputError` naming the flag (models.output_files)."""
+    taken = run_inputs(config, config_file)
+    for key in ("record", "output", "stats_json"):
+        path = getattr(config, key)
+        if path:
+            check_output(path, flag(key), overwrite, taken)
+            taken.append((flag(key), path))
+    if config.record_bag:
+        bag = Path(config.record_bag)
+        for name, other in taken:
+            if bag.resolve() == Path(other).resolve() or bag.resolve() in Path(other).resolve().parents:
+                raise OutputError(f"--record-bag {bag} would hold {name} {other}; choose another folder")
+        if bag.exists():
+            raise OutputError(f"--record-bag {bag} exists; a bag folder is never replaced, not even with "
+                              "--overwrite: remove it or choose another path")  # fmt: skip
+
+
 def write_stats(path: str, stats: dict) -> None:
-    """Write the run summary JSON (its folder created); `PublisherError` naming the file if it cannot be written."""
+    """Write the run summary JSON safely (temporary file, renamed); `OutputError` naming the file."""
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(stats, indent=2) + "\n")
-    except OSError as error:
-        raise PublisherError(f"cannot write --stats-json {path}: {error.strerror or error}") from None
+        write_atomically(path, json.dumps(stats, indent=2) + "\n")
+    except OutputError as error:
+        raise OutputError(f"--stats-json: {error}") from None
+
+
+def repair(path: str) -> int:
+    """``--repair-bag``: one line saying what was recovered (exit 0) or why it cannot be (exit 2)."""
+    from stream.ros2.bag_repair import repair_bag
+
+    try:
+        report = repair_bag(path)
+    except SkelstreamError as error:
+        print(f"stream-run: error: {error}", file=sys.stderr)
+        return 2
+    print(f"stream-run: {report}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    if args.repair_bag:
+        return repair(args.repair_bag)
+    try:
+        config = config_from_args(args)
+        check_outputs(config, args.overwrite, args.config)
+    except SkelstreamError as error:
+        print(f"stream-run: error: {error}", file=sys.stderr)
+        return 2
+    with ExitStack() as stack:
+        if config.has_images and not args.verbose:
+            from stream.native_log import NativeLogFilter
+
+            stack.enter_context(NativeLogFilter())
+        return _run(config, stack)
+
+
+def _run(config: RunConfig, stack: ExitStack) -> int:
+    """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
     from stream.backends import make_backend
     from stream.pipeline import Pipeline
     from stream.publishers.fan_out import FanOut
@@ -201,40 +315,42 @@ def main(argv: list[str] | None = None) -> int:
     from stream.stages import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
                                warm_up)  # fmt: skip
 
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     closing = _Closing()
-    with ExitStack() as stack:
-        stack.push(closing)
+    started = False  # outputs of a run that never started are discarded, not completed
+    with ExitStack() as outputs:
+        outputs.push(closing)
         try:
-            config = config_from_args(args)
             backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+            config.check_model(backend.config, config.checkpoint)
             source = make_source(make_source_config(config)).open()  # no camera: fail before anything else
-            stack.callback(source.stop)
+            outputs.callback(source.stop)
             pose = make_pose_estimator(config)
             if pose is not None:
-                stack.enter_context(pose)
+                outputs.enter_context(pose)
             localizer = make_localizer(config)
-            zmq = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name, json=config.zmq_json,
-                                                   allow_remote=config.allow_remote,
-                                                   curve_secret_key=config.zmq_curve_secret_key,
-                                                   curve_clients=config.zmq_curve_clients))  # fmt: skip
-            if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=10):
-                logger.warning("fewer than %d subscribers after 10 s; starting anyway", config.wait_subscribers)
-            publishers = {"zmq": zmq, **ros_publishers(config, stack)}
+            zmq = outputs.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name,
+                                                     json=config.zmq_json, allow_remote=config.allow_remote,
+                                                     curve_secret_key=config.zmq_curve_secret_key,
+                                                     curve_clients=config.zmq_curve_clients))  # fmt: skip
+            if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=WAIT_S):
+                logger.warning("fewer than %d subscribers after %g s; starting anyway", config.wait_subscribers,
+                               WAIT_S)  # fmt: skip
+            publishers = {"zmq": zmq, **ros_publishers(config, outputs, lambda: started)}
             publisher = FanOut(publishers, stream_name=config.stream_name) if len(publishers) > 1 else zmq
             overlay = None
             if config.show or config.output:
                 from stream.overlay import Overlay
 
-                overlay = stack.enter_context(Overlay(show=config.show, output=config.output))
+                overlay = Overlay(show=config.show, output=config.output, fps=source.fps or Overlay.DEFAULT_FPS)
+                outputs.callback(lambda: overlay.close() if started else overlay.discard())
             recorder = make_recorder(config, source, backend.config)
             if recorder is not None:
-                stack.callback(recorder.close)
+                outputs.callback(lambda: recorder.close() if started else recorder.discard())
             if config.stats_json:
-                write_stats(config.stats_json, {})  # an unwritable path or a full disk: fail now, not at exit
+                probe_writable(config.stats_json)  # an unwritable folder or a full disk: fail now, not at exit
             warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
             source.start()
+            started = True
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-run: error: {error}", file=sys.stderr)
             return 2
@@ -242,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
                             localizer=localizer)  # fmt: skip
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
-        outputs = ", ".join([zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")])
-        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {outputs}",
+        names = [zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")]
+        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {', '.join(names)}",
               file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
         closing.run_over = True
@@ -253,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     if config.stats_json:
         try:
             write_stats(config.stats_json, {"config": dataclasses.asdict(config), **summary.to_dict()})
-        except PublisherError as error:
+        except OutputError as error:
             failures.append(str(error))
     for failure in failures:
         print(f"stream-run: {failure}", file=sys.stderr)

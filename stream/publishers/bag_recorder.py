@@ -15,6 +15,13 @@ skeletons), so a replay shows each label with its frame; ``ActionLabel.latency``
 how late it really was. Nothing is dropped: a message that cannot be written (a full
 disk) is logged and counted in ``dropped``.
 
+Crash safety: rosbags keeps a chunk in memory until it holds 1 MiB, so a killed run
+lost everything since the last MiB (its first seconds left a 0-byte file). Here a chunk
+is closed and handed to the operating system once it is `CHUNK_SECONDS` old or
+`CHUNK_BYTES` large, so a killed run keeps every message up to at most a second
+before it; the bag then has no summary nor ``metadata.yaml`` until
+``stream-run --repair-bag PATH`` (`stream.ros2.bag_repair`) rebuilds them.
+
 Needs rosbags (``pip install skelstream[ros]``); a machine with ROS 2 needs the MCAP
 storage plugin to play it (``ros-<distro>-rosbag2-storage-mcap``, default from Iron on).
 """
@@ -22,7 +29,9 @@ storage plugin to play it (``ros-<distro>-rosbag2-storage-mcap``, default from I
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +47,8 @@ from stream.ros2.topics import QosProfile, normalize_namespace, resolve_topic, t
 logger = logging.getLogger(__name__)
 
 BAG_VERSION = 8  # rosbag2 metadata version 8 (Jazzy); the oldest rosbags writes
+CHUNK_SECONDS = 1.0  # a chunk is written out at least this often (what a killed run can lose)
+CHUNK_BYTES = 256 << 10  # ... or once it holds this much
 
 
 def rosbag2_qos(profile: QosProfile) -> Any:
@@ -103,7 +114,24 @@ class BagRecorder(Publisher):
         except (OSError, rosbag2.WriterError) as error:
             raise PublisherError(f"cannot record a bag at {self.path}: {error}") from None
         self._write_error = rosbag2.WriterError
+        self._storage = self._writer.storage
+        self._chunk_started = time.monotonic()
+        if not all(hasattr(self._storage, name) for name in ("chunk", "close_chunk", "bio")):
+            logger.warning("this rosbags (%s) does not let chunks be closed early: a killed run loses up to its "
+                           "last MiB of messages", getattr(rosbag2, "__version__", "?"))  # fmt: skip
+            self._storage = None
         logger.info("recording a rosbag2 (MCAP) at %s", self.path)
+
+    def _bound_chunk(self) -> None:
+        """Write the pending chunk out (to the operating system) once it is old or large enough."""
+        storage = self._storage
+        if storage is None or not storage.chunk.msgs:
+            return
+        if storage.chunk.bio.tell() < CHUNK_BYTES and time.monotonic() - self._chunk_started < CHUNK_SECONDS:
+            return
+        storage.close_chunk()
+        storage.bio.flush()
+        self._chunk_started = time.monotonic()
 
     def _connection(self, name: str) -> Any:
         connection = self._connections.get(name)
@@ -135,6 +163,11 @@ class BagRecorder(Publisher):
                     written = False
                     continue
                 self.sent += 1
+            try:
+                self._bound_chunk()
+            except OSError as error:
+                logger.error("cannot write a chunk of the bag %s: %s", self.path, error)
+                return False
             return written
 
     def close(self) -> None:
@@ -147,6 +180,15 @@ class BagRecorder(Publisher):
                 self._writer.close()
             except (OSError, self._write_error) as error:
                 raise PublisherError(f"cannot finalise the bag {self.path}: {error}") from None
+
+    def discard(self) -> None:
+        """Abandon the bag of a run that never started: its folder (created here) is removed; safe twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._writer.abort()
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def __str__(self) -> str:
         return f"rosbag2 {self.path}"
