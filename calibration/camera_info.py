@@ -34,6 +34,7 @@ import yaml
 
 from calibration.errors import CalibrationError
 from calibration.yaml_files import load_yaml
+from models.output_files import write_atomically
 from models.yaml_files import quote
 
 __all__ = ["CameraInfo", "read_camera_info", "write_camera_info"]
@@ -91,7 +92,8 @@ def _matrix(values: np.ndarray, rows: int, cols: int) -> dict:
 
 
 def write_camera_info(info: CameraInfo, path: str | Path) -> Path:
-    """Write ``info`` as ROS camera_info YAML to ``path`` (parent folders created); returns the path."""
+    """Write ``info`` as ROS camera_info YAML to ``path`` safely (`models.output_files.write_atomically`: parent
+    folders created, a temporary file renamed into place); returns the path."""
     path = Path(path)
     doc = {
         "image_width": info.width,
@@ -103,7 +105,6 @@ def write_camera_info(info: CameraInfo, path: str | Path) -> Path:
         "rectification_matrix": _matrix(info.R, 3, 3),
         "projection_matrix": _matrix(info.P, 3, 4),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     # Flow style for the data lists only, like camera_calibration_parsers writes them.
     lines = []
     for key, value in doc.items():
@@ -112,7 +113,7 @@ def write_camera_info(info: CameraInfo, path: str | Path) -> Path:
             lines += [f"{key}:", f"  rows: {value['rows']}", f"  cols: {value['cols']}", f"  data: [{data}]"]
         else:
             lines.append(f"{key}: {yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomically(path, "\n".join(lines) + "\n")
     return path
 
 

@@ -39,6 +39,7 @@ from scipy.spatial.transform import Rotation
 
 from calibration.errors import CalibrationError
 from calibration.yaml_files import load_yaml
+from models.output_files import write_atomically
 from models.yaml_files import quote
 
 __all__ = [
@@ -187,10 +188,10 @@ def transform_to_dict(transform: Transform) -> dict:
 
 
 def write_transform(transform: Transform, path: str | Path) -> Path:
-    """Write ``transform`` as YAML to ``path`` (parent folders created); returns the path."""
+    """Write ``transform`` as YAML to ``path`` safely (`models.output_files.write_atomically`: parent folders
+    created, a temporary file renamed into place); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(transform_to_dict(transform), sort_keys=False), encoding="utf-8")
+    write_atomically(path, yaml.safe_dump(transform_to_dict(transform), sort_keys=False))
     return path
 
 

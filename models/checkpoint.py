@@ -130,8 +130,11 @@ def build_model(config: CheckpointConfig) -> nn.Module:
 
 
 def save_checkpoint(directory: str | Path, model: nn.Module, config: CheckpointConfig, half: bool = True) -> Path:
-    """Write ``config.json`` and ``model.safetensors`` (float16 weights with ``half``)."""
+    """Write ``config.json`` and ``model.safetensors`` (float16 weights with ``half``), each safely: a temporary
+    file renamed into place (`models.output_files`), so a run killed while saving leaves the previous files."""
     from safetensors.torch import save_file
+
+    from models.output_files import StagedOutput, write_atomically
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -139,8 +142,14 @@ def save_checkpoint(directory: str | Path, model: nn.Module, config: CheckpointC
         key: (value.half() if half and value.is_floating_point() else value).detach().cpu().contiguous()
         for key, value in model.state_dict().items()
     }
-    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": FORMAT})
-    (directory / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    weights = StagedOutput(directory / WEIGHTS_FILE)
+    try:
+        save_file(state, str(weights.path), metadata={"format": FORMAT})
+    except BaseException:
+        weights.discard()
+        raise
+    weights.commit()
+    write_atomically(directory / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
     return directory
 
 

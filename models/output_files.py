@@ -38,8 +38,9 @@ from models.errors import SkelstreamError
 PARTIAL_MARK = ".partial-"
 
 
-class OutputError(SkelstreamError):
-    """An output cannot be written where it was asked to go; the message names the path and why."""
+class OutputError(SkelstreamError, OSError):
+    """An output cannot be written where it was asked to go; the message names the path and why (an OSError, so
+    callers that handle failed writes handle it too)."""
 
 
 def _reason(error: OSError) -> str:

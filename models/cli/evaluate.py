@@ -4,7 +4,8 @@ Examples::
 
     stream-eval --checkpoint models/checkpoints/dste-small-utkinect --dataset utkinect \\
         --root ../shared/data/utkinect_action3d --subjects 5,6 --json out.json
-    stream-eval --checkpoint runs/msr/checkpoint --dataset msr-action3d \\
+    # a checkpoint you trained: runs/msr-usdrl-finetune/ is made by bash models/configs/run_experiments.sh
+    stream-eval --checkpoint runs/msr-usdrl-finetune/checkpoint --dataset msr-action3d \\
         --root ../shared/data/msr_action3d --subjects 2,4,6 --json out.json
 
 Detection checkpoints report frame_accuracy, frame_map and segment_map (tIoU
@@ -18,9 +19,9 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from models.errors import SkelstreamError
+from models.output_files import OutputError, write_atomically
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {"dataset": args.dataset, "subjects": subjects, **metrics}
     print(_table(metrics))
     if args.json:
-        Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
+        try:
+            write_atomically(args.json, json.dumps(metrics, indent=2) + "\n")
+        except OutputError as error:
+            print(f"stream-eval: error: --json: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -9,10 +9,10 @@ Examples::
     # MSR Action3D cross-subject: linear probe on pretrained features
     stream-train classify --linear-probe --init runs/pretrain/checkpoint \\
         --train msr-action3d:1,3,5,7 --val msr-action3d:2,4,6 --output runs/msr-probe
-    # a YAML config, with flags overriding its keys; resume an interrupted run
-    stream-train detect --config configs/default_detector.yaml --resume
+    # a YAML config (models/configs/ holds the model card's), with flags overriding its keys; resume a run
+    stream-train detect --config models/configs/detect_utkinect.yaml --resume
     # several GPUs / nodes (DistributedDataParallel)
-    torchrun --nproc_per_node=4 -m models.cli.train pretrain --config pretrain.yaml
+    torchrun --nproc_per_node=4 -m models.cli.train pretrain --config models/configs/pretrain.yaml
 """
 
 from __future__ import annotations

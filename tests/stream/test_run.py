@@ -92,7 +92,7 @@ def test_real_video_through_mediapipe(checkpoint, data_root, tmp_path):
         (["--skeleton-file", "/nonexistent.txt", "--format", "ntu"], "nonexistent.txt"),
         (["--skeleton-file", "x.txt"], "--format"),
         (["--checkpoint", "/nonexistent"], "checkpoint /nonexistent does not exist"),
-        (["--record", "/nonexistent/dir/rec.skrec"], "rec.skrec"),
+        (["--record", "/proc/rec.skrec"], "cannot write /proc/rec.skrec"),
     ],
 )
 def test_what_cannot_start_exits_2_with_one_line(checkpoint, args, message):
