@@ -82,6 +82,42 @@ def test_real_video_through_mediapipe(checkpoint, data_root, tmp_path):
     assert summary["labels"] > 0  # one person tracked and labelled
     capture = cv2.VideoCapture(str(output))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 40
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(10.0)  # exercise.avi's rate: plays at its own speed
+    for noise in ("W0000", "TensorFlow Lite", "InitGoogle"):  # MediaPipe's log lines stay off the terminal
+        assert noise not in result.stderr, result.stderr
+
+
+def test_the_annotated_video_plays_at_the_source_rate(checkpoint, tmp_path):
+    """Defect 4: a 10 fps input became a 30 fps video that played 3x too fast."""
+    from stream.recording import RecordingHeader, RecordingWriter
+    from stream.types import Person
+
+    scene = SyntheticConfig(num_people=1, num_frames=30, fps=10.0, seed=1)
+    recording = tmp_path / "ten_fps.skrec"
+    with RecordingWriter(recording, RecordingHeader(layout="unified_30", fps=10.0)) as writer:
+        for k, person in enumerate(generate_people(scene)[0].joints):
+            writer.write_frame(k, k * 100_000_000, [Person(person[0], np.ones(30, np.float32), "unified_30", source_id=0)])
+    output = tmp_path / "annotated.avi"
+    result = run("--skeleton-file", str(recording), "--format", "recording", "--fast", "--checkpoint", checkpoint,
+                 "--zmq", free_endpoint(), "--output", str(output))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    capture = cv2.VideoCapture(str(output))
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(10.0) and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 30
+
+
+def test_accuracy_is_reported_only_against_truth_the_model_can_name(checkpoint, data_root):
+    """Defect 5: an NTU replay printed "frame accuracy 0.000" (its truth "A001" is no class of the model), a PKU
+    replay without labels "1.000"."""
+    ntu = data_root / "ntu_rgbd_skeleton" / "S001C001P001R001A001.skeleton"
+    result = run("--skeleton-file", str(ntu), "--format", "ntu", "--fast", "--checkpoint", checkpoint,
+                 "--zmq", free_endpoint())  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "frame accuracy: no ground truth in this model's labels (the source's truth is 'A001'" in result.stdout
+    pku = sorted((data_root / "pku_mmd" / "skeleton").glob("*.txt"))[0]
+    result = run("--skeleton-file", str(pku), "--format", "pku", "--fast", "--max-frames", "150", "--checkpoint",
+                 checkpoint, "--zmq", free_endpoint())  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "frame accuracy" not in result.stdout  # no labels: no truth, no score
 
 
 @pytest.mark.parametrize(
