@@ -106,6 +106,7 @@ class BagRecorder(Publisher):
         self._connections: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._failed = False  # a chunk could not be written (a full disk)
         self._writer = rosbag2.Writer(self.path, version=BAG_VERSION, storage_plugin=rosbag2.StoragePlugin.MCAP)
         self._writer.set_custom_data("skelstream.stream", stream_name)
         self._writer.set_custom_data("skelstream.schema_version", str(SCHEMA_VERSION))
@@ -148,6 +149,9 @@ class BagRecorder(Publisher):
         with self._lock:
             if self._closed:
                 raise PublisherError(f"bag recorder of {self.path} is closed")
+            if self._failed:  # a chunk could not be written: the file is broken, what follows is lost
+                self.dropped += len(self.converter.convert(topic, msg))
+                return False
             written = True
             for ros in self.converter.convert(topic, msg):
                 message = build_message(ros.typename, ros.fields, self._store.types.__getitem__, numpy_array)
@@ -166,7 +170,12 @@ class BagRecorder(Publisher):
             try:
                 self._bound_chunk()
             except OSError as error:
-                logger.error("cannot write a chunk of the bag %s: %s", self.path, error)
+                lost = sum(len(v) for v in self._storage.chunk.msgs.values())  # type: ignore[union-attr]
+                logger.error("cannot write a chunk of the bag %s (%s): its %d messages and every later one are "
+                             "lost; the chunks before stay readable (--repair-bag)", self.path, error, lost)  # fmt: skip
+                self.sent -= lost
+                self.dropped += lost
+                self._failed = True
                 return False
             return written
 

@@ -65,8 +65,8 @@ def test_sigterm_leaves_a_complete_recording_and_bag_holding_the_same_labels(che
                             "--record-bag", str(bag), "--stats-json", str(stats)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while (not record.exists() or record.stat().st_size < 60_000) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while time.monotonic() < deadline and not any(p.stat().st_size > 60_000 for p in tmp_path.glob("run.partial-*")):
+        time.sleep(0.2)  # written under a temporary name until the run ends
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=60)
     assert run.returncode == 0, err
@@ -74,7 +74,7 @@ def test_sigterm_leaves_a_complete_recording_and_bag_holding_the_same_labels(che
     summary = json.loads(stats.read_text())
     _, reader = read_recording(record)
     recorded = {(body_id(p.id), r.index, p.label) for r in reader for p in r.people if p.label}
-    assert not reader.skipped
+    assert not reader.skipped and reader.complete
     store, in_bag = typestore(), set()
     with rosbag2.Reader(bag) as bag_reader:
         actions = [c for c in bag_reader.connections if c.topic == "/skelstream/actions"]

@@ -152,15 +152,16 @@ def test_sigterm_flushes_and_closes_the_recording(checkpoint, tmp_path):
                                 checkpoint, "--zmq", free_endpoint(), "--record", str(record)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while (not record.exists() or record.stat().st_size < 20_000) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in tmp_path.glob("live.partial-*")):
+        time.sleep(0.2)  # written under a temporary name until the run ends
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "stopped: SIGTERM" in out
     header, reader = read_recording(record)
     frames = list(reader)
-    assert frames and not reader.skipped  # complete: no torn record
+    assert frames and not reader.skipped and reader.complete  # complete: no torn record, its end record written
+    assert not list(tmp_path.glob("*.partial-*"))
     assert any(p.label for r in frames for p in r.people)
 
 
