@@ -53,6 +53,7 @@ import numpy as np
 
 from models.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, CheckpointError, read_config
 from models.export import ExportError, require_package
+from models.output_files import OutputError, StagedOutput
 
 logger = logging.getLogger(__name__)
 
@@ -196,24 +197,35 @@ def export_onnx(
     program.model.metadata_props.update(metadata)
     program.model.doc_string = (f"skelstream {config.variant} detector: windows (N, C, T, V, M) -> "
                                 f"per-frame logits (N, T, K + 1); labels {config.labels}")  # fmt: skip
-    output.parent.mkdir(parents=True, exist_ok=True)
+    try:  # written under a temporary name, checked and verified there, renamed into place only then
+        staged = StagedOutput(output)
+    except OutputError as error:
+        raise ExportError(str(error)) from None
     try:
-        program.save(str(output))
-    except OSError as error:
-        raise ExportError(f"{output}: cannot write: {error}") from None
-    try:
-        onnx.checker.check_model(str(output), full_check=True)
-    except Exception as error:
-        raise ExportError(f"{output}: the ONNX checker rejects the export: {_first_line(error)}") from error
-    nodes = len(program.model.graph)
-    result = ExportResult(path=output, config=config, fingerprint=fingerprint, opset=opset, nodes=nodes,
-                          seconds=0.0, metadata=metadata)  # fmt: skip
-    if verify:
         try:
-            result.max_abs_error = verify_onnx(output, model, config, verify_batches)
-            result.verified_batches = tuple(verify_batches)
-        except ImportError:
-            logger.warning("onnxruntime is not installed: %s was not compared with the torch model", output)
+            program.save(str(staged.path))
+        except OSError as error:
+            raise ExportError(f"{output}: cannot write: {error}") from None
+        try:
+            onnx.checker.check_model(str(staged.path), full_check=True)
+        except Exception as error:
+            raise ExportError(f"{output}: the ONNX checker rejects the export: {_first_line(error)}") from error
+        nodes = len(program.model.graph)
+        result = ExportResult(path=output, config=config, fingerprint=fingerprint, opset=opset, nodes=nodes,
+                              seconds=0.0, metadata=metadata)  # fmt: skip
+        if verify:
+            try:
+                result.max_abs_error = verify_onnx(staged.path, model, config, verify_batches)
+                result.verified_batches = tuple(verify_batches)
+            except ImportError:
+                logger.warning("onnxruntime is not installed: %s was not compared with the torch model", output)
+    except BaseException:
+        staged.discard()
+        raise
+    try:
+        staged.commit()
+    except OutputError as error:
+        raise ExportError(str(error)) from None
     result.seconds = time.perf_counter() - started
     logger.info("exported %s → %s (%d nodes, opset %d) in %.1f s", checkpoint, output, nodes, opset, result.seconds)
     return result

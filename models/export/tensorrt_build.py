@@ -52,6 +52,7 @@ import numpy as np
 from models.checkpoint import CheckpointConfig, CheckpointError
 from models.errors import SkelstreamError
 from models.export import ExportError, MissingDependencyError, require_package
+from models.output_files import StagedOutput, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -372,7 +373,7 @@ def write_sidecar(engine_path: str | Path, key: EngineKey, config: CheckpointCon
         **(extra or {}),
     }
     path = sidecar_path(engine_path)
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    write_atomically(path, json.dumps(data, indent=2) + "\n")
     return path
 
 
@@ -603,10 +604,13 @@ def build_engine(onnx_path: str | Path, options: EngineOptions | None = None, ou
     if serialized is None:
         raise EngineError(f"{onnx_path}: TensorRT built no engine (see its log above; if it mentions memory, "
                           "raise --workspace-gb)")  # fmt: skip
-    engine_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = engine_path.with_name(f".{engine_path.name}.{os.getpid()}.partial")
-    partial.write_bytes(memoryview(serialized))
-    os.replace(partial, engine_path)
+    staged = StagedOutput(engine_path)  # a killed build never leaves a truncated engine under its name
+    try:
+        staged.path.write_bytes(memoryview(serialized))
+    except OSError:
+        staged.discard()
+        raise
+    staged.commit()
     try:
         timing_path.write_bytes(memoryview(build.get_timing_cache().serialize()))
     except OSError as error:
