@@ -97,4 +97,6 @@ def test_a_bag_that_cannot_be_finalised_on_a_full_disk_is_one_line_not_a_traceba
                         preexec_fn=cap_file_size)  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "stream-run: cannot finalise the bag" in result.stderr
-    assert json.loads((tmp_path / "s.json").read_text())["frames"] == 300  # the run itself went through
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["frames"] == 300  # the run itself went through
+    assert summary["publisher"]["bag_dropped"] > 0  # what a chunk that could not be written lost is counted

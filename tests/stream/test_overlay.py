@@ -78,8 +78,10 @@ def test_orthographic_view_faces_the_sensor():
 
 
 def test_unwritable_or_unknown_outputs_fail_at_construction(tmp_path):
-    with pytest.raises(PublisherError, match="cannot write video .*missing.*folder exist"):
-        Overlay(output=tmp_path / "missing" / "out.mp4")
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(PublisherError, match="cannot write .*afile.*out.mp4: .*afile is a file, not a folder"):
+        Overlay(output=tmp_path / "afile" / "out.mp4")
+    assert list(tmp_path.iterdir()) == [tmp_path / "afile"]
     with pytest.raises(PublisherError, match="unknown extension"):
         Overlay(output=tmp_path / "out.gif")
 

@@ -144,7 +144,7 @@ def test_sigkill_leaves_a_cut_recording_no_stats_and_a_bag_that_repair_makes_rea
     assert f"incomplete: cut after frame {reader.last_frame}" in replay.stderr
     assert f"stopped: end of stream (incomplete: cut after frame {reader.last_frame}" in replay.stdout
 
-    with pytest.raises(rosbag2.ReaderError):  # as the issue found it: unreadable before the repair
+    with pytest.raises(FileNotFoundError, match="Expected metadata file"):  # as the issue found it: unreadable
         rosbag2.Reader(bag).open()
     repaired = stream_run("--repair-bag", str(bag))
     assert repaired.returncode == 0 and "repaired bag" in repaired.stdout, repaired.stderr
@@ -155,9 +155,8 @@ def test_sigkill_leaves_a_cut_recording_no_stats_and_a_bag_that_repair_makes_rea
             message = store.deserialize_cdr(data, connection.msgtype)
             in_bag.add((message.body_id, message.frame, message.label))
     assert len(in_bag) > 20
-    for body in {b for b, _, _ in in_bag}:  # each body's labels from its first frame on, none missing
-        frames = sorted(f for b, f, _ in in_bag if b == body)
-        assert frames == list(range(frames[0], frames[-1] + 1))
-    common = {f for _, f, _ in recorded} & {f for _, f, _ in in_bag}
-    assert common and {x for x in in_bag if x[1] in common} == {x for x in recorded if x[1] in common}
+    for body in {b for b, _, _ in in_bag}:  # up to where both were cut: the same labels, none missing from either
+        upto = min(max(f for b, f, _ in in_bag if b == body), max(f for b, f, _ in recorded if b == body))
+        assert {x for x in in_bag if x[0] == body and x[1] <= upto} == \
+            {x for x in recorded if x[0] == body and x[1] <= upto}  # fmt: skip
     assert "nothing to repair" in stream_run("--repair-bag", str(bag)).stdout

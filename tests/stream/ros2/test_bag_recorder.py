@@ -84,7 +84,10 @@ def test_stream_run_records_a_bag_it_closes_on_sigterm(tmp_path):
                             "--checkpoint", str(DEFAULT_CHECKPOINT), "--zmq", free_endpoint(), "--record-bag",
                             str(bag), "--stats-json", str(stats)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)  # fmt: skip
-    time.sleep(4)  # real time: labels flow
+    deadline = time.monotonic() + 60  # until a second of chunks is on disk: the run is streaming (handlers set)
+    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in bag.glob("*.mcap")):
+        time.sleep(0.2)
+    time.sleep(2)  # real time: labels flow
     run.send_signal(signal.SIGTERM)
     _, err = run.communicate(timeout=60)
     assert run.returncode == 0, err
@@ -123,6 +126,6 @@ def test_stream_run_with_an_existing_bag_path_exits_2_before_starting(tmp_path):
                              "--fast", "--zmq", free_endpoint(), "--record-bag", str(tmp_path / "taken")],
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip() == f"stream-run: error: cannot record a bag at {tmp_path / 'taken'}: it exists " \
-                                    "already (a bag is never overwritten)"  # fmt: skip
+    assert result.stderr.strip() == f"stream-run: error: --record-bag {tmp_path / 'taken'} exists; a bag folder is " \
+                                    "never replaced, not even with --overwrite: remove it or choose another path"
     assert list((tmp_path / "taken").iterdir()) == []
