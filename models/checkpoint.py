@@ -161,7 +161,8 @@ def read_config(directory: str | Path) -> CheckpointConfig:
         raise CheckpointError(f"checkpoint {directory} does not exist (a checkpoint is a directory with {CONFIG_FILE} "
                               f"and {WEIGHTS_FILE})")  # fmt: skip
     if not directory.is_dir():
-        hint = " an exported ONNX model runs on the onnxruntime or tensorrt backend;" if directory.suffix == ".onnx" else ""
+        onnx = directory.suffix == ".onnx"
+        hint = " an exported ONNX model runs on the onnxruntime or tensorrt backend;" if onnx else ""
         raise CheckpointError(f"checkpoint {directory} is a file, not a checkpoint directory:{hint} a checkpoint is a "
                               f"directory with {CONFIG_FILE} and {WEIGHTS_FILE}")  # fmt: skip
     if not path.is_file():

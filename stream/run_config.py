@@ -43,7 +43,8 @@ def check_stride(stride: int, window: int | None = None, fps: float | None = Non
     """An explicit ``stride``: 1 to ``window`` model frames (the checkpoint's window length; unknown: no upper
     bound yet). The one place the stride is checked, so that other stride settings slot in here."""
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ValueError(f"{named('stride')} must be an integer >= 1 (model frames between model calls), got {stride!r}")
+        raise ValueError(f"{named('stride')} must be an integer >= 1 (model frames between model calls), "
+                         f"got {stride!r}")
     if window is not None and stride > window:
         raise ValueError(f"{named('stride')} must be between 1 and {window}, the checkpoint's window length "
                          f"({window} model frames{_seconds(window, fps)}): frames between windows would never be "

@@ -77,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--video", help="a video file")
     source.add_argument("--skeleton-file", help="a skeleton recording to replay at its own fps")
     source.add_argument("--format", choices=FORMATS,
-                        help="format of --skeleton-file: ntu (*.skeleton), pku (PKU-MMD skeleton .txt; its labels only "
-                             "from Python), utkinect (the dataset's own joints_sXX_eYY.txt, labels from actionLabel.txt "
-                             "beside it), msr (the dataset's own aXX_sYY_eZZ_skeleton3D.txt: the name gives the action), "
-                             "recording (a --record file)")
+                        help="format of --skeleton-file: ntu (*.skeleton), pku (a PKU-MMD skeleton .txt, replayed "
+                             "without its label file), utkinect (the dataset's own joints_sXX_eYY.txt, labels from "
+                             "actionLabel.txt beside it), msr (the dataset's own aXX_sYY_eZZ_skeleton3D.txt: the name "
+                             "gives the action), recording (a --record file)")  # fmt: skip
     source.add_argument("--source", choices=("camera", "video", "skeleton-file", "synthetic"),
                         help="source type (implied by --camera/--video/--skeleton-file; default synthetic)")
     source.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,

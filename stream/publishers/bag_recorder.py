@@ -171,8 +171,8 @@ class BagRecorder(Publisher):
                 self._bound_chunk()
             except OSError as error:
                 lost = sum(len(v) for v in self._storage.chunk.msgs.values())  # type: ignore[union-attr]
-                logger.error("cannot write a chunk of the bag %s (%s): its %d messages and every later one are "
-                             "lost; the chunks before stay readable (--repair-bag)", self.path, error, lost)  # fmt: skip
+                logger.error("cannot write a chunk of the bag %s (%s): its %d messages and every later one are lost; "
+                             "the chunks before stay readable (--repair-bag)", self.path, error, lost)  # fmt: skip
                 self.sent -= lost
                 self.dropped += lost
                 self._failed = True

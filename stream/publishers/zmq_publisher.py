@@ -134,7 +134,8 @@ class ZmqPublisher(Publisher):
                                  "(--zmq-curve-secret)")
         if not is_loopback_endpoint(endpoint) and not allow_remote:
             raise PublisherError(f"{endpoint} is not a loopback address: the stream would be reachable from the "
-                                 "network; pass --allow-remote (config key allow_remote: true) to bind there on purpose")  # fmt: skip
+                                 "network; pass --allow-remote (config key allow_remote: true) to bind there on "
+                                 "purpose")  # fmt: skip
         self.stream_name = stream_name
         self.json = json
         self.sent = 0

@@ -96,7 +96,8 @@ def test_the_annotated_video_plays_at_the_source_rate(checkpoint, tmp_path):
     recording = tmp_path / "ten_fps.skrec"
     with RecordingWriter(recording, RecordingHeader(layout="unified_30", fps=10.0)) as writer:
         for k, person in enumerate(generate_people(scene)[0].joints):
-            writer.write_frame(k, k * 100_000_000, [Person(person[0], np.ones(30, np.float32), "unified_30", source_id=0)])
+            people = [Person(person[0], np.ones(30, np.float32), "unified_30", source_id=0)]
+            writer.write_frame(k, k * 100_000_000, people)
     output = tmp_path / "annotated.avi"
     result = run("--skeleton-file", str(recording), "--format", "recording", "--fast", "--checkpoint", checkpoint,
                  "--zmq", free_endpoint(), "--output", str(output))  # fmt: skip

@@ -141,7 +141,8 @@ def test_the_example_config_matches_the_defaults_and_runs_from_any_folder(tmp_pa
 
 def test_the_readme_says_where_the_msr_checkpoint_comes_from():
     readme = (REPO / "README.md").read_text()
-    block = readme[readme.index("stream-eval --checkpoint runs/msr") - 200 : readme.index("stream-eval --checkpoint runs/msr")]
+    at = readme.index("stream-eval --checkpoint runs/msr")
+    block = readme[at - 200 : at]
     assert "run_experiments.sh" in block
 
 
