@@ -86,7 +86,7 @@ def soak(people: int, seconds: float, *, fast: bool = False, checkpoint: str = s
         command = [sys.executable, "-m", "stream.cli.run", "--config", str(config), "--source", "synthetic",
                    "--people", str(people), "--seconds", str(seconds), "--checkpoint", checkpoint, "--backend",
                    backend, "--zmq", endpoint, "--wait-subscribers", "2", "--record", str(work / "run.skrec"),
-                   "--stats-json", str(work / "stats.json"), *(["--fast"] if fast else [])]  # fmt: skip
+                   "--stats-json", str(work / "stats.json"), "--overwrite", *(["--fast"] if fast else [])]  # fmt: skip
         with open(work / "stderr.txt", "w") as err, open(work / "stdout.txt", "w") as out:
             run = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
             samples = []  # (monotonic ns: the clock of the run's stamps on this machine, RSS MB, descriptors)
