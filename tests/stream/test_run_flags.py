@@ -97,13 +97,14 @@ def _examples(text: str, command: str) -> list[list[str]]:
 
 def _parsers():
     from calibration.cli import build_parser as calibrate
+    from models.cli.corpus import build_parser as corpus
     from models.cli.evaluate import build_parser as evaluate
     from models.cli.export import build_parser as export
     from models.cli.train import build_parser as train
     from stream.cli.listen import build_parser as listen
 
     return {"stream-run": build_parser, "stream-listen": listen, "stream-train": train, "stream-eval": evaluate,
-            "stream-export": export, "stream-calibrate": calibrate}  # fmt: skip
+            "stream-export": export, "stream-calibrate": calibrate, "stream-corpus": corpus}  # fmt: skip
 
 
 def test_every_example_command_in_the_help_texts_and_the_readme_parses():
