@@ -96,6 +96,12 @@ class LabelledRecorder:
         self._closed = True
         self.writer.close()
 
+    def discard(self) -> None:
+        """Drop the recording of a run that never started (`RecordingWriter.discard`); safe to call twice."""
+        self._closed = True
+        self._pending.clear()
+        self.writer.discard()
+
     def _ready(self, frame: int, pending: _PendingFrame) -> bool:
         return all(
             person.label is not None or track in self._ended or self._labelled_up_to.get(track, -1) > frame

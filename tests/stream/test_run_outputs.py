@@ -109,6 +109,9 @@ def test_outputs_of_a_run_that_cannot_start_are_left_as_they_were(capsys, checkp
                   str(bag), "--output", str(video))  # fmt: skip
     assert "cannot open camera 99" in err
     assert list(tmp_path.iterdir()) == []  # no empty recording, bag or video left behind
+    err = refused(capsys, "--checkpoint", checkpoint, "--record", str(record), "--record-bag", str(bag), "--output",
+                  str(video), "--stats-json", "/dev/full")  # fails after the others were opened  # fmt: skip
+    assert "/dev/full: No space left on device" in err and list(tmp_path.iterdir()) == []
 
 
 def test_sigkill_leaves_a_cut_recording_no_stats_and_a_bag_that_repair_makes_readable(checkpoint, tmp_path):
