@@ -245,7 +245,7 @@ def test_malformed_variables(tmp_path: Path, variables: dict, message: str) -> N
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty file"), (b"0.1 0.2 0.3\n" * 20, "not a readable MATLAB file")],
+    [(b"", "empty file"), (b"0.1 0.2 0.3\n" * 20, "not a MATLAB 5 file")],
 )
 def test_empty_or_text_file(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "a1_s1_t1_skeleton.mat"
@@ -281,9 +281,10 @@ def test_folder_without_trials(tmp_path: Path) -> None:
 @given(data=st.data())
 def test_damaged_files_raise_only_data_format_error(data: st.DataObject, tmp_path_factory) -> None:
     folder = tmp_path_factory.mktemp("utd")
-    valid = _write(folder, "valid.mat").read_bytes()
+    compressed = data.draw(st.booleans(), label="compressed")  # the real files are compressed
+    scipy.io.savemat(folder / "valid.mat", {"d_skel": np.ones((20, 3, 2)) / 3}, do_compression=compressed)
     path = folder / "a1_s1_t1_skeleton.mat"
-    path.write_bytes(mutated(data, valid))
+    path.write_bytes(mutated(data, (folder / "valid.mat").read_bytes()))
     try:
         read_utd_mhad(path)
     except DataFormatError as error:
