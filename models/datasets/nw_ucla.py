@@ -54,6 +54,10 @@ NW_UCLA_ACTIONS = (
 )  # fmt: skip
 """The official action names (Wang et al., CVPR 2014), in class order."""
 NW_UCLA_FPS = 15.0
+NW_UCLA_TRAIN_VIEWS = (1,)
+"""Cross-view validation inside the shared data (issue 12): train on view 1, test on view 2. The published
+protocol trains on views 1-2 and tests on view 3, which is kept out of the shared data for independent tests."""
+NW_UCLA_TEST_VIEWS = (2,)
 _NUM_JOINTS = 20
 _CLIP_NAME = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)\.json")
 _MAX_BYTES = 64 * 1024 * 1024  # the largest real file is 0.2 MB

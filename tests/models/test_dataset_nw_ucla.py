@@ -28,6 +28,8 @@ from models.datasets.nw_ucla import (
     NW_UCLA_ACTION_IDS,
     NW_UCLA_ACTIONS,
     NW_UCLA_FPS,
+    NW_UCLA_TEST_VIEWS,
+    NW_UCLA_TRAIN_VIEWS,
     read_nw_ucla,
     read_nw_ucla_folder,
 )
@@ -107,8 +109,9 @@ def test_quirks_counted_and_masked(clips: dict[str, SkeletonSequence]) -> None:
 
 
 def test_subject_and_view_filters(root: Path) -> None:
-    view1 = read_nw_ucla_folder(root, views=[1])
+    view1 = read_nw_ucla_folder(root, views=NW_UCLA_TRAIN_VIEWS)
     assert len(view1) == 516 and {c.attributes["view"] for c in view1} == {"1"}
+    assert {c.attributes["view"] for c in read_nw_ucla_folder(root, subjects=[1], views=NW_UCLA_TEST_VIEWS)} == {"2"}
     some = load_dataset("nw-ucla", root.parent, [3, 11])
     assert {c.subject for c in some} == {3} and len(some) == 104
 
