@@ -13,9 +13,12 @@ from pathlib import Path
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
 from models.datasets.msrc12 import read_msrc12_folder
 from models.datasets.ntu import parse_ntu_name, read_ntu_skeleton
+from models.datasets.nw_ucla import NW_UCLA_ACTIONS, read_nw_ucla_folder
+from models.datasets.penn_action import PENN_ACTIONS, penn_action_for_subjects
 from models.datasets.pku_mmd import read_pku_mmd_skeleton
 from models.datasets.selection import DatasetRef
 from models.datasets.precog import read_precog_folder
+from models.datasets.utd_mhad import UTD_MHAD_ACTIONS, read_utd_mhad_folder
 from models.datasets.utkinect import UTKINECT_ACTIONS, read_utkinect_folder
 from models.errors import SkelstreamError
 from models.skeleton.sequence import SkeletonSequence
@@ -57,6 +60,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "msr-action3d": DatasetSpec(
         "msr_action3d", read_msr_action3d_folder, "classification", tuple(MSR_ACTION3D_ACTIONS)
     ),
+    "utd-mhad": DatasetSpec("utd_mhad", read_utd_mhad_folder, "classification", UTD_MHAD_ACTIONS),
+    "nw-ucla": DatasetSpec("nw_ucla", read_nw_ucla_folder, "classification", NW_UCLA_ACTIONS),
+    "penn-action": DatasetSpec("penn_action", penn_action_for_subjects, "classification", PENN_ACTIONS),
     "ntu": DatasetSpec("ntu_rgbd_skeleton", _read_ntu_folder, "unlabelled"),
     "pku-mmd": DatasetSpec("pku_mmd", _read_pku_folder, "unlabelled"),
     "msrc12": DatasetSpec("msrc12_kinect_gesture", lambda root, _: read_msrc12_folder(root), "unlabelled"),

@@ -199,6 +199,24 @@ MSR_ACTION3D_20 = Layout(
     unified_rules=_KINECT_V1_RULES,
 )
 
+# --- UTD-MHAD, 20 joints: Kinect v1 joints, the spine chain from the head down ---
+# Order of the dataset's Skeleton_joint_order.txt, checked on the data (tests/models/test_dataset_utd_mhad.py).
+UTD_MHAD_JOINTS = (
+    "head", "shoulder_center", "spine", "hip_center",
+    "shoulder_left", "elbow_left", "wrist_left", "hand_left",
+    "shoulder_right", "elbow_right", "wrist_right", "hand_right",
+    "hip_left", "knee_left", "ankle_left", "foot_left",
+    "hip_right", "knee_right", "ankle_right", "foot_right",
+)  # fmt: skip
+UTD_MHAD_20 = Layout(
+    name="utd_mhad_20",
+    joint_names=UTD_MHAD_JOINTS,
+    parents=_KINECT_V1_PARENTS,
+    flip_pairs=_LIMB_PAIRS,
+    dims=3,
+    unified_rules=_KINECT_V1_RULES,
+)
+
 # --- COCO, 17 keypoints (2D) --------------------------------------------------
 COCO_JOINTS = (
     "nose", "eye_left", "eye_right", "ear_left", "ear_right",
@@ -229,6 +247,40 @@ COCO_17 = Layout(
         "spine_base": _mid("hip_left", "hip_right"),
         "spine_mid": tuple((n, 0.25) for n in ("shoulder_left", "shoulder_right", "hip_left", "hip_right")),
     },  # fmt: skip
+)
+
+# --- Penn Action, 13 hand-annotated image joints (2D pixels) ---------------------
+# Sides are the person's own. The dataset's README names the columns from the other side: its
+# "left_shoulder" (column 2) is the person's right shoulder, and so on for every pair -- established
+# from the data in tests/models/test_dataset_penn_action.py (docs/data.md has the evidence).
+PENN_ACTION_JOINTS = (
+    "head",
+    "shoulder_right", "shoulder_left", "elbow_right", "elbow_left", "wrist_right", "wrist_left",
+    "hip_right", "hip_left", "knee_right", "knee_left", "ankle_right", "ankle_left",
+)  # fmt: skip
+_PENN_LIMBS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+PENN_ACTION_13 = Layout(
+    name="penn_action_13",
+    joint_names=PENN_ACTION_JOINTS,
+    parents={
+        "head": "head",
+        **{k: v for s in ("left", "right")
+           for k, v in _chain("head", f"shoulder_{s}", f"elbow_{s}", f"wrist_{s}").items()},
+        **{k: v for s in ("left", "right")
+           for k, v in _chain(f"shoulder_{s}", f"hip_{s}", f"knee_{s}", f"ankle_{s}").items()},
+    },  # fmt: skip
+    flip_pairs=tuple((f"{part}_left", f"{part}_right") for part in _PENN_LIMBS),
+    dims=2,
+    # As COCO (DESIGN.md §2): limbs direct, spine joints interpolated; with a head point, the neck is
+    # interpolated as for Kinect v1 (halfway from spine_shoulder to the head). Hands, feet, hand tips,
+    # thumbs and face points are missing.
+    unified_rules={
+        **_direct("head", *(f"{part}_{s}" for part in _PENN_LIMBS for s in ("left", "right"))),
+        "spine_shoulder": _mid("shoulder_left", "shoulder_right"),
+        "spine_base": _mid("hip_left", "hip_right"),
+        "spine_mid": tuple((n, 0.25) for n in ("shoulder_left", "shoulder_right", "hip_left", "hip_right")),
+        "neck": (("shoulder_left", 0.25), ("shoulder_right", 0.25), ("head", 0.5)),
+    },
 )
 
 # --- MediaPipe BlazePose, 33 landmarks ---------------------------------------
@@ -330,7 +382,10 @@ AZURE_KINECT_32 = Layout(
 
 LAYOUTS: dict[str, Layout] = {
     layout.name: layout
-    for layout in (KINECT_V2_25, UNIFIED_30, KINECT_V1_20, MSR_ACTION3D_20, COCO_17, MEDIAPIPE_33, AZURE_KINECT_32)
+    for layout in (
+        KINECT_V2_25, UNIFIED_30, KINECT_V1_20, MSR_ACTION3D_20, UTD_MHAD_20, COCO_17, PENN_ACTION_13, MEDIAPIPE_33,
+        AZURE_KINECT_32,
+    )
 }
 
 
