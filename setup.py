@@ -41,7 +41,7 @@ setup(
     entry_points={
         "console_scripts": [
             "stream-train = models.cli.train:main",
-            "stream-eval = models.cli.evaluate:main",
+            "stream-eval = stream.cli.evaluate:main",
             "stream-corpus = models.cli.corpus:main",
             "stream-export = models.cli.export:main",
             "stream-listen = stream.cli.listen:main",

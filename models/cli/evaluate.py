@@ -11,6 +11,9 @@ Examples::
 Detection checkpoints report frame_accuracy, frame_map and segment_map (tIoU
 0.1/0.3/0.5); classification checkpoints report accuracy. Subjects whose
 files are absent from --root are skipped (what is there is evaluated).
+Video datasets run through the camera path instead (the ``stream-eval``
+command sends them to the streaming side): ``stream-eval --dataset
+florence-video --help`` lists their flags.
 """
 
 from __future__ import annotations

@@ -27,9 +27,17 @@ def confusion_matrix(pred: np.ndarray, true: np.ndarray, num_classes: int) -> np
     return flat.reshape(num_classes, num_classes).astype(np.int64)
 
 
-def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | Path) -> Path:
+def plot_confusion(
+    matrix: np.ndarray,
+    class_names: Sequence[str],
+    path: str | Path,
+    predicted_names: Sequence[str] | None = None,
+) -> Path:
     """Write a PNG of ``matrix``: colour is the row-normalised rate, each non-zero cell shows its count.
 
+    Rows are the true ``class_names``; columns are ``predicted_names`` when the
+    predictions have their own vocabulary (a rectangular matrix, e.g. a
+    dataset's actions against a checkpoint's labels), else the same names.
     Renders with matplotlib's Agg canvas directly (no pyplot, no GUI, no global
     backend change); the figure grows with the number of classes.
     """
@@ -37,19 +45,21 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | P
     from matplotlib.figure import Figure
 
     matrix = np.asarray(matrix)
-    num_classes = len(class_names)
-    if matrix.ndim != 2 or matrix.shape != (num_classes, num_classes):
+    columns = list(class_names if predicted_names is None else predicted_names)
+    num_rows, num_columns = len(class_names), len(columns)
+    if matrix.ndim != 2 or matrix.shape != (num_rows, num_columns):
         raise ValueError(
-            f"matrix must be ({num_classes}, {num_classes}) for {num_classes} class names, got {matrix.shape}"
+            f"matrix must be ({num_rows}, {num_columns}) for {num_rows} class names and {num_columns} predicted "
+            f"names, got {matrix.shape}"
         )
-    if num_classes == 0:
+    if num_rows == 0 or num_columns == 0:
         raise ValueError("class_names is empty")
     row_totals = matrix.sum(axis=1, keepdims=True)
     rates = np.divide(matrix, row_totals, out=np.zeros(matrix.shape, float), where=row_totals > 0)
 
-    side = max(4.0, 0.4 * num_classes + 2.0)
-    font = 8 if num_classes <= 20 else 6
-    figure = Figure(figsize=(side + 1.0, side), dpi=100)
+    longest = max(num_rows, num_columns)
+    font = 8 if longest <= 20 else 6
+    figure = Figure(figsize=(max(4.0, 0.4 * num_columns + 2.0) + 1.0, max(4.0, 0.4 * num_rows + 2.0)), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     image = axes.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
@@ -57,9 +67,8 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | P
     for i, j in zip(*np.nonzero(matrix)):
         axes.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=font,
                   color="white" if rates[i, j] > 0.5 else "black")
-    ticks = np.arange(num_classes)
-    axes.set_xticks(ticks, labels=class_names, rotation=90, fontsize=font)
-    axes.set_yticks(ticks, labels=class_names, fontsize=font)
+    axes.set_xticks(np.arange(num_columns), labels=columns, rotation=90, fontsize=font)
+    axes.set_yticks(np.arange(num_rows), labels=list(class_names), fontsize=font)
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     figure.tight_layout()

@@ -1,0 +1,155 @@
+"""`stream-eval`: the skeleton datasets (`models.cli.evaluate`) and the video datasets, through the camera path.
+
+``--dataset florence-video`` streams every Florence 3D Actions clip through the
+real camera path, exactly as ``stream-run --video CLIP --fast`` (OpenCV decode,
+MediaPipe in VIDEO mode, tracking, windows, the checkpoint, the online
+decoder), reduces each clip's labels to one prediction two ways (any
+non-background label; majority vote), and reports per-class clip accuracy for
+the actions the checkpoint knows, the background rate on the others and the
+confusion. MediaPipe's results are cached per clip (``--cache-dir``, keyed by
+the pose model, the clip and the pose settings), so re-evaluating a
+checkpoint runs only the model. Every other dataset goes to the skeleton-side
+evaluation (``stream-eval --dataset utkinect --help``). The split lives here,
+not in ``models/``, because ``models/`` never imports ``stream/``.
+
+Examples::
+
+    stream-eval --dataset florence-video --root ../shared/data --json florence.json --confusion florence.png
+    stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
+        --backend onnxruntime --stride 4
+    stream-eval --dataset utkinect --checkpoint models/checkpoints/dste-small-utkinect \\
+        --root ../shared/data/utkinect_action3d --subjects 5,6
+
+Defaults are ``stream-run``'s (checkpoint, backend, threads, stride, lookahead,
+pose model, ``--num-poses``, smoothing). What a clip's framing is, and the
+mapping of Florence actions onto the checkpoint's labels, are documented in
+`stream.evaluation.florence`. Exit codes: 0 done, 2 when something cannot
+start (no clips, bad checkpoint, no pose model) or a clip cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from models.errors import SkelstreamError
+
+VIDEO_DATASETS = ("florence-video",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The flags of the video evaluation (``--dataset florence-video``)."""
+    from stream.run_config import RunConfig
+
+    defaults = RunConfig()
+    parser = argparse.ArgumentParser(prog="stream-eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--dataset", required=True, choices=VIDEO_DATASETS,
+                        help="a video dataset (skeleton datasets: stream-eval --dataset utkinect --help)")
+    parser.add_argument("--root", required=True,
+                        help="the clips' folder, or a data root holding videos/florence3d (e.g. ../shared/data)")
+    parser.add_argument("--subjects", help="comma-separated actors to evaluate (default: all present)")
+    parser.add_argument("--checkpoint", default=defaults.checkpoint,
+                        help="detection checkpoint (default: stream-run's)")
+    parser.add_argument("--backend", default=defaults.backend, choices=("torch", "onnxruntime", "tensorrt", "auto"),
+                        help=f"(default {defaults.backend}, as stream-run)")
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help=f"model threads (default {defaults.threads}, as stream-run)")
+    parser.add_argument("--stride", type=int, default=defaults.stride,
+                        help=f"model-rate frames between model calls (default {defaults.stride}, as stream-run)")
+    parser.add_argument("--lookahead", type=int, default=defaults.lookahead,
+                        help=f"frames of delay traded for accuracy (default {defaults.lookahead})")
+    parser.add_argument("--pose-model", default=defaults.pose_model,
+                        help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
+    parser.add_argument("--num-poses", type=int, default=defaults.num_poses,
+                        help=f"people MediaPipe looks for (default {defaults.num_poses})")
+    parser.add_argument("--smoothing", action=argparse.BooleanOptionalAction, default=defaults.smoothing,
+                        help="One-Euro landmark smoothing (default on, as stream-run)")
+    parser.add_argument("--cache-dir", help="pose cache folder (default: $SKELSTREAM_CACHE/pose, else "
+                                            "~/.cache/skelstream/pose)")
+    parser.add_argument("--no-cache", action="store_true", help="run MediaPipe on every clip, store nothing")
+    parser.add_argument("--json", help="write the metrics and every clip's labels here")
+    parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and the any-action one "
+                                            "beside it, as NAME-any-action.png)")
+    return parser
+
+
+def _video_main(argv: list[str]) -> int:
+    from stream.backends import make_backend
+    from stream.evaluation.florence import list_clips
+    from stream.evaluation.pose_cache import PoseCache, default_cache_folder
+    from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
+    from stream.run_config import RunConfig
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        actors = [int(s) for s in args.subjects.split(",")] if args.subjects else None
+    except ValueError:
+        print("stream-eval: error: --subjects takes comma-separated integers", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
+                           backend=args.backend, threads=args.threads, stride=args.stride, lookahead=args.lookahead,
+                           pose_model=args.pose_model, num_poses=args.num_poses, smoothing=args.smoothing)  # fmt: skip
+        clips = list_clips(args.root, actors)
+        if not clips:
+            raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")
+        backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+        cache = None if args.no_cache else PoseCache(args.cache_dir or default_cache_folder(), config)
+
+        def progress(number: int, total: int, result) -> None:
+            print(f"\r[{number}/{total}] {result.clip.name}", end="", file=sys.stderr, flush=True)
+
+        results = evaluate_clips(clips, config, backend, cache, progress=progress if sys.stderr.isatty() else None)
+    except (SkelstreamError, OSError, ValueError) as error:
+        print(f"\nstream-eval: error: {error}", file=sys.stderr)
+        return 2
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    metrics = {
+        "dataset": args.dataset,
+        "checkpoint": str(config.checkpoint),
+        "labels": list(backend.config.labels),
+        "run": {"backend": backend.name, "threads": config.threads, "stride": config.stride,
+                "lookahead": config.lookahead, "num_poses": config.num_poses, "smoothing": config.smoothing},
+        "pose": None if cache is None else {"cache": str(cache.folder), "hits": cache.hits, "misses": cache.misses,
+                                            **cache.settings},
+        **summarize(results, backend.config.labels),
+        "seconds": time.perf_counter() - started,
+    }  # fmt: skip
+    print(f"{args.dataset}: {Path(config.checkpoint).name} ({backend.name}), stride {config.stride}, "
+          f"lookahead {config.lookahead}; pose cache: "
+          f"{'off' if cache is None else f'{cache.hits} hits, {cache.misses} clips estimated'}")  # fmt: skip
+    print(format_table(metrics))
+    if args.json:
+        Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
+    if args.confusion:
+        write_confusions(metrics, args.confusion)
+    return 0
+
+
+def _dataset(argv: list[str]) -> str | None:
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument("--dataset")
+    known, _ = probe.parse_known_args(argv)
+    return known.dataset
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``stream-eval``: video datasets here, every other dataset in `models.cli.evaluate`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _dataset(argv) in VIDEO_DATASETS:
+        return _video_main(argv)
+    from models.cli import evaluate
+
+    return evaluate.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
