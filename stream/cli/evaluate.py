@@ -21,10 +21,11 @@ Examples::
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
 Defaults are ``stream-run``'s (checkpoint, backend, threads, stride, lookahead,
-pose model, ``--num-poses``, smoothing). What a clip's framing is, and the
-mapping of Florence actions onto the checkpoint's labels, are documented in
-`stream.evaluation.florence`. Exit codes: 0 done, 2 when something cannot
-start (no clips, bad checkpoint, no pose model) or a clip cannot be read.
+pose model, ``--num-poses``, smoothing), and so are the checks of their values.
+What a clip's framing is, and the mapping of Florence actions onto the
+checkpoint's labels, are documented in `stream.evaluation.florence`. Exit
+codes: 0 done, 1 when the JSON cannot be written, 2 when something cannot start
+(a bad value, no clips, bad checkpoint, no pose model) or a clip cannot be read.
 """
 
 from __future__ import annotations
@@ -34,14 +35,28 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from models.errors import SkelstreamError
+from models.output_files import write_atomically
 
 VIDEO_DATASETS = ("florence-video",)
+PROGRESS_EVERY = 16  # clips between progress lines on a terminal
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser of ``stream-eval ARGV``: the video evaluation's when ``--dataset`` names a video dataset,
+    else the skeleton evaluation's (`models.cli.evaluate`)."""
+    if _dataset(argv) in VIDEO_DATASETS:
+        return build_video_parser()
+    from models.cli.evaluate import build_parser as build_skeleton_parser
+
+    return build_skeleton_parser()
+
+
+def build_video_parser() -> argparse.ArgumentParser:
     """The flags of the video evaluation (``--dataset florence-video``)."""
     from stream.run_config import RunConfig
 
@@ -75,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", help="write the metrics and every clip's labels here")
     parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and the any-action one "
                                             "beside it, as NAME-any-action.png)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log progress (INFO) and let MediaPipe/TFLite print their own log lines")
     return parser
 
 
@@ -85,33 +102,41 @@ def _video_main(argv: list[str]) -> int:
     from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
     from stream.run_config import RunConfig
 
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_video_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
     try:
         actors = [int(s) for s in args.subjects.split(",")] if args.subjects else None
     except ValueError:
         print("stream-eval: error: --subjects takes comma-separated integers", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    try:
-        config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
-                           backend=args.backend, threads=args.threads, stride=args.stride, lookahead=args.lookahead,
-                           pose_model=args.pose_model, num_poses=args.num_poses, smoothing=args.smoothing)  # fmt: skip
-        clips = list_clips(args.root, actors)
-        if not clips:
-            raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")
-        backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
-        cache = None if args.no_cache else PoseCache(args.cache_dir or default_cache_folder(), config)
+    interactive = sys.stderr.isatty()  # before the log filter puts a pipe on stderr
+    with ExitStack() as stack:
+        if not args.verbose:
+            from stream.native_log import NativeLogFilter
 
-        def progress(number: int, total: int, result) -> None:
-            print(f"\r[{number}/{total}] {result.clip.name}", end="", file=sys.stderr, flush=True)
+            stack.enter_context(NativeLogFilter())
+        try:
+            config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
+                               backend=args.backend, threads=args.threads, stride=args.stride,
+                               lookahead=args.lookahead, pose_model=args.pose_model, num_poses=args.num_poses,
+                               smoothing=args.smoothing)  # fmt: skip
+            clips = list_clips(args.root, actors)
+            if not clips:
+                raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")
+            backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+            config.check_model(backend.config, config.checkpoint)
+            cache = None if args.no_cache else PoseCache(args.cache_dir or default_cache_folder(), config)
 
-        results = evaluate_clips(clips, config, backend, cache, progress=progress if sys.stderr.isatty() else None)
-    except (SkelstreamError, OSError, ValueError) as error:
-        print(f"\nstream-eval: error: {error}", file=sys.stderr)
-        return 2
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+            def progress(number: int, total: int, result) -> None:
+                if number % PROGRESS_EVERY == 0 or number == total:
+                    print(f"stream-eval: {number}/{total} clips", file=sys.stderr, flush=True)
+
+            results = evaluate_clips(clips, config, backend, cache, progress=progress if interactive else None)
+        except (SkelstreamError, OSError, ValueError) as error:
+            print(f"stream-eval: error: {error}", file=sys.stderr)
+            return 2
     metrics = {
         "dataset": args.dataset,
         "checkpoint": str(config.checkpoint),
@@ -127,17 +152,21 @@ def _video_main(argv: list[str]) -> int:
           f"lookahead {config.lookahead}; pose cache: "
           f"{'off' if cache is None else f'{cache.hits} hits, {cache.misses} clips estimated'}")  # fmt: skip
     print(format_table(metrics))
-    if args.json:
-        Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
-    if args.confusion:
-        write_confusions(metrics, args.confusion)
+    try:
+        if args.json:
+            write_atomically(args.json, json.dumps(metrics, indent=2) + "\n")
+        if args.confusion:
+            write_confusions(metrics, args.confusion)
+    except OSError as error:  # OutputError included
+        print(f"stream-eval: error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _dataset(argv: list[str]) -> str | None:
+def _dataset(argv: Sequence[str]) -> str | None:
     probe = argparse.ArgumentParser(add_help=False)
     probe.add_argument("--dataset")
-    known, _ = probe.parse_known_args(argv)
+    known, _ = probe.parse_known_args(list(argv))
     return known.dataset
 
 

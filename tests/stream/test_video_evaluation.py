@@ -305,12 +305,21 @@ def test_the_command_line_evaluates_a_folder_of_clips(evaluated, clip_dir, tmp_p
     assert (tmp_path / "c.png").is_file() and (tmp_path / "c-any-action.png").is_file()
 
 
+def test_stream_runs_checks_of_the_run_settings_apply(clip_dir, capsys):
+    from stream.cli.evaluate import main
+
+    assert main(["--dataset", "florence-video", "--root", str(clip_dir), "--stride", "65", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "stride (--stride) must be between 1 and 64" in err and "Traceback" not in err
+
+
 def test_the_command_line_says_what_is_wrong_and_sends_skeleton_datasets_on(tmp_path, capsys):
     from stream.cli.evaluate import main
 
     assert main(["--dataset", "florence-video", "--root", str(tmp_path)]) == 2
     assert "no Florence clips" in capsys.readouterr().err
     assert main(["--dataset", "florence-video", "--root", str(tmp_path), "--subjects", "one"]) == 2
+    capsys.readouterr()
     # any other dataset is the skeleton-side evaluation's (models.cli.evaluate), with its own messages
     code = main(["--dataset", "utkinect", "--checkpoint", str(DEFAULT_CHECKPOINT), "--root", str(tmp_path),
                  "--subjects", "5"])  # fmt: skip
