@@ -325,8 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = read_config(args.checkpoint)
     kinect = kinect_take(args.data)
-    runs = {name: mediapipe_take(args.data, smoothing, args.pose_model)
-            for name, smoothing in (("smoothed", True), ("raw", False))}  # fmt: skip
+    from stream.native_log import NativeLogFilter
+
+    with NativeLogFilter():  # MediaPipe's and TFLite's informational lines
+        runs = {name: mediapipe_take(args.data, smoothing, args.pose_model)
+                for name, smoothing in (("smoothed", True), ("raw", False))}  # fmt: skip
     results = {name: compare(kinect, run, config) for name, run in runs.items()}
     used = results["smoothed"]["joints"]
     print(f"{TAKE}: Kinect v2 vs MediaPipe (stream-run's pose step), {results['smoothed']['frames']} frames, "
