@@ -1,7 +1,8 @@
 """Reading numeric text tables with errors that name the file and line.
 
 The dataset readers share these pieces: `read_lines` reads a file as UTF-8 text
-(a leading byte-order mark dropped) and rejects binary and empty files;
+(a leading byte-order mark dropped; a ``.xz`` file decompressed first) and
+rejects binary, broken and empty files;
 `parse_float_rows` turns rows of whitespace-separated numbers into a float64
 array with numpy's C parser and, only when that fails, re-parses row by row so
 the `DataFormatError` names the first bad line; `read_float_table` does both
@@ -11,6 +12,7 @@ dataset folder's files, naming the folder when there are none.
 
 from __future__ import annotations
 
+import lzma
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,11 +29,23 @@ TRUNCATED_HINT = " (truncated last line?)"
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def read_lines(path: Path, allow_empty: bool = False) -> list[str]:
-    """All lines of a UTF-8 text file, without line ends; raises `DataFormatError` if it is not text,
-    or empty (unless ``allow_empty``)."""
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file, decompressed when its name ends in ``.xz`` (xz/lzma, as MSRC-12 and Kinder-Gator
+    are stored); raises `DataFormatError` for a broken or cut-off ``.xz`` file."""
+    data = Path(path).read_bytes()
+    if Path(path).suffix != ".xz":
+        return data
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        return lzma.decompress(data)
+    except lzma.LZMAError as error:
+        raise DataFormatError(path, f"not a readable .xz file ({error})") from None
+
+
+def read_lines(path: Path, allow_empty: bool = False) -> list[str]:
+    """All lines of a UTF-8 text file (``.xz`` decompressed, see `read_bytes`), without line ends; raises
+    `DataFormatError` if it is not text, or empty (unless ``allow_empty``)."""
+    try:
+        lines = read_bytes(path).decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
         raise DataFormatError(path, f"not a text file (not UTF-8: {error.reason} at byte {error.start})") from None
     if not allow_empty and not any(line.strip() for line in lines):
