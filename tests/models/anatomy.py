@@ -37,6 +37,13 @@ def assert_kinect_v1_anatomy(name: str, joints: np.ndarray) -> None:
     """The checks that pin a Kinect SDK v1 joint order on real data (F, 20, 3)."""
     assert max_bone_cv(joints) < BONE_CV_BOUND, name
     assert max_bone_cv(joints[:, WRONG_ORDER]) > BONE_CV_BOUND, name
+    assert_kinect_v1_body(name, joints)
+
+
+def assert_kinect_v1_body(name: str, joints: np.ndarray, shortest_limb: float = 0.18) -> None:
+    """The body checks of `assert_kinect_v1_anatomy` without its bone-length variation bounds: y up, hands and feet
+    short, limb bones (metres) in [``shortest_limb``, 0.65] and equal left and right, the person's right side at
+    larger x. Children need a lower ``shortest_limb`` (Kinder-Gator's 5-year-olds: forearms of 0.14 m)."""
     mean_y = joints[..., 1].mean(axis=0)
     chain = ["head", "shoulder_center", "spine", "hip_center"]
     assert all(mean_y[_J(a)] > mean_y[_J(b)] for a, b in zip(chain, chain[1:])), name  # y is up
@@ -51,7 +58,7 @@ def assert_kinect_v1_anatomy(name: str, joints: np.ndarray) -> None:
                               (f"knee_{side}", f"hip_{side}"), (f"ankle_{side}", f"knee_{side}")]:  # fmt: skip
             left = bone_lengths(joints, child.replace(side, "left"), parent.replace(side, "left")).mean()
             right = bone_lengths(joints, child.replace(side, "right"), parent.replace(side, "right")).mean()
-            assert 0.18 < left < 0.65 and 0.75 < left / right < 1.33, (name, child, left, right)
+            assert shortest_limb < left < 0.65 and 0.75 < left / right < 1.33, (name, child, left, right)
     # the person faces the sensor: their right side is at the sensor's left, larger x
     mean_x = joints[..., 0].mean(axis=0)
     for part in ("shoulder", "hip"):

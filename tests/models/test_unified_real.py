@@ -18,7 +18,7 @@ def unified(request):
 
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA} is absent")
-    picks = {"utkinect": [1], "msr-action3d": [1], "ntu": None, "msrc12": None, "precog": [1]}
+    picks = {"utkinect": [1], "msr-action3d": [1], "ntu": None, "msrc12": [6], "precog": [1]}
     return {name: [sequence_to_unified(s) for s in load_dataset(name, SHARED_DATA, subjects)[:6]]
             for name, subjects in picks.items()}  # fmt: skip
 
