@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.datasets.kinder_gator import KINDER_GATOR_MOTIONS, read_kinder_gator_folder
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
-from models.datasets.msrc12 import read_msrc12_folder
+from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12_folder
 from models.datasets.ntu import parse_ntu_name, read_ntu_skeleton
 from models.datasets.nw_ucla import NW_UCLA_ACTIONS, read_nw_ucla_folder
 from models.datasets.penn_action import PENN_ACTIONS, penn_action_for_subjects
@@ -45,7 +46,8 @@ class DatasetSpec:
     Attributes:
         folder: the folder's usual name under a data root.
         read: (root, subjects or None) -> sequences.
-        task: "detection" (untrimmed, segments), "classification" (trimmed clips) or "unlabelled".
+        task: "detection" (untrimmed, segments), "classification" (trimmed clips), "points" (continuous
+            recordings with action points: instants to recognise, in ``action_points``) or "unlabelled".
         labels: action names, in class order (background excluded).
     """
 
@@ -65,7 +67,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "penn-action": DatasetSpec("penn_action", penn_action_for_subjects, "classification", PENN_ACTIONS),
     "ntu": DatasetSpec("ntu_rgbd_skeleton", _read_ntu_folder, "unlabelled"),
     "pku-mmd": DatasetSpec("pku_mmd", _read_pku_folder, "unlabelled"),
-    "msrc12": DatasetSpec("msrc12_kinect_gesture", lambda root, _: read_msrc12_folder(root), "unlabelled"),
+    "msrc12": DatasetSpec("msrc12", read_msrc12_folder, "points", MSRC12_GESTURES),
+    "msrc12-sample": DatasetSpec("msrc12_kinect_gesture", read_msrc12_folder, "unlabelled"),  # 4 of msrc12's
+    "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }
 
