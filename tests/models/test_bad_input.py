@@ -1,5 +1,7 @@
-"""Bad input for the models package, fuzzed: every dataset reader on random and mutated text files, and the training
+"""Bad input for the models package, fuzzed: every dataset reader on random and mutated text (and .xz) files, and the training
 config loader on wrong types and unknown keys, raise only `DataFormatError` / `ConfigError` with a message."""
+
+import lzma
 
 import pytest
 import yaml
@@ -7,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.config_files import ConfigError
+from models.datasets.kinder_gator import read_kinder_gator
 from models.datasets.msr_action3d import read_msr_action3d
-from models.datasets.msrc12 import read_msrc12
+from models.datasets.msrc12 import read_msrc12, read_msrc12_tagstream
 from models.datasets.ntu import read_ntu_skeleton
 from models.datasets.pku_mmd import read_pku_mmd
 from models.datasets.precog import read_precog
@@ -26,6 +29,18 @@ def head(relative: str, lines: int) -> bytes:
     return b"".join(path.read_bytes().splitlines(keepends=True)[:lines]) if path.is_file() else b""
 
 
+def head_xz(relative: str, lines: int) -> bytes:
+    """The first ``lines`` lines of an xz-compressed file, decompressed (empty if the file is absent)."""
+    path = SHARED_DATA / relative
+    return b"".join(lzma.decompress(path.read_bytes()).splitlines(keepends=True)[:lines]) if path.is_file() else b""
+
+
+def xz(content: bytes) -> bytes:
+    """``content`` xz-compressed (empty stays empty: no seed)."""
+    return lzma.compress(content) if content else b""
+
+
+KINDER_GATOR = "POSE-p565_01-Raise-your-hand-1469182402284.csv"
 # The first lines of a real file of each format (a complete NTU file is 90 lines for one body and frame).
 SEEDS = {
     "ntu": ("S001C001P001R001A001.skeleton", head("ntu_rgbd_skeleton/S001C001P001R001A001.skeleton", 90)),
@@ -35,6 +50,9 @@ SEEDS = {
     "utkinect labels": ("actionLabel.txt", head("utkinect_action3d/actionLabel.txt", 12)),
     "msr": ("a01_s01_e01_skeleton3D.txt", head("msr_action3d/a01_s01_e01_skeleton3D.txt", 100)),
     "msrc12": ("P1_1_1_p06.csv", head("msrc12_kinect_gesture/P1_1_1_p06.csv", 10)),
+    "msrc12 xz": ("P1_1_1_p06.csv.xz", xz(head_xz("msrc12/data/P1_1_1_p06.csv.xz", 25))),
+    "msrc12 tagstream": ("P1_1_1_p06.tagstream", head("msrc12/data/P1_1_1_p06.tagstream", 5)),
+    "kinder-gator": (KINDER_GATOR, head_xz(f"kinder_gator/Adults/{KINDER_GATOR}.xz", 6)),
     "precog": ("Seq1_1.csv", head("precog_2016/CSV/Seq1_1.csv", 10)),
 }
 
@@ -58,8 +76,12 @@ def read(kind: str, content: bytes, folder) -> None:
         read_utkinect(folder / "joints_s01_e01.txt", path)
     elif kind == "msr":
         read_msr_action3d(path)
-    elif kind == "msrc12":
+    elif kind in ("msrc12", "msrc12 xz"):
         read_msrc12(path)
+    elif kind == "msrc12 tagstream":
+        read_msrc12_tagstream(path)
+    elif kind == "kinder-gator":
+        read_kinder_gator(path)
     else:
         read_precog(path)
 
