@@ -147,7 +147,7 @@ def read_ntu_skeleton(path: str | Path, max_bodies: int = 2) -> SkeletonSequence
             fields = cursor.next_line(f"body line of {where}").split()
             if len(fields) != BODY_FIELDS:
                 raise cursor.fail(f"expected {BODY_FIELDS} body fields, found {len(fields)}", offset=-1)
-            if not fields[0].isdecimal() or not all(is_float(field) for field in fields[1:]):
+            if not (fields[0].isdecimal() and len(fields[0]) <= 30) or not all(is_float(f) for f in fields[1:]):
                 raise cursor.fail(f"malformed body fields (bodyID must be an integer): {fields}", offset=-1)
             body_index.append(numbering.setdefault(int(fields[0]), len(numbering)))
             count = cursor.next_count(f"joint count of {where}")
