@@ -179,7 +179,7 @@ def parse_kinder_gator_name(name: str) -> KinderGatorName | None:
 
 
 def motion_label(text: str) -> str:
-    """The label of a motion as file names and the ``Action`` column spell it (``Throw-a-ball-`` -> ``throw_a_ball``)."""
+    """The label of a motion as file names and the ``Action`` column spell it: ``Throw-a-ball-`` -> ``throw_a_ball``."""
     label = "_".join(word for word in re.split(r"[-_\s]+", text.lower()) if word)
     return _NAME_FIXES.get(label, label)
 

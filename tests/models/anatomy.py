@@ -1,4 +1,7 @@
-"""Anatomy checks that pin a Kinect SDK v1 joint order on real recordings; shared by the MSRC-12 and PRECOG tests."""
+"""Anatomy checks that pin a Kinect SDK v1 joint order on real recordings.
+
+Shared by the MSRC-12, PRECOG and Kinder-Gator tests.
+"""
 
 from __future__ import annotations
 

@@ -200,7 +200,8 @@ def test_labels_match_the_movements(by_motion: dict[str, dict[int, SkeletonSeque
     for motion in ("raise_your_hand", "raise_your_other_hand"):
         assert (values(motion, wrist_over_head) > 0).sum() >= 19
     assert (values("bow", wrist_over_head) < 0).sum() >= 15
-    assert np.median(values("touch_your_toes", hand_under_knees)) < 0 < values("raise_your_hand", hand_under_knees).min()
+    toes, raised = values("touch_your_toes", hand_under_knees), values("raise_your_hand", hand_under_knees)
+    assert np.median(toes) < 0 < raised.min()
     high, jump, bow = (np.median(values(m, ankle_lift)) for m in ("jump_as_high_as_you_can", "jump", "bow"))
     assert high > 1.5 * jump and jump > 1.5 * bow
 
@@ -215,7 +216,8 @@ def test_other_side_variants_use_the_other_side(by_motion: dict[str, dict[int, S
 
     def kicking_leg(seq: SkeletonSequence) -> str:
         j = seq.joints[:, 0]
-        return max(("left", "right"), key=lambda s: np.linalg.norm(np.diff(j[:, _J(f"ankle_{s}")], axis=0), axis=1).sum())
+        travel = {s: np.linalg.norm(np.diff(j[:, _J(f"ankle_{s}")], axis=0), axis=1).sum() for s in ("left", "right")}
+        return max(travel, key=travel.get)
 
     observed = {
         ("raise_your_hand", raised_hand): {("right", "left"): 17, ("left", "right"): 3},
@@ -390,6 +392,14 @@ def test_empty_or_binary_trial(tmp_path: Path, content: bytes, message: str) -> 
     with pytest.raises(DataFormatError, match=message) as error:
         read_kinder_gator(path)
     assert str(path) in str(error.value)
+
+
+def test_timestamps_that_never_advance(tmp_path: Path) -> None:
+    rows = _rows(3)
+    for row in rows:
+        row[0] = "1000.0"
+    with pytest.raises(DataFormatError, match="the timestamps never advance"):
+        read_kinder_gator(_write(tmp_path, rows))
 
 
 def test_bad_file_name(tmp_path: Path) -> None:
