@@ -1,5 +1,5 @@
-"""Bad input for the models package, fuzzed: every dataset reader on random and mutated text (and .xz) files, and the training
-config loader on wrong types and unknown keys, raise only `DataFormatError` / `ConfigError` with a message."""
+"""Bad input for the models package, fuzzed: every dataset reader on random and mutated text (and .xz) files, and the
+training config loader on wrong types and unknown keys, raise only `DataFormatError` / `ConfigError` with a message."""
 
 import lzma
 
