@@ -41,6 +41,7 @@ _MODELS = Path(__file__).resolve().parents[1]
 _PREPARATION_CODE = (
     _MODELS / "windows.py",
     _MODELS / "datasets" / "text.py",
+    _MODELS / "datasets" / "frame_clock.py",  # MSRC-12's and Kinder-Gator's fps and frame ids
     *sorted((_MODELS / "skeleton").glob("*.py")),
 )
 
