@@ -8,15 +8,15 @@ arrays plus a JSON index into ``<cache>/<dataset>-<fingerprint>/``. Later calls
 memory-map them: no parsing, and the frames cost no memory until they are read.
 
 The fingerprint covers what the prepared frames depend on: the dataset's files
-(relative path, size, modification time), the source code of its reader and of
-the skeleton mapping and resampling code, the frame rate and the body count.
+(relative path, size, modification time), the source code of the readers
+(`models/datasets/`) and of the skeleton mapping and resampling code, the frame
+rate and the body count.
 Change any of them and the next call rebuilds; a stale cache is never read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.datasets.registry import dataset_spec, load_dataset, resolve_root
+from models.datasets.registry import load_dataset, resolve_root
 from models.errors import SkelstreamError
 from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 
@@ -40,8 +40,7 @@ NUM_BODIES = 2
 _MODELS = Path(__file__).resolve().parents[1]
 _PREPARATION_CODE = (
     _MODELS / "windows.py",
-    _MODELS / "datasets" / "text.py",
-    _MODELS / "datasets" / "frame_clock.py",  # MSRC-12's and Kinder-Gator's fps and frame ids
+    *sorted((_MODELS / "datasets").glob("*.py")),
     *sorted((_MODELS / "skeleton").glob("*.py")),
 )
 
@@ -75,8 +74,7 @@ class DatasetSummary:
 def fingerprint(name: str, root: Path, fps: float) -> str:
     """Hash of everything the prepared frames of dataset ``name`` under ``root`` depend on."""
     digest = hashlib.sha256(f"v{FORMAT_VERSION} {name} fps={fps:.6f} bodies={NUM_BODIES}".encode())
-    reader = inspect.getsourcefile(dataset_spec(name).read)
-    for path in sorted({Path(reader).resolve(), *_PREPARATION_CODE}):
+    for path in _PREPARATION_CODE:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

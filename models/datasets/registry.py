@@ -6,19 +6,19 @@ dataset folder; the commands (`stream-train`, `stream-eval`) go through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.datasets.kinder_gator import KINDER_GATOR_MOTIONS, read_kinder_gator_folder
+from models.datasets.kinder_gator import KINDER_GATOR_MIRROR_VARIANTS, KINDER_GATOR_MOTIONS, read_kinder_gator_folder
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
 from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12_folder
 from models.datasets.ntu import parse_ntu_name, read_ntu_skeleton
 from models.datasets.nw_ucla import NW_UCLA_ACTIONS, read_nw_ucla_folder
 from models.datasets.penn_action import PENN_ACTIONS, penn_action_for_subjects
 from models.datasets.pku_mmd import read_pku_mmd_skeleton
-from models.datasets.selection import DatasetRef
 from models.datasets.precog import read_precog_folder
+from models.datasets.selection import DatasetRef
 from models.datasets.utd_mhad import UTD_MHAD_ACTIONS, read_utd_mhad_folder
 from models.datasets.utkinect import UTKINECT_ACTIONS, read_utkinect_folder
 from models.errors import SkelstreamError
@@ -49,12 +49,21 @@ class DatasetSpec:
         task: "detection" (untrimmed, segments), "classification" (trimmed clips), "points" (continuous
             recordings with action points: instants to recognise, in ``action_points``) or "unlabelled".
         labels: action names, in class order (background excluded).
+        mirror_labels: labels that are the mirror image of another label (the same motion on the other
+            side) -> that label. Training flips skeletons left/right, so it merges them
+            (`training_labels`); evaluation of the dataset's own protocol keeps ``labels``.
     """
 
     folder: str
     read: Callable[[Path, set[int] | None], list[SkeletonSequence]]
     task: str
     labels: tuple[str, ...] = ()
+    mirror_labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def training_labels(self) -> tuple[str, ...]:
+        """``labels`` with every mirror variant merged into the label it mirrors."""
+        return tuple(label for label in self.labels if label not in self.mirror_labels)
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -69,7 +78,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "pku-mmd": DatasetSpec("pku_mmd", _read_pku_folder, "unlabelled"),
     "msrc12": DatasetSpec("msrc12", read_msrc12_folder, "points", MSRC12_GESTURES),
     "msrc12-sample": DatasetSpec("msrc12_kinect_gesture", read_msrc12_folder, "unlabelled"),  # 4 of msrc12's
-    "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS),
+    "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS,
+                                KINDER_GATOR_MIRROR_VARIANTS),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }
 

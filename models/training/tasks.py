@@ -12,6 +12,7 @@ Training data comes prepared from the on-disk corpus cache (`models.corpus`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from models.corpus import load_prepared
 from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
+from models.errors import SkelstreamError
 from models.evaluation.runner import evaluate_classification, evaluate_detection
 from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig
@@ -44,14 +46,24 @@ logger = logging.getLogger(__name__)
 
 
 def load_refs(refs: list[str], config: TrainConfig) -> tuple[list[SkeletonSequence], list[str]]:
-    """Prepared sequences of every dataset reference, and the label names of the first labelled dataset."""
+    """Prepared sequences of every dataset reference, and the training labels of the first labelled dataset.
+
+    Mirror-variant labels (`DatasetSpec.mirror_labels`) are merged, since training flips skeletons.
+    """
     sequences, labels = [], []
     for ref in refs:
         parsed = DatasetRef.parse(ref)
+        spec = dataset_spec(parsed.name)
         loaded = load_prepared([parsed], config.data_root, config.fps)
+        flat = [s.name for s in loaded if s.joints.shape[-1] != 3]
+        if flat:
+            raise SkelstreamError(f"{ref}: {len(flat)} sequences have 2D joints (e.g. {flat[0]}); the model takes "
+                                  f"3D joints")  # fmt: skip
+        if spec.mirror_labels:
+            loaded = [dataclasses.replace(s, label=spec.mirror_labels.get(s.label, s.label)) for s in loaded]
         logger.info("%s: %d sequences", ref, len(loaded))
         sequences.extend(loaded)
-        labels = labels or list(dataset_spec(parsed.name).labels)
+        labels = labels or list(spec.training_labels)
     return sequences, labels
 
 
@@ -224,9 +236,9 @@ class MultiTaskTask(Task):
             spec = dataset_spec(parsed.name)
             sequences, _ = load_refs([ref], config)
             if spec.task == "classification":
-                sources.append(Source(str(parsed), CLIP_KIND, list(spec.labels), sequences))
+                sources.append(Source(str(parsed), CLIP_KIND, list(spec.training_labels), sequences))
             elif spec.task in ("detection", "points"):
-                labels = ["background", *spec.labels]
+                labels = ["background", *spec.training_labels]
                 targets = dense_targets(sequences, labels, spec.task, tuple(config.point_span_s))
                 sources.append(Source(str(parsed), DENSE_KIND, labels, sequences, targets))
             else:
