@@ -20,7 +20,10 @@ modules beside this one, which are tested without ROS:
   `skelstream_ros.ros_publisher.RosTopicPublisher` with the types and QoS of
   `stream.ros2.topics`;
 - reports its input and pipeline on /diagnostics at 1 Hz, broadcasts the
-  extrinsics as a static TF, and shuts down cleanly (pending labels published).
+  extrinsics as a static TF (through tf2_ros, or `skelstream_ros.static_tf` without
+  it), and shuts down cleanly (pending labels published);
+- says at start-up whether the upstream interface packages are a ROS install's or
+  skelstream's own builds (`skelstream_ros.interface_origins`).
 
 Bad input is logged (throttled) and counted, and the node goes on: an image of
 an unsupported encoding, a malformed marker array. What cannot work stops it at
@@ -46,16 +49,17 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
-from tf2_ros import StaticTransformBroadcaster
 from visualization_msgs.msg import Marker, MarkerArray
 
 from models.errors import SkelstreamError
 from skelstream_ros.health import InputHealth
 from skelstream_ros.image_conversion import UnsupportedImage, image_to_bgr
+from skelstream_ros.interface_origins import interface_origins
 from skelstream_ros.parameters import PARAMETERS, settings_from_parameters
 from skelstream_ros.placement import make_localizer, transform_stamped
 from skelstream_ros.ros_publisher import RosTopicPublisher
 from skelstream_ros.stamps import header_to_monotonic
+from skelstream_ros.static_tf import static_broadcaster, tf_origin
 from stream.azure_kinect_bodies import LAYOUT as AZURE_KINECT_LAYOUT
 from stream.azure_kinect_bodies import people_from_markers
 from stream.ros2 import topics
@@ -149,8 +153,9 @@ class SkelstreamNode(Node):
         for spec in topics.TOPICS:
             if not spec.per_body:  # open now, so subscribers are matched before the first message
                 self._publisher(spec.name, spec.typename)
+        self.get_logger().info(f"interfaces: {interface_origins()}; {tf_origin()}")
         if run.extrinsics:
-            self._tf = StaticTransformBroadcaster(self)
+            self._tf = static_broadcaster(self, message_class)
             stamp = self.converter.header(time.monotonic_ns(), "")["stamp"]
             self._tf.sendTransform(self._build("geometry_msgs/msg/TransformStamped",
                                                transform_stamped(localizer.extrinsics, stamp)))  # fmt: skip
