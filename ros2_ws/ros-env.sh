@@ -50,7 +50,6 @@ base_site="$BASE_VENV/lib/python3.11/site-packages"
 echo "import site; site.addsitedir('$base_site')" > "$site/zz_skelstream_base_venv.pth"
 
 echo "ros-env: colcon build of ros2_ws into $ROS_ENV/ws"
-rm -rf "$ROS_ENV/ws"
 (
     cd "$WS"
     export PATH="$ROS_ENV/bin:$PATH" CMAKE_PREFIX_PATH="$ROS_ENV" AMENT_PREFIX_PATH="$ROS_ENV"

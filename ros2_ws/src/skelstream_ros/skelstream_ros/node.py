@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import signal
 import sys
 import threading
 import time
@@ -48,6 +49,7 @@ from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -290,14 +292,30 @@ class SkelstreamNode(Node):
         return 1 if self._pipeline_error else 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(args: list[str] | None = None) -> int:
     """``ros2 run skelstream_ros skelstream_node``: spin until shutdown or the end of the stream."""
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
-    rclpy.init(args=args)
+    # rclpy's own SIGINT handler would shut the ROS context down at once, and the labels still pending
+    # in the pipeline could no longer be published: SIGINT and SIGTERM stop the spin loop instead, and
+    # the context is shut down after the pipeline has flushed them.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        rclpy.try_shutdown()
+
+
+def _run() -> int:
     try:
         node = SkelstreamNode()
     except StartupError:
-        rclpy.try_shutdown()
         return 2
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -307,12 +325,11 @@ def main(args: list[str] | None = None) -> int:
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         reason = "shutdown"
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C ends the process at once
     node.shutdown(reason)
     code = node.exit_code
     node.destroy_node()
-    rclpy.try_shutdown()
     return code
-
 
 if __name__ == "__main__":
     sys.exit(main())
