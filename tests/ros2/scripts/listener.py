@@ -30,7 +30,8 @@ PROFILES = {
 def plain(value):
     """A message as plain JSON data, field by field."""
     if hasattr(value, "get_fields_and_field_types"):
-        return {name: plain(getattr(value, name)) for name in value.get_fields_and_field_types()}
+        return {name: (getattr(value, name)[0] if kind == "octet" else plain(getattr(value, name)))
+                for name, kind in value.get_fields_and_field_types().items()}  # a byte: rclpy gives bytes([n])
     if isinstance(value, (list, tuple, array.array)) or type(value).__name__ == "ndarray":
         return [plain(item) for item in value]
     if isinstance(value, bytes):
