@@ -6,8 +6,8 @@ broken environment fails the ROS tests instead of skipping them.
 
 Every process of a test gets a domain id of its own and a DDS that cannot leave this machine:
 
-- Fast DDS (rclpy): the profile ``ros2_ws/dds/fastdds_loopback.xml`` (UDPv4 on 127.0.0.1 only,
-  unicast discovery, no multicast, no shared memory). `non_loopback_sockets` lists the sockets
+- Fast DDS (rclpy): the profile ``ros2_ws/dds/fastdds_loopback.xml`` (shared memory, else UDPv4
+  on 127.0.0.1 only; unicast discovery, no multicast). `non_loopback_sockets` lists the sockets
   of a process bound to anything but a loopback address; `assert_fastdds_on_loopback` fails a
   test on any (Fast DDS bound one to the external address with ``ROS_AUTOMATIC_DISCOVERY_RANGE=
   LOCALHOST`` alone).

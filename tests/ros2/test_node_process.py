@@ -237,6 +237,7 @@ def test_the_node_labels_a_published_image_stream(ros, tmp_path):
         assert skeleton["header"]["frame_id"] == "camera_color_optical_frame"
         assert skeleton["layout"] == "mediapipe_33" and len(skeleton["bodies"][0]["image_points"]) == 33
     stopped = STOPPED.search(ros.log("node"))
-    assert stopped and len(actions) == int(stopped["labels"]) > 0
+    assert stopped and int(stopped["frames"]) >= 0.95 * len(published)  # best effort, yet nearly every image
+    assert len(actions) == int(stopped["labels"]) > 0
     assert all(stamp_ns(label) in published and label["body_id"].startswith("body_") for label in actions)
     assert "message refused" not in ros.log("node")

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "ros2_ws" / "src" / "skelstream_msgs"
 OWN = ["skelstream_msgs/msg/ActionEvent", "skelstream_msgs/msg/ActionLabel", "skelstream_msgs/msg/Skeleton",
        "skelstream_msgs/msg/SkeletonArray"]  # fmt: skip
-UPSTREAM = ["hri_msgs/msg/IdsList", "vision_msgs/msg/Classification", "vision_msgs/msg/ObjectHypothesis"]
+UPSTREAM = ["hri_msgs/msg/IdsList", "tf2_msgs/msg/TFMessage", "vision_msgs/msg/Classification",
+            "vision_msgs/msg/ObjectHypothesis"]
 
 
 def test_the_package_files_are_the_ones_stream_reads():
