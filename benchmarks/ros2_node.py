@@ -98,7 +98,7 @@ def loss(seconds: float, work: Path) -> dict:
     """The node on a synthetic two-person scene at 30 fps: labels and events reported vs received."""
     env = ros_environment(fresh_domain_id(), work / "ros_home")
     listener, out = listen(env, work, LABELS, EVENTS)
-    params = parameter_file(work, input="synthetic", people=2, seconds=seconds)
+    params = parameter_file(work, input="synthetic", people=2, seconds=seconds, wait_for_subscribers=1)
     node = start([skelstream_node(), "--ros-args", "--params-file", str(params)], env, work / "node.log")
     stopped = finish(node, listener, work, interrupt=False)
     messages = received(out)
@@ -113,7 +113,8 @@ def loss(seconds: float, work: Path) -> dict:
 def node_latency(frames: int, fps: float, pose_model: str, work: Path) -> dict:
     env = ros_environment(fresh_domain_id(), work / "ros_home")
     listener, out = listen(env, work, LABELS)
-    params = parameter_file(work, input="image_topic", pose_model=pose_model, num_poses=1, stride=4)
+    params = parameter_file(work, input="image_topic", pose_model=pose_model, num_poses=1, stride=4,
+                            wait_for_subscribers=1)
     node = start([skelstream_node(), "--ros-args", "--params-file", str(params)], env, work / "node.log")
     camera = start([ros_python(), str(SCRIPTS / "image_publisher.py"), str(VIDEO), "--fps", str(fps), "--frames",
                     str(frames), "--out", str(work / "sent.jsonl")], env, work / "camera.log")  # fmt: skip

@@ -135,12 +135,13 @@ def test_the_node_process_publishes_a_synthetic_scene_and_ends_on_sigint_with_ev
                                            Rotation.from_euler("x", -90, degrees=True), [0.1, 0.0, 1.2]),
                                  tmp_path / "extrinsics.yaml")  # fmt: skip
     params = parameter_file(tmp_path, input="synthetic", people=2, seconds=0.0, stream_name="kitchen",
-                            camera_frame="kitchen_camera_optical_frame", extrinsics=str(extrinsics))  # fmt: skip
+                            camera_frame="kitchen_camera_optical_frame", extrinsics=str(extrinsics),
+                            wait_for_subscribers=1)  # fmt: skip
     listener, out = ros.listen("listener", topics("/lab"))
     started_ns = time.time_ns()
     node = ros.start("node", [skelstream_node(), "--ros-args", "--params-file", str(params), "-r", "__ns:=/lab"])
-    wait_for(lambda: len(received(out)["/diagnostics"]) >= 4 and received(out)["/lab/skelstream/events"], 120,
-             "labels, events and four diagnostics", alive=node)  # fmt: skip
+    wait_for(lambda: len(received(out)["/diagnostics"]) >= 6 and received(out)["/lab/skelstream/events"], 120,
+             "labels, events and three reports of each diagnostic status", alive=node)  # fmt: skip
     assert_fastdds_on_loopback(node.pid)
     assert_fastdds_on_loopback(listener.pid)
     late, late_out = ros.listen("late_listener", [("/tf_static", "tf2_msgs/msg/TFMessage", "static")])
@@ -150,6 +151,7 @@ def test_the_node_process_publishes_a_synthetic_scene_and_ends_on_sigint_with_ev
     assert node.wait(timeout=60) == 0, ros.log("node")
     time.sleep(1.0)  # what was in flight
     log = ros.log("node")
+    assert "1 subscriber(s) of /lab/skelstream/actions matched" in log
     assert "interfaces: vision_msgs built by skelstream from its upstream definitions, hri_msgs built by skelstream" \
            in log and "tf2_msgs built by skelstream" in log and "tf2_ros absent" in log  # fmt: skip
     stopped = STOPPED.search(log)
@@ -176,7 +178,7 @@ def test_the_node_process_publishes_a_synthetic_scene_and_ends_on_sigint_with_ev
     assert not open_actions
 
     skeletons = got["/lab/skelstream/skeletons"]
-    assert len(skeletons) > 100
+    assert len(skeletons) >= 0.9 * int(stopped["frames"])  # best effort, yet nearly all on this machine
     tracked = {stamp_ns(ids): set(ids["ids"]) for ids in got["/lab/humans/bodies/tracked"]}
     skeleton_stamps = {}
     for skeleton in skeletons:
@@ -213,7 +215,7 @@ def test_the_node_labels_a_published_image_stream(ros, tmp_path):
 
     pose_model = resolve_pose_model()
     params = parameter_file(tmp_path, input="image_topic", pose_model=str(pose_model), num_poses=1,
-                            camera_frame="camera_color_optical_frame", stride=4)  # fmt: skip
+                            camera_frame="camera_color_optical_frame", stride=4, wait_for_subscribers=1)  # fmt: skip
     listener, out = ros.listen("listener", topics(""))
     node = ros.start("node", [skelstream_node(), "--ros-args", "--params-file", str(params),
                               "-r", "image_raw:=/camera/color/image_raw"])  # fmt: skip

@@ -71,6 +71,7 @@ from stream.ros2.interfaces import build_message
 logger = logging.getLogger(__name__)
 NODE_NAME = "skelstream"
 JOIN_TIMEOUT_S = 10.0
+WAIT_FOR_SUBSCRIBERS_S = 10.0
 
 
 class StartupError(Exception):
@@ -162,6 +163,8 @@ class SkelstreamNode(Node):
             self._tf.sendTransform(self._build("geometry_msgs/msg/TransformStamped",
                                                transform_stamped(localizer.extrinsics, stamp)))  # fmt: skip
         warm_up(backend, pose)
+        if settings.wait_for_subscribers:
+            self._wait_for_subscribers(settings.wait_for_subscribers)
         self.pipeline = Pipeline(run, self.source, backend, self.publisher, pose=pose, recorder=recorder,
                                  localizer=localizer, status_line=False)  # fmt: skip
         self.source.start()
@@ -186,6 +189,19 @@ class SkelstreamNode(Node):
                                              dynamic_typing=isinstance(parameter.default, float))  # 10 for 10.0
             values[parameter.name] = self.declare_parameter(parameter.name, parameter.default, descriptor).value
         return values
+
+    def _wait_for_subscribers(self, count: int) -> None:
+        """Wait (up to `WAIT_FOR_SUBSCRIBERS_S`) until ``count`` subscribers of the actions topic have matched."""
+        actions = self._publisher(topics.ACTIONS.name, topics.ACTIONS.typename)
+        deadline = time.monotonic() + WAIT_FOR_SUBSCRIBERS_S
+        while actions.get_subscription_count() < count and time.monotonic() < deadline:
+            time.sleep(0.05)  # matching happens in the middleware's threads: no spinning needed
+        matched, topic = actions.get_subscription_count(), actions.topic_name
+        if matched < count:
+            self.get_logger().warning(f"starting with {matched} of {count} subscribers of {topic}: "
+                                      f"waited {WAIT_FOR_SUBSCRIBERS_S:.0f} s")  # fmt: skip
+        else:
+            self.get_logger().info(f"{matched} subscriber(s) of {topic} matched")
 
     # --- input callbacks: convert and enqueue, nothing else ----------------------------------------
 

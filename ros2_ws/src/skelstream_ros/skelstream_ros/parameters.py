@@ -6,7 +6,7 @@ builds the `RunConfig` of the run, so a bad value is one clear error naming the
 parameter, tested without ROS.
 
 Parameter names are RunConfig keys, plus the node's own: ``input`` (where
-skeletons come from), the input topics and ``camera_frame``. ROS parameters
+skeletons come from), the input topics, ``camera_frame`` and ``wait_for_subscribers``. ROS parameters
 have no null, so an optional RunConfig key is "not set" when empty (``""``) or
 zero (``max_frames: 0``, ``seconds: 0.0``). RunConfig keys that make no sense in
 a node are listed in `NOT_PARAMETERS` with the reason.
@@ -53,6 +53,9 @@ NODE_PARAMETERS = (
     Parameter("camera_frame", "", "TF frame of the camera (its optical frame: x right, y down, z forward); "
               "skeletons are published in it unless extrinsics place them in a robot frame. Empty: the "
               "extrinsics' camera frame, else depth_camera_link for body_markers, else camera_optical_frame"),
+    Parameter("wait_for_subscribers", 0, "wait, up to 10 s before the input starts, until this many subscribers "
+              "of skelstream/actions have matched, so none misses the first labels (volatile QoS); 0: start at "
+              "once"),
 )  # fmt: skip
 
 _RUN_CONFIG_DESCRIPTIONS = {
@@ -99,6 +102,7 @@ NOT_PARAMETERS = {
 """RunConfig keys that are not node parameters, and why."""
 
 _EXISTING_PATHS = ("checkpoint", "pose_model", "intrinsics", "extrinsics")
+MAX_WAIT_FOR_SUBSCRIBERS = 1000
 
 
 def _ros_default(field: dataclasses.Field) -> str | int | float | bool:
@@ -128,6 +132,7 @@ class NodeSettings:
         run: the run (its ``source`` follows ``input``).
         image_topic, body_markers_topic: the input topics (ROS names, relative to the node's namespace).
         camera_frame: the camera's TF frame, or "" for the default (`skelstream_ros.placement.camera_frame`).
+        wait_for_subscribers: subscribers of the actions topic to wait for before the input starts (0: none).
     """
 
     input: str
@@ -135,6 +140,7 @@ class NodeSettings:
     image_topic: str
     body_markers_topic: str
     camera_frame: str
+    wait_for_subscribers: int = 0
 
 
 def _unset(name: str, value: Any) -> bool:
@@ -186,6 +192,9 @@ def settings_from_parameters(values: Mapping[str, Any]) -> NodeSettings:
     if merged["camera_frame"] != merged["camera_frame"].strip() or " " in merged["camera_frame"]:
         raise ParameterError(f"parameter 'camera_frame' must be a TF frame name without spaces, "
                              f"got {merged['camera_frame']!r}")  # fmt: skip
+    if not 0 <= merged["wait_for_subscribers"] <= MAX_WAIT_FOR_SUBSCRIBERS:
+        raise ParameterError(f"parameter 'wait_for_subscribers' must be 0-{MAX_WAIT_FOR_SUBSCRIBERS}, "
+                             f"got {merged['wait_for_subscribers']}")  # fmt: skip
     run_values = {name: merged[name] for name in _RUN_CONFIG_DESCRIPTIONS if not _unset(name, merged[name])}
     for name in _EXISTING_PATHS:
         if name in run_values and not Path(run_values[name]).exists():
@@ -196,4 +205,5 @@ def settings_from_parameters(values: Mapping[str, Any]) -> NodeSettings:
         raise ParameterError(f"bad parameter value: {error}") from None
     return NodeSettings(input=merged["input"], run=run, image_topic=merged["image_topic"],
                         body_markers_topic=merged["body_markers_topic"],
-                        camera_frame=merged["camera_frame"])  # fmt: skip
+                        camera_frame=merged["camera_frame"],
+                        wait_for_subscribers=merged["wait_for_subscribers"])  # fmt: skip

@@ -62,6 +62,7 @@ def test_values_reach_the_run_config_and_zero_or_empty_mean_not_set(tmp_path):
     ({"image_topic": "camera/2image"}, "parameter 'image_topic': .*not a valid ROS name token"),
     ({"image_topic": ""}, "parameter 'image_topic' must be a topic name"),
     ({"camera_frame": "camera frame"}, "parameter 'camera_frame' must be a TF frame name without spaces"),
+    ({"wait_for_subscribers": -1}, "parameter 'wait_for_subscribers' must be 0-1000, got -1"),
 ])  # fmt: skip
 def test_bad_values_are_one_clear_error_naming_the_parameter(values, message):
     with pytest.raises(ParameterError, match=message):
