@@ -12,7 +12,7 @@ from models.windows import prepare_sequence
 
 
 def _people(seed):
-    return [prepare_sequence(p, 15.0) for p in generate_people(SyntheticConfig(num_people=3, duration=60.0, seed=seed))]
+    return [prepare_sequence(p, 15.0) for p in generate_people(SyntheticConfig(num_people=2, duration=40.0, seed=seed))]
 
 
 def _clips(people):
