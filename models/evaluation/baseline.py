@@ -47,6 +47,9 @@ class PyramidFeatures:
         normalised, _ = normalize_window(joints, mask, UNIFIED_30, self.normalization)
         body = normalised[:, 0][:, self.joint_indices]  # (T, J, 3)
         velocity = np.diff(body, axis=0, prepend=body[:1])
+        if len(body) < max(self.levels):  # a very short span: repeat frames so every pyramid cell has one
+            stretch = np.round(np.linspace(0, len(body) - 1, max(self.levels))).astype(int)
+            body, velocity = body[stretch], velocity[stretch]
         parts = []
         for level in self.levels:
             for cell in np.array_split(np.arange(len(body)), level):

@@ -52,3 +52,10 @@ def test_frame_baseline_scores_go_through_the_detection_metrics():
     metrics = detection_metrics(test, scores, labels)
     background = np.mean(np.concatenate([s.frame_labels(labels) for s in test]) == 0)
     assert metrics["frame_accuracy"] > background
+
+
+def test_a_one_frame_clip_has_finite_features():
+    person = _people(1)[0]
+    one = SkeletonSequence(joints=person.joints[:1], mask=person.mask[:1], layout=person.layout, fps=person.fps,
+                           frame_ids=person.frame_ids[:1], name="one")  # fmt: skip
+    assert np.isfinite(PyramidFeatures().of_clip(one)).all()
