@@ -61,11 +61,14 @@ class PyramidFeatures:
         """Features of a whole trimmed clip."""
         return self.of_span(sequence.joints, sequence.mask)
 
-    def of_frames(self, sequence: SkeletonSequence, window: int) -> np.ndarray:
-        """(T, D): the features of the causal ``window``-frame span ending at each frame (first frame repeated)."""
+    def of_frames(self, sequence: SkeletonSequence, window: int, future: int = 0) -> np.ndarray:
+        """(T, D): the features of the ``window``-frame span ending ``future`` frames after each frame
+        (0: causal; the sequence's first and last frames are repeated beyond its ends)."""
+        last = sequence.num_frames - 1
         return np.stack([
-            self.of_span(sequence.joints[frames], sequence.mask[frames])
-            for frames in (window_frames(sequence.num_frames, end, window) for end in range(sequence.num_frames))
+            self.of_span(sequence.joints[np.minimum(frames, last)], sequence.mask[np.minimum(frames, last)])
+            for frames in (window_frames(sequence.num_frames + future, end + future, window)
+                           for end in range(sequence.num_frames))
         ])  # fmt: skip
 
 
@@ -120,21 +123,21 @@ def clip_baseline(train: list[SkeletonSequence], test: list[SkeletonSequence], l
 
 
 def frame_baseline(train: list[SkeletonSequence], test: list[SkeletonSequence], labels: list[str],
-                   window: int = 32, every: int = 4, features: PyramidFeatures | None = None,
+                   window: int = 32, future: int = 0, every: int = 4, features: PyramidFeatures | None = None,
                    targets: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Per-frame probabilities ``{name: (T, K + 1)}`` of the test sequences (class 0 background).
 
     Trained on every ``every``-th frame of the training sequences, each with the
-    causal ``window`` of frames ending at it; ``targets`` overrides the per-frame
-    classes derived from the training sequences' segments.
+    ``window`` of frames ending ``future`` frames after it (0: causal);
+    ``targets`` overrides the per-frame classes derived from the segments.
     """
     features = features or PyramidFeatures()
     targets = targets or [s.frame_labels(labels) for s in train]
     x, y, groups = [], [], []
     for sequence, target in zip(train, targets, strict=True):
-        frames = features.of_frames(sequence, window)[::every]
+        frames = features.of_frames(sequence, window, future)[::every]
         x.append(frames)
         y.append(target[::every])
         groups.append(np.full(len(frames), sequence.subject if sequence.subject is not None else -1))
     model = LogisticBaseline().fit(np.concatenate(x), np.concatenate(y), np.concatenate(groups))
-    return {s.name: model.probabilities(features.of_frames(s, window), len(labels)) for s in test}
+    return {s.name: model.probabilities(features.of_frames(s, window, future), len(labels)) for s in test}

@@ -30,6 +30,7 @@ class TrainConfig:
     train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
+    label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -57,6 +58,11 @@ class TrainConfig:
         self.model = coerce_fields(DSTEConfig, self.model, prefix="model.")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.label_map is not None:
+            from models.training.vocabularies import VOCABULARY_MAPS
+
+            if self.label_map not in VOCABULARY_MAPS:
+                raise ConfigError(f"label_map must be one of {sorted(VOCABULARY_MAPS)}, got {self.label_map!r}")
         if self.optimizer not in ("adam", "adamw", "sgd"):
             raise ConfigError(f"optimizer must be adam, adamw or sgd, got {self.optimizer!r}")
         for name in ("epochs", "steps_per_epoch", "batch_size"):

@@ -40,12 +40,17 @@ class _RandomWindows(Dataset):
 
 
 class DetectionWindows(_RandomWindows):
-    """(window (C, T, V, M), per-frame labels (T,)) pairs; padded frames are `IGNORE_INDEX`."""
+    """(window (C, T, V, M), per-frame targets (T,)) pairs; padded frames are `IGNORE_INDEX`.
 
-    def __init__(self, sequences: list[SkeletonSequence], label_names: list[str], num_frames: int,
+    ``targets`` holds each sequence's (T,) class indices (`models.training.detection_targets`).
+    """
+
+    def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
                  normalization: NormalizationConfig, length: int, seed: int = 0) -> None:  # fmt: skip
         super().__init__(sequences, num_frames, normalization, length, seed)
-        self.frame_labels = [s.frame_labels(label_names) for s in sequences]
+        if len(targets) != len(sequences):
+            raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
+        self.frame_labels = targets
         self.index_of = {id(s): i for i, s in enumerate(sequences)}
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ the dataset's kind (`models.datasets.registry.DatasetSpec.task`):
   clip classification feeds it).
 - ``detection`` (segments) and ``points`` (action points): a dense head on
   the per-frame feature; windows end at random frames, as the stream cuts
-  them; action points become spans (`point_targets`).
+  them; action points become spans (`detection_targets`).
 
 Every batch mixes sources; each source is drawn equally often, whatever its
 size, so a big dataset does not drown the small ones. The checkpoint saved is
@@ -28,7 +28,6 @@ from torch.utils.data import Dataset
 
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
-from models.training.point_targets import point_frame_labels
 from models.windows import IGNORE_INDEX, cut_window, resize_clip, window_frames
 
 CLIP_KIND, DENSE_KIND = "clip", "dense"
@@ -49,14 +48,6 @@ class Source:
             raise ValueError(f"multi-task source {self.name} has no sequences")
         if self.kind == DENSE_KIND and self.frame_targets is None:
             raise ValueError(f"dense source {self.name} needs per-frame targets")
-
-
-def dense_targets(sequences: list[SkeletonSequence], labels: list[str], task: str,
-                  point_span_s: tuple[float, float]) -> list[np.ndarray]:  # fmt: skip
-    """Per-frame targets of a detection (segments) or points (action points) dataset."""
-    if task == "points":
-        return [point_frame_labels(s, labels, *point_span_s) for s in sequences]
-    return [s.frame_labels(labels) for s in sequences]
 
 
 class MultiTaskWindows(Dataset):

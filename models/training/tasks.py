@@ -30,13 +30,18 @@ from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
 from models.errors import SkelstreamError
+from models.evaluation.gestures import evaluate_gestures
 from models.evaluation.runner import evaluate_classification, evaluate_detection
+from models.inference import predict_sequence
+from models.point_events import PointRules
 from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
 from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
-from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source, dense_targets
+from models.training.detection_targets import detection_targets
+from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
+from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
@@ -166,23 +171,49 @@ class PretrainTask(Task):
 
 
 class DetectTask(Task):
+    """Dense per-frame detection. The first training reference's dataset gives the vocabulary; further
+    references add its actions or hard negatives through the ``label_map`` table (`vocabularies`)."""
+
     def __init__(self, config: TrainConfig) -> None:
-        sequences, labels = load_refs(config.train, config)
-        sequences += synthetic_sequences(config.synthetic_sequences, config.fps, config.seed)
-        labels = ["background", *labels]
+        primary = DatasetRef.parse(config.train[0]).name
+        labels = ["background", *dataset_spec(primary).training_labels]
+        sequences, targets = [], []
+        for ref in config.train:
+            name = DatasetRef.parse(ref).name
+            loaded, _ = load_refs([ref], config)
+            pairs = detection_targets(loaded, dataset_spec(name).task, labels, self._label_map(config, primary, name),
+                                      tuple(config.point_span_s))  # fmt: skip
+            sequences += [s for s, _ in pairs]
+            targets += [t for _, t in pairs]
+        for synthetic in synthetic_sequences(config.synthetic_sequences, config.fps, config.seed):
+            sequences.append(synthetic)
+            targets.append(synthetic.frame_labels(labels))
         self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
         model, checkpoint = new_model(config, "detection", labels)
+        if config.label_map:
+            checkpoint.training["label_map"] = {config.label_map: VOCABULARY_MAPS[config.label_map]}
         trainable: nn.Module = model
         if config.linear_probe:
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
-        data = DetectionWindows(sequences, labels, checkpoint.num_frames, checkpoint.normalization,
+        data = DetectionWindows(sequences, targets, checkpoint.num_frames, checkpoint.normalization,
                                 config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()
         self.label_smoothing = config.label_smoothing
         self.stride = config.eval_stride
+        self.point_rules = PointRules()
+
+    @staticmethod
+    def _label_map(config: TrainConfig, primary: str, dataset: str):
+        if dataset == primary:
+            return lambda label: label
+        if config.label_map is None:
+            raise SkelstreamError(f"detection on {primary} with {dataset} too needs a label_map saying how "
+                                  f"{dataset}'s actions enter the vocabulary (known: {', '.join(VOCABULARY_MAPS)})")
+        table = VOCABULARY_MAPS[config.label_map]
+        return lambda label: mapped_label(table, dataset, label)
 
     def loss(self, batch, generator):
         x, target = batch
@@ -196,6 +227,10 @@ class DetectTask(Task):
     def evaluate(self):
         if not self.val_raw:
             return {}
+        if all(s.action_points and not s.segments for s in self.val_raw):  # recordings with action points
+            probabilities = {s.name: predict_sequence(self.model, s, self.checkpoint, stride=self.stride, lookahead=0)
+                             for s in self.val_raw}  # fmt: skip
+            return evaluate_gestures(probabilities, self.val_raw, list(self.checkpoint.labels), self.point_rules)
         return evaluate_detection(self.model, self.checkpoint, self.val_raw, stride=self.stride)
 
 
@@ -239,8 +274,9 @@ class MultiTaskTask(Task):
                 sources.append(Source(str(parsed), CLIP_KIND, list(spec.training_labels), sequences))
             elif spec.task in ("detection", "points"):
                 labels = ["background", *spec.training_labels]
-                targets = dense_targets(sequences, labels, spec.task, tuple(config.point_span_s))
-                sources.append(Source(str(parsed), DENSE_KIND, labels, sequences, targets))
+                pairs = detection_targets(sequences, spec.task, labels, lambda label: label,
+                                          tuple(config.point_span_s))  # fmt: skip
+                sources.append(Source(str(parsed), DENSE_KIND, labels, [s for s, _ in pairs], [t for _, t in pairs]))
             else:
                 raise ValueError(f"multitask: {ref} has no labels (task {spec.task!r}); use it in pretrain instead")
         model, checkpoint = new_model(config, "detection", ["background", "action"])

@@ -1,0 +1,56 @@
+"""Per-frame detection targets from any labelled dataset: segments, action points or trimmed clips.
+
+The vocabulary is the checkpoint's (``"background"`` first). A dataset's own
+labels reach it through ``to_vocabulary`` (identity for the checkpoint's own
+dataset, a `vocabularies` table for hard negatives): a vocabulary action, the
+background, or None — left out: the frames it covers are `IGNORE_INDEX` (for a
+trimmed clip, the whole clip is dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from models.skeleton.sequence import SkeletonSequence
+from models.training.clip_targets import clip_frame_labels
+from models.windows import IGNORE_INDEX
+
+LabelMap = Callable[[str], "str | None"]
+
+
+def detection_targets(sequences: list[SkeletonSequence], kind: str, vocabulary: list[str], to_vocabulary: LabelMap,
+                      point_span_s: tuple[float, float]) -> list[tuple[SkeletonSequence, np.ndarray]]:  # fmt: skip
+    """(sequence, (T,) targets) pairs of a dataset of ``kind`` "detection", "points" or "classification"."""
+    index = {name: i for i, name in enumerate(vocabulary)}
+
+    def target_of(label: str) -> int | None:
+        mapped = to_vocabulary(label)
+        if mapped is None:
+            return None
+        if mapped not in index:
+            raise KeyError(f"label {label!r} maps to {mapped!r}, which is not in the vocabulary {vocabulary}")
+        return index[mapped]
+
+    pairs = []
+    for sequence in sequences:
+        if kind == "classification":
+            label = target_of(sequence.label)
+            if label is not None:
+                pairs.append((sequence, clip_frame_labels(sequence, label)))
+            continue
+        target = np.zeros(sequence.num_frames, dtype=np.int64)
+        if kind == "detection":
+            spans = [(segment.label, segment.start, segment.end) for segment in sequence.segments]
+        elif kind == "points":
+            before, after = (round(s * sequence.fps) for s in point_span_s)
+            spans = [(p.label, max(0, p.frame - before), p.frame + after + 1)
+                     for p in sorted(sequence.action_points, key=lambda p: p.frame)]  # fmt: skip
+        else:
+            raise ValueError(f"{sequence.name}: datasets of kind {kind!r} carry no labels for detection")
+        for label, start, end in spans:
+            value = target_of(label)
+            target[start:end] = IGNORE_INDEX if value is None else value
+        pairs.append((sequence, target))
+    return pairs
