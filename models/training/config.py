@@ -31,6 +31,7 @@ class TrainConfig:
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
     label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
+    primary_share: float = 0.5  # detect with several datasets: share of windows from the first; the rest split evenly
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -58,6 +59,8 @@ class TrainConfig:
         self.model = coerce_fields(DSTEConfig, self.model, prefix="model.")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
+        if not 0.0 < self.primary_share <= 1.0:
+            raise ConfigError(f"primary_share must be in (0, 1], got {self.primary_share}")
         if self.label_map is not None:
             from models.training.vocabularies import VOCABULARY_MAPS
 

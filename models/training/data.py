@@ -12,10 +12,15 @@ from models.windows import IGNORE_INDEX, cut_window, resize_clip
 
 
 class _RandomWindows(Dataset):
-    """``length`` windows per epoch, each ending at a random frame of a length-weighted random sequence."""
+    """``length`` windows per epoch, each ending at a random frame of a random sequence.
+
+    Sequences are drawn in proportion to their length, within groups (e.g. one per
+    dataset) that are drawn with the given ``group_shares``; no groups: one group.
+    """
 
     def __init__(self, sequences: list[SkeletonSequence], num_frames: int, normalization: NormalizationConfig,
-                 length: int, seed: int = 0) -> None:  # fmt: skip
+                 length: int, seed: int = 0, groups: list[int] | None = None,
+                 group_shares: dict[int, float] | None = None) -> None:  # fmt: skip
         if not sequences:
             raise ValueError("no sequences to sample windows from")
         self.sequences = sequences
@@ -25,7 +30,14 @@ class _RandomWindows(Dataset):
         self.seed = seed
         self.epoch = 0
         sizes = np.array([s.num_frames for s in sequences], dtype=np.float64)
-        self.weights = sizes / sizes.sum()
+        groups_array = np.zeros(len(sequences), np.int64) if groups is None else np.asarray(groups)
+        shares = group_shares or {int(g): 1.0 for g in np.unique(groups_array)}
+        weights = np.zeros(len(sequences))
+        for group, share in shares.items():
+            members = groups_array == group
+            if members.any():
+                weights[members] = share * sizes[members] / sizes[members].sum()
+        self.weights = weights / weights.sum()
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -46,8 +58,9 @@ class DetectionWindows(_RandomWindows):
     """
 
     def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
-                 normalization: NormalizationConfig, length: int, seed: int = 0) -> None:  # fmt: skip
-        super().__init__(sequences, num_frames, normalization, length, seed)
+                 normalization: NormalizationConfig, length: int, seed: int = 0, groups: list[int] | None = None,
+                 group_shares: dict[int, float] | None = None) -> None:  # fmt: skip
+        super().__init__(sequences, num_frames, normalization, length, seed, groups, group_shares)
         if len(targets) != len(sequences):
             raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
         self.frame_labels = targets

@@ -177,17 +177,22 @@ class DetectTask(Task):
     def __init__(self, config: TrainConfig) -> None:
         primary = DatasetRef.parse(config.train[0]).name
         labels = ["background", *dataset_spec(primary).training_labels]
-        sequences, targets = [], []
-        for ref in config.train:
+        sequences, targets, groups = [], [], []
+        for group, ref in enumerate(config.train):
             name = DatasetRef.parse(ref).name
             loaded, _ = load_refs([ref], config)
             pairs = detection_targets(loaded, dataset_spec(name).task, labels, self._label_map(config, primary, name),
                                       tuple(config.point_span_s))  # fmt: skip
             sequences += [s for s, _ in pairs]
             targets += [t for _, t in pairs]
+            groups += [group] * len(pairs)
         for synthetic in synthetic_sequences(config.synthetic_sequences, config.fps, config.seed):
             sequences.append(synthetic)
             targets.append(synthetic.frame_labels(labels))
+            groups.append(0)  # synthetic scenes speak the primary vocabulary: they share its draws
+        others = len(config.train) - 1
+        shares = {0: config.primary_share if others else 1.0}
+        shares.update({g: (1.0 - config.primary_share) / others for g in range(1, others + 1)})
         self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
         model, checkpoint = new_model(config, "detection", labels)
         if config.label_map:
@@ -197,7 +202,7 @@ class DetectTask(Task):
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
         data = DetectionWindows(sequences, targets, checkpoint.num_frames, checkpoint.normalization,
-                                config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
+                                config.steps_per_epoch * config.batch_size, config.seed, groups, shares)  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()
