@@ -1,16 +1,18 @@
 """Online decoding: per-window scores → one final label per sample, and start/end events (DESIGN §4).
 
 `OnlineDecoder.add` folds in the (T, K + 1) scores of one track's window; a
-sample's probabilities are the mean softmax of every window that covered it
-within the lookahead, exactly as the offline `models.inference.FrameFusion`
-computes them. `pop_final` returns each sample's `FrameLabel` once, when it is
+sample's probabilities fuse the softmax of every window that covered it
+within the lookahead (``fusion``: "recent", the default, weights a window by
+how many samples it saw after the sample; "mean"; "max"), exactly as the
+offline `models.inference.FrameFusion` computes them. `pop_final` returns each sample's `FrameLabel` once, when it is
 final; `pop_events` the `ActionEvent` starts and ends::
 
-    decoder = OnlineDecoder.from_checkpoint(config, stride=8, lookahead=0)
+    decoder = OnlineDecoder.from_checkpoint(config, stride=1, lookahead=0)
     decoder.add(ref.track_id, ref.end, logits, ref.samples)   # for each window of a batch
     labels, events = decoder.pop_final(), decoder.pop_events()
     decoder.flush(track_id)                                    # a track ended: publish its pending samples
     decoder.flush_all()                                        # end of stream
+    decoder.set_stride(2)                                      # the windows from now on come every 2 samples
 
 **Finality.** All indices count model-rate samples of one track. Let ``s`` be
 the stride, ``T`` the window length and the reach
@@ -28,34 +30,34 @@ every sample ``t <= e + s - 1 - R`` is final — the next window ends at
   up to L samples after ``t`` counts;
 - lookahead None: ``t <= e + s - T``; every window that ever covers ``t`` counts.
 
-The fused probabilities equal FrameFusion's (same lookahead) for every sample
-of a stream whose last sample is a window end. `flush` publishes a track's
-remaining samples with the windows seen so far (after the batcher's final,
-partial window); offline, that last window also counts for samples already
-final online — the one place the two can differ.
+With lookahead 0 a sample is labelled by one window only, the first ending at
+or after it, whatever the stride and the fusion: stride 1 labels it from the
+window's last position, the one without any later context; measured on
+UTKinect validation that costs nothing against stride 8 (benchmarks/README.md,
+"Stride and fusion"). More windows are fused only with a lookahead.
+
+The fused probabilities equal FrameFusion's (same lookahead and fusion) for
+every sample of a stream whose last sample is a window end. `flush` publishes a
+track's remaining samples with the windows seen so far (after the batcher's
+final, partial window); offline, that last window also counts for samples
+already final online — the one place the two can differ.
+
+**A stride that changes** (`set_stride`, the automatic stride of
+`stream.stride_control`) applies from the next window on. A window also
+covers every not-yet-final sample it contains, even beyond the reach, so a
+sample between the old grid and the new one is never left without scores.
 
 **Smoothing.** ``smoothing = a`` > 0 applies an exponential moving average to
 final samples only, in order (``p̃_t = (1 - a)·p_t + a·p̃_{t-1}``): it never
 delays a label nor changes a published one. Labels, top-k and events use p̃.
 
-**Events.** Per (track, action) with hysteresis, on final samples in order,
-with ``p`` the action's (smoothed) probability:
-
-- a *run* opens at a sample with ``p >= enter_threshold`` and stays open while
-  ``p >= exit_threshold``; it closes after ``exit_frames`` consecutive samples
-  below ``exit_threshold``;
-- once a run spans ``min_duration_frames`` samples (first sample to the latest
-  at or above exit), a ``start`` event is emitted, dated at the run's first
-  sample, scored with the run's mean ``p`` so far;
-- when that run closes (or its track is flushed), an ``end`` event is emitted,
-  dated at its last sample at or above exit, scored with the run's mean ``p``.
-
-A run that closes shorter than the minimum emits nothing; a probability
-hovering around ``enter_threshold`` cannot restart a run that is still open, so
-it gives one start and one end. Actions are independent: with thresholds above
-0.5 at most one action of a track can be open at a time. The start event lags
-the action's first frame by ``min_duration_frames`` samples plus the finality
-delay — that is the price of not reacting to flicker.
+**Events.** Per (track, action), on final samples in order, by the rules of
+`models.action_runs` (hysteresis between ``enter_threshold`` and
+``exit_threshold``, a ``start`` once a run spans ``min_duration_frames``
+samples, dated at its first sample; an ``end`` when it closes or its track is
+flushed) on the (smoothed) probabilities. The start event lags the action's
+first frame by ``min_duration_frames`` samples plus the finality delay — that
+is the price of not reacting to flicker.
 
 Only *primary* samples (`stream.windowing.SampleInfo`) give a `FrameLabel`, so a
 source frame covered by several model samples (a slow source) is labelled once;
@@ -72,13 +74,14 @@ either way: it neither extends nor closes an event run, nor enters smoothing.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.action_runs import ActionRuns, EventRules
+from models.inference import FUSIONS
 from stream.types import ActionEvent, FrameLabel
 from stream.windowing import SampleInfo
 
@@ -91,27 +94,14 @@ FAILED_LABEL = "failed"
 
 
 @dataclass
-class _Run:
-    start: SampleInfo
-    last: SampleInfo  # latest sample at or above the exit threshold
-    total: float
-    count: int
-    below: int = 0
-    active: bool = False
-
-    def score(self) -> float:
-        return self.total / self.count
-
-
-@dataclass
 class _Track:
+    runs: ActionRuns
     next_final: int = 0
     last_end: int = -1
     sums: dict[int, np.ndarray] = field(default_factory=dict)
-    counts: dict[int, int] = field(default_factory=dict)
+    weights: dict[int, float] = field(default_factory=dict)
     infos: dict[int, SampleInfo] = field(default_factory=dict)
     smoothed: np.ndarray | None = None
-    runs: dict[int, _Run] = field(default_factory=dict)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -129,6 +119,7 @@ class OnlineDecoder:
         stride: samples between a track's windows (1 <= stride <= window).
         lookahead: extra samples a label may wait for (>= 0), None for every covering window.
         inputs: "logits" (softmax applied) or "probs" (used as given).
+        fusion: how the windows covering a sample combine: "recent", "mean" or "max" (`models.inference`).
         top_k: (label, probability) pairs published with each label.
         smoothing: EMA memory ``a`` in [0, 1) over final samples; 0 disables.
         enter_threshold, exit_threshold: hysteresis thresholds, 0 < exit <= enter <= 1.
@@ -144,6 +135,7 @@ class OnlineDecoder:
         lookahead: int | None = 0,
         *,
         inputs: str = "logits",
+        fusion: str = "recent",
         top_k: int = 3,
         smoothing: float = 0.0,
         enter_threshold: float = 0.6,
@@ -164,29 +156,22 @@ class OnlineDecoder:
                              "whose model calls failed")  # fmt: skip
         self.labels = labels
         self.window = integer("window", window, 1)
-        self.stride = integer("stride", stride, 1)
-        if self.stride > self.window:
-            raise ValueError(f"OnlineDecoder stride {stride} exceeds the window length {window}")
         self.lookahead = None if lookahead is None else integer("lookahead", lookahead, 0)
+        self.set_stride(stride)
         if inputs not in INPUTS:
             raise ValueError(f"OnlineDecoder inputs must be one of {INPUTS}, got {inputs!r}")
         self.inputs = inputs
+        if fusion not in FUSIONS:
+            raise ValueError(f"OnlineDecoder fusion must be one of {FUSIONS}, got {fusion!r}")
+        self.fusion = fusion
         self.top_k = integer("top_k", top_k, 1)
         if not (isinstance(smoothing, (int, float)) and 0.0 <= smoothing < 1.0):
             raise ValueError(f"OnlineDecoder smoothing must be in [0, 1), got {smoothing!r}")
         self.smoothing = float(smoothing)
-        for name, value in (("enter_threshold", enter_threshold), ("exit_threshold", exit_threshold)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 < value <= 1.0):
-                raise ValueError(f"OnlineDecoder {name} must be in (0, 1], got {value!r}")
-        if exit_threshold > enter_threshold:
-            raise ValueError(f"OnlineDecoder exit_threshold {exit_threshold} exceeds enter_threshold "
-                             f"{enter_threshold}: hysteresis needs exit <= enter")  # fmt: skip
-        self.enter_threshold = float(enter_threshold)
-        self.exit_threshold = float(exit_threshold)
-        self.min_duration_frames = integer("min_duration_frames", min_duration_frames, 1)
-        self.exit_frames = integer("exit_frames", exit_frames, 1)
-        reach = self.window - 1 if self.lookahead is None else max(self.lookahead, self.stride - 1)
-        self.reach = min(reach, self.window - 1)
+        try:
+            self.rules = EventRules(enter_threshold, exit_threshold, min_duration_frames, exit_frames)
+        except ValueError as error:
+            raise ValueError(f"OnlineDecoder {error}") from None
         self._tracks: dict[int, _Track] = {}
         self._labels: list[FrameLabel] = []
         self._events: list[ActionEvent] = []
@@ -198,6 +183,16 @@ class OnlineDecoder:
         return cls(config.labels, config.num_frames, stride, lookahead, **options)  # type: ignore[arg-type]
 
     # -- public API --------------------------------------------------------------------------
+    def set_stride(self, stride: int) -> None:
+        """Samples between a track's windows from the next window on (1 <= stride <= window)."""
+        if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+            raise ValueError(f"OnlineDecoder stride must be an integer >= 1, got {stride!r}")
+        if stride > self.window:
+            raise ValueError(f"OnlineDecoder stride {stride} exceeds the window length {self.window}")
+        self.stride = int(stride)
+        reach = self.window - 1 if self.lookahead is None else max(self.lookahead, self.stride - 1)
+        self.reach = min(reach, self.window - 1)
+
     @property
     def track_ids(self) -> list[int]:
         return list(self._tracks)
@@ -239,12 +234,16 @@ class OnlineDecoder:
 
     def _fold(self, track_id: int, end: int, probs: np.ndarray | None,
               samples: tuple[SampleInfo, ...] | list[SampleInfo] | None) -> None:  # fmt: skip
-        state = self._tracks.setdefault(track_id, _Track())
+        state = self._tracks.get(track_id)
+        if state is None:
+            state = self._tracks[track_id] = _Track(ActionRuns(self.rules))
         end = int(end)
         if end <= state.last_end:
             raise ValueError(f"track {track_id}: window ending at {end} after one ending at {state.last_end}; "
                              f"windows must come in increasing order")  # fmt: skip
-        first = max(0, end - self.reach, state.next_final)
+        # Every sample the window holds that is not final yet: on a fixed grid exactly those within the reach;
+        # after a stride change also older ones, which would otherwise get no scores at all.
+        first = max(0, end - self.window + 1, state.next_final)
         if samples is not None:
             for info in samples:
                 if first <= info.index <= end:
@@ -255,12 +254,15 @@ class OnlineDecoder:
             if probs is None:
                 continue
             row = probs[self.window - (end + 1 - t)]
-            if t in state.sums:
-                state.sums[t] += row
-                state.counts[t] += 1
+            weight = float(end - t + 1) if self.fusion == "recent" else 1.0  # recent: samples seen after t, + 1
+            if t not in state.sums:
+                state.sums[t] = row * weight
+                state.weights[t] = weight
+            elif self.fusion == "max":
+                np.maximum(state.sums[t], row, out=state.sums[t])
             else:
-                state.sums[t] = row.copy()
-                state.counts[t] = 1
+                state.sums[t] += row * weight
+                state.weights[t] += weight
         state.last_end = end
         self._finalize(track_id, state, end + self.stride - 1 - self.reach)
 
@@ -271,10 +273,8 @@ class OnlineDecoder:
             return
         known = [t for t in state.infos if t >= state.next_final]
         self._finalize(track_id, state, max(known, default=-1))
-        for action, run in sorted(state.runs.items()):
-            if run.active:
-                self._emit(track_id, "end", run.last, run, action)
-        state.runs.clear()
+        for event in state.runs.close():
+            self._emit(track_id, event.kind, event.at, event.score, event.action)
 
     def flush_all(self) -> None:
         """End of stream: `flush` every track, in id order."""
@@ -297,17 +297,17 @@ class OnlineDecoder:
         for t in range(state.next_final, upto + 1):
             info = state.infos.pop(t, None)
             total = state.sums.pop(t, None)
-            count = state.counts.pop(t, 0)
+            weight = state.weights.pop(t, 0.0)
             if info is None:
                 continue  # never announced by any window: nothing to label
             if total is None:  # every window covering it failed: labelled, but no evidence for events
                 if info.primary:
                     self._labels.append(FrameLabel(
                         track_id=track_id, frame=info.frame, stamp_ns=info.stamp_ns, label=FAILED_LABEL, score=0.0,
-                        top_k=[], latency_ns=now - info.stamp_ns, truth=info.truth,
+                        top_k=[], latency_ns=now - info.stamp_ns, truth=info.truth, sample_ns=info.completed_ns,
                     ))  # fmt: skip
                 continue
-            probs = total / count
+            probs = total / total.sum() if self.fusion == "max" else total / weight
             if self.smoothing > 0 and state.smoothed is not None:
                 probs = (1 - self.smoothing) * probs + self.smoothing * state.smoothed
             state.smoothed = probs
@@ -317,33 +317,12 @@ class OnlineDecoder:
                 self._labels.append(FrameLabel(
                     track_id=track_id, frame=info.frame, stamp_ns=info.stamp_ns, label=self.labels[best],
                     score=float(probs[best]), top_k=[(self.labels[int(i)], float(probs[i])) for i in order],
-                    latency_ns=now - info.stamp_ns, truth=info.truth,
+                    latency_ns=now - info.stamp_ns, truth=info.truth, sample_ns=info.completed_ns,
                 ))  # fmt: skip
-            self._update_events(track_id, state, info, probs)
+            for event in state.runs.update(info.index, info, probs):
+                self._emit(track_id, event.kind, event.at, event.score, event.action)
         state.next_final = max(state.next_final, upto + 1)
 
-    def _update_events(self, track_id: int, state: _Track, info: SampleInfo, probs: np.ndarray) -> None:
-        entering = np.flatnonzero(probs[1:] >= self.enter_threshold) + 1
-        for k in sorted(set(state.runs) | {int(k) for k in entering}):
-            p = float(probs[k])
-            run = state.runs.get(k)
-            if run is None:
-                run = state.runs[k] = _Run(start=info, last=info, total=p, count=1)
-            elif p >= self.exit_threshold:
-                run.last, run.below = info, 0
-                run.total += p
-                run.count += 1
-            else:
-                run.below += 1
-                if run.below >= self.exit_frames:
-                    if run.active:
-                        self._emit(track_id, "end", run.last, run, k)
-                    del state.runs[k]
-                continue
-            if not run.active and run.last.index - run.start.index + 1 >= self.min_duration_frames:
-                run.active = True
-                self._emit(track_id, "start", run.start, run, k)
-
-    def _emit(self, track_id: int, kind: str, info: SampleInfo, run: _Run, action: int) -> None:
+    def _emit(self, track_id: int, kind: str, info: SampleInfo, score: float, action: int) -> None:
         self._events.append(ActionEvent(track_id=track_id, kind=kind, label=self.labels[action], frame=info.frame,
-                                        stamp_ns=info.stamp_ns, score=run.score()))  # fmt: skip
+                                        stamp_ns=info.stamp_ns, score=score))  # fmt: skip

@@ -83,6 +83,8 @@ class FrameLabel:
         top_k: (label, probability) pairs, best first.
         latency_ns: capture → label ready.
         truth: the ground-truth label where the source knows it.
+        sample_ns: capture time of the frame that completed the label's model-rate sample (``stamp_ns``, or
+            the next frame's when the model tick fell between two frames; 0 when unknown).
     """
 
     track_id: int
@@ -93,6 +95,7 @@ class FrameLabel:
     top_k: list[tuple[str, float]] = field(default_factory=list)
     latency_ns: int = 0
     truth: str | None = None
+    sample_ns: int = 0
 
 
 @dataclass

@@ -98,6 +98,8 @@ class SampleInfo:
         truth: that source frame's ground truth, if the source knows it.
         missing: the tick lies inside a gap longer than ``max_gap_s`` (mask 0 everywhere).
         primary: the first sample attributed to ``frame`` (only primary samples are published).
+        completed_ns: capture time of the observation that completed the sample (the first at or after its
+            tick): ``stamp_ns``, or the next frame's when the tick falls between two frames (0: unknown).
     """
 
     index: int
@@ -107,6 +109,7 @@ class SampleInfo:
     truth: str | None = None
     missing: bool = False
     primary: bool = True
+    completed_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ class OnlineResampler:
             self._origin = stamp_ns
             self._prev = new
             self._next = 1
-            return [(new.joints.copy(), new.mask.copy(), self._info(0, stamp_ns, new, False))]
+            return [(new.joints.copy(), new.mask.copy(), self._info(0, stamp_ns, new, False, capture))]
         if stamp_ns <= prev.stamp_ns:
             self.dropped += 1
             return []
@@ -215,7 +218,7 @@ class OnlineResampler:
         while (tick := self.tick_ns(self._next)) <= stamp_ns + self._snap_ns:
             weight = np.float32((tick - prev.stamp_ns) / span)
             if weight >= 1 - _EDGE:  # on the new observation (up to ns rounding of the two clocks)
-                samples.append((new.joints.copy(), new.mask.copy(), self._info(self._next, tick, new, False)))
+                samples.append((new.joints.copy(), new.mask.copy(), self._info(self._next, tick, new, False, capture)))
             else:
                 in_gap = bool(span > self.max_gap_ns and weight > _EDGE)
                 nearest = prev if weight < 0.5 else new
@@ -225,15 +228,15 @@ class OnlineResampler:
                 mask_out = np.where(both, np.minimum(prev.mask, new.mask), nearest.mask).astype(np.float32)
                 if in_gap:
                     mask_out[:] = 0.0
-                samples.append((joints_out, mask_out, self._info(self._next, tick, prev, in_gap)))
+                samples.append((joints_out, mask_out, self._info(self._next, tick, prev, in_gap, capture)))
             self._next += 1
         self._prev = new
         return samples
 
-    def _info(self, index: int, tick: int, source: _Observation, missing: bool) -> SampleInfo:
+    def _info(self, index: int, tick: int, source: _Observation, missing: bool, completed_ns: int) -> SampleInfo:
         primary = source.frame != self._last_frame
         self._last_frame = source.frame
-        return SampleInfo(index, tick, source.frame, source.capture_ns, source.truth, missing, primary)
+        return SampleInfo(index, tick, source.frame, source.capture_ns, source.truth, missing, primary, completed_ns)
 
 
 class TrackBuffer:

@@ -1,6 +1,7 @@
 """Overlap fusion over strided windows, as the stream runs them."""
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -44,15 +45,30 @@ def test_probabilities_are_distributions_over_every_frame():
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_fusion_averages_every_covering_window():
+def test_mean_fusion_averages_every_covering_window():
     model, seq, config = _setup(16)
-    probs = predict_sequence(model, seq, config, stride=4)  # windows end at 3, 7, 11, 15
+    probs = predict_sequence(model, seq, config, stride=4, fusion="mean")  # windows end at 3, 7, 11, 15
     p_last = torch.softmax(torch.tensor([0.0, 5.0]), 0)[1].item()
     p_other = torch.softmax(torch.tensor([5.0, 0.0]), 0)[1].item()
     # frame 7 is the last frame of one window (end 7) and inside windows ending 11 and 15 (T=8 covers 8..15 only)
     assert np.isclose(probs[7, 1], (p_last + p_other) / 2, atol=1e-5)
     assert np.isclose(probs[15, 1], p_last, atol=1e-5)  # only the final window covers frame 15
     assert np.isclose(probs[0, 1], p_other, atol=1e-5)
+
+
+def test_recent_fusion_weights_windows_by_what_they_saw_after_the_frame_and_max_takes_the_largest():
+    model, seq, config = _setup(16)
+    recent = predict_sequence(model, seq, config, stride=4)  # the default
+    largest = predict_sequence(model, seq, config, stride=4, fusion="max")
+    p_last = torch.softmax(torch.tensor([0.0, 5.0]), 0)[1].item()
+    p_other = torch.softmax(torch.tensor([5.0, 0.0]), 0)[1].item()
+    # frame 7: the window ending at 7 saw nothing after it (weight 1), the one ending at 11 four frames (weight 5)
+    assert np.isclose(recent[7, 1], (1 * p_last + 5 * p_other) / 6, atol=1e-5)
+    # max: per class the larger of the two, renormalised: class 1 max(p_last, p_other), class 0 the same
+    assert np.isclose(largest[7, 1], p_last / (p_last + (1 - p_other)), atol=1e-5)
+    assert np.allclose(largest.sum(axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="fusion"):
+        predict_sequence(model, seq, config, stride=4, fusion="median")
 
 
 def test_causal_lookahead_uses_only_windows_ending_soon_after():

@@ -22,12 +22,13 @@ def _probabilities(labels) -> np.ndarray:
     return np.array([[dict(label.top_k)[name] for name in LABELS] for label in labels])
 
 
+@pytest.mark.parametrize("fusion", ["recent", "mean", "max"])
 @pytest.mark.parametrize(("stride", "lookahead"), [(4, None), (4, 0), (4, 6), (1, 0), (1, 3), (8, 2), (16, None)])
-def test_online_fusion_equals_offline_frame_fusion(stride, lookahead):
+def test_online_fusion_equals_offline_frame_fusion(stride, lookahead, fusion):
     T, n = 16, 96  # the stream ends on a window end (n a multiple of the stride)
     rng = np.random.default_rng(stride * 10 + (lookahead or 0))
-    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1)
-    offline = FrameFusion(n, K1, T, stride, lookahead)
+    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1, fusion=fusion)
+    offline = FrameFusion(n, K1, T, stride, lookahead, fusion)
     published = []
     for end in window_ends(n, stride):
         logits = rng.normal(scale=2.0, size=(T, K1))
@@ -38,6 +39,23 @@ def test_online_fusion_equals_offline_frame_fusion(stride, lookahead):
     published += decoder.pop_final()
     assert [label.frame for label in published] == list(range(n))  # every sample once, in order
     np.testing.assert_allclose(_probabilities(published), offline.probabilities(), atol=1e-6)
+
+
+@pytest.mark.parametrize("lookahead", [0, 3, None])
+def test_a_stride_that_changes_labels_every_sample_once_from_the_windows_that_hold_it(lookahead):
+    T = 16
+    decoder = OnlineDecoder(LABELS, T, 8, lookahead, top_k=K1, fusion="mean")
+    decoder.add(1, 7, np.zeros((T, K1)))
+    decoder.add(1, 15, np.zeros((T, K1)))
+    decoder.set_stride(1)  # samples 16..19 arrived meanwhile: the next window, at stride 1, ends at 20
+    for end in range(20, 40):
+        decoder.add(1, end, np.zeros((T, K1)))
+    decoder.flush(1)
+    labels = decoder.pop_final()
+    assert [label.frame for label in labels] == list(range(40))  # samples 16..19, between the grids, included
+    assert all(label.label != "failed" and np.isclose(label.score, 1 / K1) for label in labels)
+    with pytest.raises(ValueError, match="exceeds"):
+        decoder.set_stride(17)
 
 
 def test_lookahead_zero_publishes_at_the_earliest_point():
