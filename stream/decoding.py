@@ -3,8 +3,8 @@
 `OnlineDecoder.add` folds in the (T, K + 1) scores of one track's window; a
 sample's probabilities fuse the softmax of every window that covered it
 within the lookahead (``fusion``: "recent", the default, weights a window by
-how many samples it saw after the sample; "mean"; "max"), exactly as the
-offline `models.inference.FrameFusion` computes them. `pop_final` returns each sample's `FrameLabel` once, when it is
+how many samples it saw after the sample; "mean"; "max": `models.fusion`), exactly as the
+offline `models.fusion.FrameFusion` computes them. `pop_final` returns each sample's `FrameLabel` once, when it is
 final; `pop_events` the `ActionEvent` starts and ends::
 
     decoder = OnlineDecoder.from_checkpoint(config, stride=1, lookahead=0)
@@ -81,7 +81,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.action_runs import ActionRuns, EventRules
-from models.inference import FUSIONS
+from models.fusion import FUSIONS, softmax
 from stream.types import ActionEvent, FrameLabel
 from stream.windowing import SampleInfo
 
@@ -104,12 +104,6 @@ class _Track:
     smoothed: np.ndarray | None = None
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
-
-
 class OnlineDecoder:
     """Per-window scores of many tracks → final per-sample labels and start/end events.
 
@@ -119,7 +113,7 @@ class OnlineDecoder:
         stride: samples between a track's windows (1 <= stride <= window).
         lookahead: extra samples a label may wait for (>= 0), None for every covering window.
         inputs: "logits" (softmax applied) or "probs" (used as given).
-        fusion: how the windows covering a sample combine: "recent", "mean" or "max" (`models.inference`).
+        fusion: how the windows covering a sample combine: "recent", "mean" or "max" (`models.fusion`).
         top_k: (label, probability) pairs published with each label.
         smoothing: EMA memory ``a`` in [0, 1) over final samples; 0 disables.
         enter_threshold, exit_threshold: hysteresis thresholds, 0 < exit <= enter <= 1.

@@ -13,8 +13,25 @@ only; ``model`` is 0 on frames without a model call, ``model_call`` times each
 call), ``frame`` (all stages of a frame), ``after_pose`` (all but pose),
 ``end_to_end`` (capture → the frame's
 outputs published, queue wait included) and ``label`` (capture → the frame's
-final label: adds the wait for the next window, about stride/2 model frames,
-plus ``lookahead``).
+final label: adds the wait for the window that makes it final, up to
+stride - 1 model frames, plus ``lookahead``). Where a label's time goes, per
+label a model call made final (they add up to its latency):
+``label.resample`` (capture → the frame that completed its model-rate sample:
+0 when the model tick falls on a source frame), ``label.window`` (→ the frame
+whose window made it final: stride and lookahead), ``label.queue`` (→ the loop
+took that frame: the capture queue), ``label.stages`` (pose, tracking,
+windowing of that frame), ``label.model`` (the batched call) and
+``label.publish`` (decoding and publishing).
+
+The stride is `stream.stride_control.StrideController`'s: pinned by
+``config.stride``, or automatic (the smallest the measured model cost and the
+track count sustain; each change logged and kept in `RunSummary.stride`).
+
+Time to detect (sources with ground truth: synthetic scenes, labelled
+replays): each track's true action instances, from the truth its skeletons
+carry, against the ``actions`` labels and ``start`` events published for it
+(`models.evaluation.time_to_detect`); in ``status`` and the summary as
+``latency_ms.time_to_detect`` and ``latency_ms.time_to_start``.
 
 Faults (docs/reliability.md):
 
@@ -49,15 +66,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.evaluation.time_to_detect import DetectionDelays
 from models.skeleton.layouts import LAYOUTS
 from stream.backends import Backend
-from stream.decoding import OnlineDecoder
+from stream.decoding import FAILED_LABEL, OnlineDecoder
 from stream.errors import PublisherError
 from stream.label_recorder import LabelledRecorder
 from stream.publishers.base import Publisher
 from stream.run_config import RunConfig
 from stream.sources.base import Source
 from stream.stats import StageStats
+from stream.stride_control import StrideController
 from stream.tracking import Tracker
 from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
 from stream.windowing import WindowBatcher
@@ -67,6 +86,8 @@ if TYPE_CHECKING:  # calibration (OpenCV) is needed only by runs that place peop
 
 logger = logging.getLogger(__name__)
 STAGES = ("pose", "track", "window", "model", "decode", "publish")
+LABEL_PARTS = ("resample", "window", "queue", "stages", "model", "publish")  # where a label's latency goes
+DETECTION = {"label": "time_to_detect", "start": "time_to_start"}  # `latency_ms` names of the time to detect
 MAX_MODEL_FAILURES = 10  # failed model calls in a row that end the run
 
 
@@ -108,6 +129,7 @@ class RunSummary:
     seconds: float = 0.0
     stop_reason: str = ""
     errors: list[str] = field(default_factory=list)  # what failed mid-run (the run went on or stopped cleanly)
+    stride: dict[str, Any] = field(default_factory=dict)  # mode, the final stride, every change
 
     @property
     def frame_accuracy(self) -> float | None:
@@ -122,7 +144,7 @@ class RunSummary:
             "ground_truth": self.has_truth, "unscored_labels": self.unscored, "unscored_truths": self.unscored_truths,
             "fps": self.frames / self.seconds if self.seconds else 0.0, "seconds": self.seconds,
             "source": self.source, "publisher": self.publisher, "latency_ms": self.latency_ms,
-            "stop_reason": self.stop_reason, "errors": self.errors,
+            "stride": self.stride, "stop_reason": self.stop_reason, "errors": self.errors,
         }  # fmt: skip
 
 
@@ -152,14 +174,20 @@ class Pipeline:
         self.status_line = status_line and sys.stderr.isatty()
         checkpoint = backend.config
         self.tracker = Tracker(space="image" if config.has_images else "3d")
-        self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=config.stride)
-        self.decoder = OnlineDecoder.from_checkpoint(checkpoint, stride=config.stride, lookahead=config.lookahead)
+        self.strides = StrideController(checkpoint.fps, checkpoint.num_frames, pinned=config.pinned_stride)
+        self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=self.strides.stride)
+        self.decoder = OnlineDecoder.from_checkpoint(checkpoint, stride=self.strides.stride, lookahead=config.lookahead,
+                                                     fusion=config.fusion)  # fmt: skip
+        self.detection = DetectionDelays() if source.has_truth else None
+        self._truths: dict[int, str | None] = {}  # each track's current true action
+        self._marks: tuple[int, int, int] | None = None  # this frame's loop start, model start, model end
         self.stats = StageStats()
         self.summary = RunSummary()
         self._stop = threading.Event()
         self._latest: dict[int, FrameLabel] = {}
         self._started_at = time.perf_counter()
         self._last_frame = -1
+        self._last_stamp = 0
         self._first_stamp: int | None = None
         self._last_line = 0.0
         self._failed_calls = 0  # model calls failed in a row
@@ -190,7 +218,7 @@ class Pipeline:
             if self._first_stamp is None:
                 self._first_stamp = frame.stamp_ns
             self._step(frame)
-            self._last_frame = frame.index
+            self._last_frame, self._last_stamp = frame.index, frame.stamp_ns
             self.summary.frames += 1
             if self.config.max_frames is not None and self.summary.frames >= self.config.max_frames:
                 self.stop("max frames reached")
@@ -206,19 +234,25 @@ class Pipeline:
         # The stream's own clock (media time for files and synthetic scenes, capture time for cameras)
         # drives tracking and resampling, so a --fast replay behaves exactly like a real-time one.
         clock = frame.stamp_ns if frame.media_ns is None else frame.media_ns
+        started = time.monotonic_ns()
+        self._marks = None
         t0 = time.perf_counter_ns()
         people = self._usable(frame.people if frame.people is not None else self._estimate(frame))
         t1 = time.perf_counter_ns()
         stale = self._end_tracks_after_a_gap(clock)
         tracked = self.tracker.update(people, clock)
         ended = stale + self.tracker.pop_ended()
+        self._follow_truth(frame.stamp_ns, tracked, ended)
         t2 = time.perf_counter_ns()
         self.batcher.push_tracked(tracked, frame.index, frame.stamp_ns, clock)
         for track_id in ended:
             self.batcher.end_track(track_id)
         windows, refs = self.batcher.due_windows()
         t3 = time.perf_counter_ns()
-        self._run_model(windows, refs)
+        if refs:
+            model_started = time.monotonic_ns()
+            self._run_model(windows, refs)
+            self._marks = (started, model_started, time.monotonic_ns())
         t4 = time.perf_counter_ns()
         for track_id in ended:
             self.decoder.flush(track_id)
@@ -226,6 +260,10 @@ class Pipeline:
         labels, events = self.decoder.pop_final(), self.decoder.pop_events()
         t5 = time.perf_counter_ns()
         self._publish(frame, clock, people, tracked, labels, events, ended)
+        for track_id in ended:
+            self._truths.pop(track_id, None)
+            if self.detection is not None:
+                self.detection.close(track_id)
         t6 = time.perf_counter_ns()
         for stage, duration in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
             if stage != "pose" or frame.people is None:
@@ -233,8 +271,39 @@ class Pipeline:
         self.stats.add("frame", t6 - t0)
         self.stats.add("after_pose", t6 - t1)  # everything this frame cost except pose estimation
         self.stats.add("end_to_end", time.monotonic_ns() - frame.stamp_ns)  # capture → this frame published
+        self._adapt_stride(clock, (t6 - t0 - (t4 - t3)) / 1e9)
         if self.status_line:
             self._print_status_line()
+
+    def _adapt_stride(self, clock: int, other_seconds: float) -> None:
+        """Tell the stride controller what this frame cost besides the model; apply the stride it picks."""
+        self.strides.observe_frame(other_seconds)
+        stride = self.strides.update(clock / 1e9, len(self.tracker.active_ids), self._frame_rate())
+        if stride is not None:
+            self.batcher.set_stride(stride)
+            self.decoder.set_stride(stride)
+
+    def _frame_rate(self) -> float:
+        """Source frames a second: the source's nominal rate, else the rate measured so far."""
+        if self.source.fps:
+            return float(self.source.fps)
+        return self.summary.frames / max(1e-9, time.perf_counter() - self._started_at)
+
+    def _follow_truth(self, stamp_ns: int, tracked: list[TrackedPerson], ended: list[int]) -> None:
+        """Each track's true action instances, from the truth its skeletons carry (time to detect)."""
+        if self.detection is None:
+            return
+        nameable = set(self.decoder.labels[1:])  # a truth the model cannot name (NTU's "A001") is no instance
+        now = [(t.track_id, t.person.truth if t.person.truth in nameable else None) for t in tracked]
+        now += [(track_id, None) for track_id in ended]
+        for track_id, truth in now:
+            if truth == self._truths.get(track_id):
+                continue
+            if self._truths.get(track_id) is not None:
+                self.detection.end(track_id, stamp_ns / 1e9)
+            if truth is not None:
+                self.detection.begin(track_id, truth, stamp_ns / 1e9)
+            self._truths[track_id] = truth
 
     def _end_tracks_after_a_gap(self, clock: int) -> list[int]:
         """Every track, ended, when the clock jumped past a whole window (a stall, a paused recording)."""
@@ -278,7 +347,9 @@ class Pipeline:
         else:
             finite = np.isfinite(logits).all(axis=(1, 2))
             failure = None if finite.all() else f"non-finite logits in {int((~finite).sum())} of {len(refs)} windows"
-        self.stats.add("model_call", time.perf_counter_ns() - started)  # per call; "model" is per frame
+        duration = time.perf_counter_ns() - started
+        self.stats.add("model_call", duration)  # per call; "model" is per frame
+        self.strides.observe_call(len(refs), duration / 1e9)
         self.summary.model_calls += 1
         self.summary.windows += len(refs)
         for row, ref in enumerate(refs):
@@ -314,6 +385,7 @@ class Pipeline:
             self.stats.add("label", label.latency_ns)  # capture → final label (includes stride and lookahead)
             self._latest[label.track_id] = label
             self._score(label)
+            self._label_parts(label, frame.stamp_ns)
         self._publish_events(events)
         self.summary.labels += len(labels)
         if tracked:
@@ -349,9 +421,22 @@ class Pipeline:
                 positions[t.track_id] = position
         self.publisher.publish_skeletons(frame.index, frame.stamp_ns, placed, self.localizer.frame_id, positions)
 
+    def _label_parts(self, label: FrameLabel, frame_stamp_ns: int) -> None:
+        """Where the latency of a label this frame's model call made final went (`LABEL_PARTS`)."""
+        if self._marks is None or not label.sample_ns:
+            return  # made final without a model call (a track that ended), or by a decoder without sample times
+        started, model_started, model_ended = self._marks
+        parts = (label.sample_ns - label.stamp_ns, frame_stamp_ns - label.sample_ns, started - frame_stamp_ns,
+                 model_started - started, model_ended - model_started, time.monotonic_ns() - model_ended)
+        for part, duration in zip(LABEL_PARTS, parts):
+            self.stats.add(f"label.{part}", duration)
+
     def _publish_events(self, events: list[ActionEvent]) -> None:
         for event in events:
             self.publisher.publish_event(event)
+            if self.detection is not None and event.kind == "start":
+                self.detection.output("start", event.track_id, event.label, event.stamp_ns / 1e9,
+                                      time.monotonic_ns() / 1e9)  # fmt: skip
             if self.config.print_events:
                 fps = self.source.fps
                 seconds = event.frame / fps if fps else (event.stamp_ns - (self._first_stamp or 0)) / 1e9
@@ -361,6 +446,8 @@ class Pipeline:
 
     def _score(self, label: FrameLabel) -> None:
         """Count ``label`` against the source's truth, where it has one that is among the model's labels."""
+        if self.detection is not None and label.label != FAILED_LABEL:
+            self.detection.output("label", label.track_id, label.label, label.stamp_ns / 1e9, time.monotonic_ns() / 1e9)
         if not self.source.has_truth:
             return
         self.summary.has_truth = True
@@ -377,7 +464,7 @@ class Pipeline:
     def _status(self) -> dict[str, Any]:
         source = self.source.stats()
         stages = (*STAGES, "model_call", "frame", "after_pose", "end_to_end", "label")
-        latency = {stage: self.stats.percentiles_ms(stage) for stage in stages}
+        latency = {stage: self.stats.percentiles_ms(stage) for stage in stages} | self._detection_ms()
         queues = {"capture": int(source.get("queue_depth", 0)),
                   "decoder": sum(self.decoder.pending(t) for t in self.decoder.track_ids)}  # fmt: skip
         if self.recorder is not None:
@@ -390,6 +477,15 @@ class Pipeline:
             "tracks": len(self.tracker.active_ids),
             "queues": queues,
         }
+
+    def _detection_ms(self) -> dict[str, dict[str, float]]:
+        """Time to detect by labels and by start events: p50/p95/p99 ms, ``count`` detected, ``instances``
+        decided and the fraction ``never_detected``; empty without ground truth."""
+        if self.detection is None:
+            return {}
+        return {DETECTION[kind]: {**{k: v for k, v in entry.items() if k not in ("detected",)},
+                                  "count": entry["detected"]}
+                for kind, entry in self.detection.summary().items()}  # fmt: skip
 
     def _publish_status(self, frame: int) -> None:
         self.publisher.publish_status(self._status(), frame)
@@ -409,6 +505,7 @@ class Pipeline:
 
     def _finish(self, seconds: float) -> None:
         ended = self.tracker.end_all()
+        self._follow_truth(self._last_stamp, [], ended)
         for track_id in ended:
             self.batcher.end_track(track_id)
         windows, refs = self.batcher.due_windows()
@@ -421,6 +518,8 @@ class Pipeline:
             self._score(label)
         self._publish_events(events)
         self.summary.labels += len(labels)
+        if self.detection is not None:
+            self.detection.close_all()
         if self.recorder is not None:
             try:
                 self.recorder.add_labels(labels)
@@ -433,5 +532,7 @@ class Pipeline:
         self.summary.seconds = seconds
         self.summary.source = self.source.stats()
         self.summary.publisher = self.publisher.stats()
-        self.summary.latency_ms = self.stats.summary()
+        self.summary.latency_ms = self.stats.summary() | self._detection_ms()
+        self.summary.stride = {"mode": "auto" if self.strides.automatic else "pinned", "stride": self.strides.stride,
+                               "changes": [change.to_dict() for change in self.strides.changes]}  # fmt: skip
         self._publish_status(self._last_frame)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.config_files import load_config
+from models.fusion import FUSIONS
 from models.pretrained import DEFAULT_CHECKPOINT
 from stream.ros2.topics import check_domain_id, normalize_namespace
 
@@ -20,6 +21,7 @@ SOURCES = ("camera", "video", "skeleton-file", "synthetic", *PUSHED_SOURCES)
 FORMATS = ("ntu", "pku", "utkinect", "msr", "recording")
 ROS2_MODES = ("dds",)
 """``--ros2``: ``dds`` publishes the ROS 2 topics through pip cyclonedds (DDS-direct, no ROS install; docs/ros2.md)."""
+BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")  # as stream.backends.CHOICES, without importing it
 MAX_PEOPLE = 16  # --people, --num-poses: 8 people were soaked for 20 min at 30 fps on 2 cores (docs/reliability.md)
 MAX_THREADS = 64  # --threads
 MAX_WAITED_SUBSCRIBERS = 100  # --wait-subscribers, --ros-wait-subscribers (each wait lasts at most WAIT_S)
@@ -39,11 +41,13 @@ def named(name: str) -> str:
     return f"{name} ({flag(name)})"
 
 
-def check_stride(stride: int, window: int | None = None, fps: float | None = None) -> None:
-    """An explicit ``stride``: 1 to ``window`` model frames (the checkpoint's window length; unknown: no upper
-    bound yet). The one place the stride is checked, so that other stride settings slot in here."""
+def check_stride(stride: int | str, window: int | None = None, fps: float | None = None) -> None:
+    """``stride``: "auto" (`stream.stride_control` picks it), or 1 to ``window`` model frames (the checkpoint's
+    window length; unknown: no upper bound yet). The one place the stride is checked."""
+    if stride == "auto":
+        return
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ValueError(f"{named('stride')} must be an integer >= 1 (model frames between model calls), "
+        raise ValueError(f"{named('stride')} must be 'auto' or an integer >= 1 (model frames between model calls), "
                          f"got {stride!r}")
     if window is not None and stride > window:
         raise ValueError(f"{named('stride')} must be between 1 and {window}, the checkpoint's window length "
@@ -70,10 +74,12 @@ class RunConfig:
     seconds: float | None = None  # synthetic source length (None: endless)
     max_frames: int | None = None
     checkpoint: str = str(DEFAULT_CHECKPOINT)
-    backend: str = "torch"
-    threads: int = 1  # see `stream-run --help`: one model thread never spin-waits against the pose step
-    stride: int = 8
+    backend: str = "auto"  # TensorRT on an NVIDIA GPU, else ONNX Runtime when installed, else torch
+    threads: int | None = None  # None: torch 1 (never spin-waits against pose), onnxruntime 2 (streams in parallel)
+    stride: int | str = "auto"  # "auto": the smallest the machine sustains (stream.stride_control); N pins it
     lookahead: int = 0
+    fusion: str = "recent"  # how the windows covering a frame combine (models.fusion)
+    precision: str | None = None  # the backend's default (fp32; TensorRT fp16); onnxruntime also int8
     pose_model: str | None = None
     num_poses: int = 2
     smoothing: bool = True
@@ -113,7 +119,12 @@ class RunConfig:
         check_stride(self.stride)
         self._check_range("people", 1, MAX_PEOPLE)
         self._check_range("num_poses", 1, MAX_PEOPLE)
-        self._check_range("threads", 1, MAX_THREADS)
+        if self.threads is not None:
+            self._check_range("threads", 1, MAX_THREADS)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"{named('backend')} must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"{named('fusion')} must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
         self._check_range("seed", 0, MAX_SEED)
         self._check_range("wait_subscribers", 0, MAX_WAITED_SUBSCRIBERS)
         self._check_range("lookahead", 0, None)
@@ -168,6 +179,11 @@ class RunConfig:
                              "(allow_remote: true) to publish there on purpose (docs/reliability.md)")
         if self.ros_wait_subscribers and self.ros2 is None:
             raise ValueError("ros_wait_subscribers waits for DDS subscribers: it needs ros2: dds (--ros2 dds)")
+
+    @property
+    def pinned_stride(self) -> int | None:
+        """The stride ``--stride N`` pins, None for the automatic one."""
+        return None if self.stride == "auto" else int(self.stride)
 
     @property
     def has_images(self) -> bool:

@@ -9,13 +9,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from models.action_runs import ActionRuns, EventRules
 from models.checkpoint import CheckpointConfig
 from models.evaluation.clip_metrics import clip_accuracy, nearest_neighbour_accuracy
 from models.evaluation.confusion import confusion_matrix, plot_confusion
 from models.evaluation.frame_metrics import frame_accuracy, frame_average_precision
 from models.evaluation.segment_map import segment_map
 from models.evaluation.segments import frames_to_segments, labels_to_segments
-from models.inference import predict_sequence
+from models.evaluation.time_to_detect import Output, TrueAction, time_to_detect, truths_from_frame_labels
+from models.fusion import final_window
+from models.inference import LogitsFn, fused_probabilities, torch_logits
 from models.skeleton.sequence import SkeletonSequence
 from models.training.data import ClipWindows
 from models.windows import prepare_sequence
@@ -24,24 +27,42 @@ SEGMENT_THRESHOLDS = (0.1, 0.3, 0.5)
 
 
 def evaluate_detection(
-    model: nn.Module,
+    model: nn.Module | LogitsFn,
     config: CheckpointConfig,
     sequences: list[SkeletonSequence],
     stride: int = 8,
     min_segment_frames: int = 3,
     confusion_png: str | Path | None = None,
     lookahead: int | None = None,
+    fusion: str = "recent",
+    events: EventRules | None = None,
 ) -> dict[str, Any]:
-    """Frame accuracy, frame mAP, per-class frame AP and segment mAP@tIoU of raw labelled sequences.
+    """Frame accuracy, frame mAP, per-class frame AP, segment mAP@tIoU and time to detect of raw labelled sequences.
 
-    ``lookahead`` None fuses every window that covers a frame (offline); 0 only
-    the windows a causal stream has run by the frame's turn (see `predict_sequence`).
+    ``model``: a torch detector, or a function windows → logits (`models.inference.LogitsFn`: another runtime).
+    ``stride``, ``lookahead`` (None fuses every window that covers a frame, offline; 0 only the windows a causal
+    stream has run by the frame's turn) and ``fusion`` fuse the windows as the stream does (`models.fusion`).
+    Time to detect (`models.evaluation.time_to_detect`): from each true segment's start (or action point) to the
+    first frame label naming it and to the first ``start`` event (``events``: the stream's default rules),
+    counted in stream time: a label is available once the window that makes it final has run
+    (`models.fusion.final_window`), model compute not included.
     """
     if not sequences:
         raise ValueError("no sequences to evaluate")
+    logits = model if not isinstance(model, nn.Module) else torch_logits(model)
+    labels = list(config.labels)
     prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
-    scores = {s.name: predict_sequence(model, s, config, stride=stride, lookahead=lookahead) for s in prepared}
-    return detection_metrics(prepared, scores, list(config.labels), min_segment_frames, confusion_png)
+    scores = {s.name: fused_probabilities(logits, s, config, stride=stride, lookahead=lookahead, fusion=fusion)
+              for s in prepared}  # fmt: skip
+    metrics = detection_metrics(prepared, scores, labels, min_segment_frames, confusion_png)
+    true_actions: list[TrueAction] = []
+    outputs: list[Output] = []
+    for sequence in prepared:
+        available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
+        true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
+        outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
+                            events or EventRules())  # fmt: skip
+    return {**metrics, "time_to_detect": time_to_detect(true_actions, outputs)}
 
 
 def detection_metrics(
@@ -78,6 +99,28 @@ def detection_metrics(
         "num_sequences": len(sequences),
         "num_frames": int(true.size),
     }
+
+
+def _true_actions(sequence: SkeletonSequence, true: np.ndarray, labels: list[str], fps: float) -> list[TrueAction]:
+    """The sequence's true segments (from its per-frame labels) and action points, in seconds."""
+    times = np.arange(sequence.num_frames) / fps
+    actions = truths_from_frame_labels(sequence.name, [labels[k] for k in true], times,
+                                       end_s=sequence.num_frames / fps, background=labels[0])  # fmt: skip
+    return actions + [TrueAction(sequence.name, point.label, point.frame / fps, point=True)
+                      for point in sequence.action_points]  # fmt: skip
+
+
+def _outputs(name: str, scores: np.ndarray, labels: list[str], available: np.ndarray, fps: float,
+             rules: EventRules) -> list[Output]:  # fmt: skip
+    """The labels a stream would publish (each frame's arg-max action) and its ``start`` events, with when."""
+    predicted = scores.argmax(axis=1)
+    outputs = [Output("label", name, labels[k], t / fps, float(available[t]))
+               for t, k in enumerate(predicted) if k != 0]  # fmt: skip
+    runs = ActionRuns(rules)
+    for t, probs in enumerate(scores):
+        outputs += [Output("start", name, labels[event.action], event.at / fps, float(available[t]))
+                    for event in runs.update(t, t, probs) if event.kind == "start"]  # fmt: skip
+    return outputs
 
 
 def _clip_windows(config: CheckpointConfig, clips: list[SkeletonSequence]) -> tuple[torch.Tensor, np.ndarray]:

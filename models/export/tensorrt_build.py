@@ -8,10 +8,13 @@
 Building (`build_engine`): the ONNX parser fills an explicit-batch network;
 one optimization profile covers batch ``1..max_batch`` (kernels tuned for
 ``opt_batch``); FP16 (``BuilderFlag.FP16``) or INT8 (``BuilderFlag.INT8``
-plus FP16 for the layers without INT8 kernels, scales from an
+plus FP16 for the layers without INT8 kernels). INT8 scales come from the
+graph itself when it is a QDQ export (`models.export.quantize`: explicit
+quantisation, TensorRT's preferred path; no calibrator), else from an
 ``IInt8EntropyCalibrator2`` fed real windows through a fixed-shape
-calibration profile, with a calibration cache); FP32 builds clear TF32 so
-they match torch's FP32. A timing cache (one per GPU and TensorRT version,
+calibration profile, with a calibration cache (implicit quantisation,
+deprecated since TensorRT 10.1). FP32 builds clear TF32 so they match
+torch's FP32. A timing cache (one per GPU and TensorRT version,
 next to the engine) makes rebuilds fast.
 
 Caching: an engine is only valid for the GPU model (compute capability) and
@@ -276,7 +279,7 @@ class EngineOptions:
         max_batch: the profile's largest batch; a bigger batch is refused at run time.
         opt_batch: the batch the kernels are tuned for (1: streaming latency; max_batch: throughput).
         workspace_gb: builder workspace limit.
-        calib_windows: (N, C, T, V, M) float32 real windows for INT8 calibration (see `calibration_windows`).
+        calib_windows: (N, C, T, V, M) float32 real windows for INT8 calibration (see `models.export.calibration`).
         calib_batch: windows per calibration batch.
         calib_cache: calibration cache file (default: next to the engine); reused when present.
         calib_source: what the windows are (recorded in the sidecar), e.g. "utkinect:1,2".
@@ -419,74 +422,7 @@ def check_engine(engine_path: str | Path, device_index: int = 0) -> tuple[Engine
     return key, config, data
 
 
-# --------------------------------------------------------------------------- INT8 calibration data
-
-
-def parse_dataset_ref(ref: str) -> tuple[str, list[int] | None]:
-    """``"utkinect:1,2"`` → ("utkinect", [1, 2]); ``"ntu"`` → ("ntu", None)."""
-    name, _, subjects = ref.partition(":")
-    try:
-        return name, ([int(s) for s in subjects.split(",") if s.strip()] if subjects else None)
-    except ValueError:
-        raise ExportError(f"--calib-data {ref!r}: subjects must be integers, e.g. utkinect:1,2") from None
-
-
-def calibration_windows(
-    source: str | Path,
-    config: CheckpointConfig,
-    data_root: str | Path | None = None,
-    max_windows: int = 512,
-    stride: int | None = None,
-) -> np.ndarray:
-    """Real (N, C, T, V, M) float32 windows shaped and normalised as the checkpoint expects.
-
-    ``source`` is a dataset reference ``name[:subjects]`` resolved through the dataset registry under
-    ``data_root`` (default: ``$SKELSTREAM_DATA`` or ``../shared/data``), or an ``.npy`` file of windows.
-    Windows end every ``stride`` frames (default T // 2) of every sequence, exactly as
-    `models.windows.cut_window` cuts them for training and streaming; at most ``max_windows``, spread evenly.
-    """
-    if str(source).endswith(".npy"):
-        windows = np.load(source).astype(np.float32, copy=False)
-        if windows.ndim != 5 or tuple(windows.shape[1:]) != config.model.input_shape:
-            raise ExportError(f"{source}: windows of shape {windows.shape}, the checkpoint needs "
-                              f"(N, {', '.join(map(str, config.model.input_shape))})")  # fmt: skip
-        return windows[_spread(len(windows), max_windows)]
-    from models.datasets.registry import load_dataset
-    from models.windows import cut_window, prepare_sequence, window_ends
-
-    if config.model.layout != "unified_30":
-        raise ExportError(f"calibration from a dataset cuts unified_30 windows; the checkpoint uses layout "
-                          f"{config.model.layout!r}: pass an .npy of windows instead")  # fmt: skip
-    name, subjects = parse_dataset_ref(str(source))
-    root = Path(data_root) if data_root is not None else default_data_root()
-    try:
-        sequences = load_dataset(name, root, subjects)
-    except SkelstreamError as error:
-        raise ExportError(f"--calib-data {source}: {error}") from None
-    if not sequences:
-        raise ExportError(f"--calib-data {source}: no sequences under {root}")
-    length = config.num_frames
-    stride = stride or max(1, length // 2)
-    windows = []
-    for sequence in sequences:
-        prepared = prepare_sequence(sequence, config.fps, num_bodies=config.model.M)
-        for end in window_ends(prepared.num_frames, stride):
-            window, _ = cut_window(prepared, int(end), length, config.normalization)
-            windows.append(window)
-    stacked = np.stack(windows).astype(np.float32)
-    return stacked[_spread(len(stacked), max_windows)]
-
-
-def default_data_root() -> Path:
-    if os.environ.get("SKELSTREAM_DATA"):
-        return Path(os.environ["SKELSTREAM_DATA"])
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def _spread(count: int, limit: int) -> np.ndarray:
-    if count <= limit:
-        return np.arange(count)
-    return np.round(np.linspace(0, count - 1, limit)).astype(np.int64)
+# --------------------------------------------------------------------------- INT8 calibration
 
 
 def _batches(windows: np.ndarray, batch: int) -> Iterable[np.ndarray]:
@@ -542,13 +478,16 @@ def build_engine(onnx_path: str | Path, options: EngineOptions | None = None, ou
     """
     from models.export.onnx_export import INPUT_NAME, file_sha256, read_onnx_config
 
+    from models.export.quantize import is_quantized
+
     options = options or EngineOptions()
     onnx_path = Path(onnx_path)
     trt = require_tensorrt()
     config, _ = read_onnx_config(onnx_path)
     key = current_key(onnx_path, options, device_index, onnx_sha256=file_sha256(onnx_path))
     engine_path = Path(output) if output is not None else engine_path_for(onnx_path, key)
-    if options.precision == "int8" and options.calib_windows is None:
+    explicit = options.precision == "int8" and is_quantized(onnx_path)  # a QDQ graph carries its own scales
+    if options.precision == "int8" and options.calib_windows is None and not explicit:
         cache = options.calib_cache or engine_path.with_suffix(".calib.cache")
         if not cache.is_file():
             raise EngineError("INT8 needs calibration windows (--calib-data utkinect:1,2) or an existing "
@@ -580,7 +519,9 @@ def build_engine(onnx_path: str | Path, options: EngineOptions | None = None, ou
             logger.warning("this GPU has no fast FP16; the %s engine may be slow", options.precision)
         build.set_flag(trt.BuilderFlag.FP16)
     cuda = None
-    if options.precision == "int8":
+    if explicit:
+        build.set_flag(trt.BuilderFlag.INT8)  # the Q/DQ layers' scales; layers without them run FP16 (flag above)
+    elif options.precision == "int8":
         build.set_flag(trt.BuilderFlag.INT8)  # layers without INT8 kernels fall back to FP16 (flag above)
         calib_cache = options.calib_cache or engine_path.with_suffix(".calib.cache")
         batch = options.calib_batch
@@ -621,7 +562,8 @@ def build_engine(onnx_path: str | Path, options: EngineOptions | None = None, ou
         "input": INPUT_NAME,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(seconds, 1),
-        "calibration": ({"source": options.calib_source, "windows": None if options.calib_windows is None
+        "calibration": ("explicit: the QDQ graph's scales" if explicit else
+                        {"source": options.calib_source, "windows": None if options.calib_windows is None
                          else len(options.calib_windows)} if options.precision == "int8" else None),
     })  # fmt: skip
     logger.info("wrote %s in %.0f s", engine_path, seconds)

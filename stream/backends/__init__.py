@@ -5,18 +5,24 @@
     backend = make_backend("onnxruntime", "models/checkpoints/dste-small-utkinect", threads=2)
     logits = backend.run(windows)                  # float32 (N, C, T, V, M) → float32 (N, T, K + 1)
     backend = make_backend("auto", checkpoint)     # TensorRT on a GPU, else ONNX Runtime, else torch
+    name, reason = choose_backend(checkpoint)      # what auto picks, and why
 
 - ``torch``: the reference (CPU; CUDA with optional FP16 and CUDA graphs).
 - ``onnxruntime``: the default on CPU; CUDA execution provider when installed
   (onnxruntime-gpu). A checkpoint directory is exported to ONNX once, into a
   cache keyed by its weights (`models.export.onnx_export.cached_onnx`). With
   2 or more threads the encoder's two streams run in parallel. Needs no torch
-  when given an exported ``.onnx``.
+  when given an exported ``.onnx``. ``precision="int8"``: the static INT8
+  (QDQ) quantisation of that export (`models.export.quantize`).
 - ``tensorrt``: a TensorRT 10 engine (FP16 by default) on an NVIDIA GPU, built
   and cached next to the ONNX, keyed by GPU and TensorRT version.
 - ``auto``: `choose_backend` — TensorRT where it imports and a GPU exists,
   else ONNX Runtime where the ``onnx`` extra is installed, else torch; the
   choice and why is logged at INFO.
+
+``threads`` None takes each backend's default (`DEFAULT_THREADS`: torch 1,
+whose OpenMP threads collapse when they spin against another busy process;
+onnxruntime 2, its two encoder streams in parallel, nothing spinning).
 
 ``checkpoint`` is a checkpoint directory for every backend; onnxruntime also
 takes an exported ``.onnx``, tensorrt an ``.onnx`` or a built ``.engine``.
@@ -38,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnxruntime", "tensorrt")
 CHOICES = (*BACKENDS, "auto")
+DEFAULT_THREADS = {"torch": 1, "onnxruntime": 2, "tensorrt": 1}
 ONNX_EXTRA = ("onnxruntime", "onnx", "onnxscript")  # ONNX Runtime plus what exporting a checkpoint needs
 
 
@@ -61,15 +68,15 @@ def choose_backend(checkpoint: str | Path | None = None) -> tuple[str, str]:
     needed = ("onnxruntime",) if str(checkpoint or "").endswith(".onnx") else ONNX_EXTRA
     missing = [name for name in needed if not is_available(name)]
     if not missing:
-        return "onnxruntime", "; ".join(reasons)
-    reasons.append(f"{', '.join(missing)} not installed")
+        return "onnxruntime", "; ".join(["ONNX Runtime is installed", *reasons])
+    reasons.append(f"{', '.join(missing)} not installed (pip install skelstream[onnx])")
     return "torch", "; ".join(reasons)
 
 
 def make_backend(
     name: str,
     checkpoint: str | Path,
-    threads: int = 2,
+    threads: int | None = None,
     device: str | None = None,
     precision: str | None = None,
     cuda_graphs: bool = False,
@@ -79,8 +86,9 @@ def make_backend(
     """The backend called ``name`` (one of `CHOICES`) running the checkpoint in ``checkpoint``.
 
     ``device``: torch "cpu" (default) or "cuda[:N]"; onnxruntime None (CUDA provider when present, else CPU),
-    "cpu" or "cuda[:N]"; tensorrt "cuda[:N]". ``precision``: torch "fp32"/"fp16" (fp16 on CUDA), tensorrt
-    "fp16" (default), "fp32" or "int8" (needs an engine built with calibration by stream-export).
+    "cpu" or "cuda[:N]"; tensorrt "cuda[:N]". ``precision``: torch "fp32"/"fp16" (fp16 on CUDA), onnxruntime
+    "fp32" (default) or "int8" (static QDQ), tensorrt "fp16" (default), "fp32" or "int8" (an INT8 engine:
+    from a QDQ export, or calibrated by stream-export). ``threads`` None: `DEFAULT_THREADS`.
     ``cuda_graphs``: torch on CUDA. ``max_batch``: tensorrt's profile maximum. ``cache_dir``: where exports of a
     checkpoint directory are cached (default ``$SKELSTREAM_CACHE`` or ``~/.cache/skelstream``).
     """
@@ -89,17 +97,18 @@ def make_backend(
         if name == "torch" and device is None:
             device = _torch_default_device()
         logger.info("backend auto: %s (%s)", name, reason)
+    if threads is None:
+        threads = DEFAULT_THREADS.get(name, 1)
     if name == "torch":
         from stream.backends.torch_backend import TorchBackend
 
         return TorchBackend(checkpoint, threads=threads, device=device or "cpu", precision=precision or "fp32",
                             cuda_graphs=cuda_graphs)  # fmt: skip
     if name == "onnxruntime":
-        if precision not in (None, "fp32"):
-            raise ValueError(f"onnxruntime backend: precision {precision!r} is not offered (fp32 only)")
         from stream.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        return OnnxRuntimeBackend(checkpoint, threads=threads, device=device, cache_dir=cache_dir)
+        return OnnxRuntimeBackend(checkpoint, threads=threads, device=device, cache_dir=cache_dir,
+                                  precision=precision or "fp32")  # fmt: skip
     if name == "tensorrt":
         from stream.backends.tensorrt_backend import TensorRTBackend
 

@@ -6,7 +6,12 @@
 ``model`` is a checkpoint directory (exported once with
 `models.export.onnx_export.cached_onnx`, at `ONNXRUNTIME_OPSET`, into a cache
 keyed by the checkpoint's fingerprint) or an ``.onnx`` written by
-stream-export, whose metadata carries the checkpoint config. ``device``: None
+stream-export, whose metadata carries the checkpoint config.
+``precision="int8"`` runs the static INT8 (QDQ) quantisation of that export
+(`models.export.quantize`: a checkpoint directory is quantised once into the
+cache, calibrated on its training data, which must then be under
+``$SKELSTREAM_DATA`` or ``../shared/data``; an ``.onnx`` must already be
+quantised: ``stream-export --quantize int8``). ``device``: None
 picks CUDA when the installed onnxruntime has that provider (the
 ``onnxruntime-gpu`` wheel), else CPU; "cpu" and "cuda[:N]" ask for one (a
 missing CUDA provider is an error naming the package).
@@ -47,9 +52,11 @@ from models.export import MissingDependencyError, is_available, require_package
 from models.export.onnx_export import (INPUT_NAME, ONNXRUNTIME_OPSET, OUTPUT_NAME, SPATIAL_FEATURES,
                                        TEMPORAL_FEATURES, cached_onnx, config_from_metadata,
                                        split_streams)  # fmt: skip
+from models.export.quantize import META_QUANTIZATION, cached_int8_onnx
 from stream.backends.base import Backend
 
 logger = logging.getLogger(__name__)
+PRECISIONS = ("fp32", "int8")
 
 
 class OnnxRuntimeBackend(Backend):
@@ -65,21 +72,31 @@ class OnnxRuntimeBackend(Backend):
         cache_dir: str | Path | None = None,
         spin: bool = False,
         concurrent_streams: bool = True,
+        precision: str = "fp32",
     ) -> None:
         """``concurrent_streams=False`` runs the whole graph in one session even with ``threads`` >= 2 on the CPU
-        (on CUDA it always does: the split is about CPU threads)."""
+        (on CUDA it always does: the split is about CPU threads). ``precision``: "fp32" or "int8"."""
         ort = require_package("onnxruntime", extra="onnx", what="the onnxruntime backend")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"onnxruntime backend: precision must be one of {PRECISIONS}, got {precision!r}")
         path = Path(model)
         if path.is_dir():
-            path = cached_onnx(path, cache_dir, opset=ONNXRUNTIME_OPSET)
+            path = (cached_int8_onnx(path, cache_dir) if precision == "int8"
+                    else cached_onnx(path, cache_dir, opset=ONNXRUNTIME_OPSET))  # fmt: skip
         elif not path.is_file():
             raise CheckpointError(f"{model}: neither a checkpoint directory nor an ONNX file")
+        self.precision = precision
         self.onnx_path = path
         self.providers = _providers(ort, device)
         session = self._session(ort, str(path), threads, spin)
-        self.config = config_from_metadata(session.get_modelmeta().custom_metadata_map, str(path))
+        metadata = session.get_modelmeta().custom_metadata_map
+        self.config = config_from_metadata(metadata, str(path))
+        if (precision == "int8") != (META_QUANTIZATION in metadata):
+            raise CheckpointError(f"{path} is {'an' if META_QUANTIZATION in metadata else 'not an'} INT8 (QDQ) "
+                                  f"export, but precision {precision} was asked for; quantise one with "
+                                  "stream-export --quantize int8, or pass the checkpoint directory")  # fmt: skip
         if self.config.task != "detection":
             raise CheckpointError(f"{path}: a {self.config.task} model cannot label frames; "
                                   "the stream needs a detection checkpoint")  # fmt: skip
@@ -99,7 +116,8 @@ class OnnxRuntimeBackend(Backend):
         if concurrent_streams and threads >= 2 and self._provider == "CPUExecutionProvider":
             self._open_streams(ort, path, threads // 2, spin)
         mode = "temporal and spatial streams in parallel" if self._streams else "one session"
-        logger.info("onnxruntime backend: %s on %s, %d threads (%s)", path, self.provider, threads, mode)
+        logger.info("onnxruntime backend: %s (%s) on %s, %d threads (%s)", path, precision, self.provider, threads,
+                    mode)  # fmt: skip
 
     @property
     def provider(self) -> str:

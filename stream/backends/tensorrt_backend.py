@@ -4,7 +4,9 @@
     logits = backend.run(windows)          # (N, C, T, V, M) float32 → (N, T, K + 1) float32
 
 ``model`` is a checkpoint directory (exported to ONNX in the cache on first
-use, then built into an engine next to that ONNX), an ``.onnx`` written by
+use, then built into an engine next to that ONNX; for ``precision="int8"``
+the export is first quantised to a QDQ graph, `models.export.quantize`, whose
+scales the engine takes), an ``.onnx`` written by
 stream-export (engine built next to it), or an ``.engine`` with its sidecar
 (loaded as is, after checking that it was built for this GPU and TensorRT).
 A stale engine is rebuilt (``build=True``) or refused with a message.
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from models.checkpoint import CheckpointError
+from models.export.onnx_export import DEFAULT_OPSET
 from models.export.tensorrt_build import (
     EngineError,
     EngineOptions,
@@ -59,10 +62,12 @@ class TensorRTBackend(Backend):
         trt = require_tensorrt("the tensorrt backend (NVIDIA GPUs only)")
         device_index = _device_index(device)
         path = Path(model)
-        if path.is_dir():
+        if path.is_dir():  # INT8: the QDQ quantisation of the opset-18 export (explicit quantisation)
             from models.export.onnx_export import cached_onnx
+            from models.export.quantize import cached_int8_onnx
 
-            path = cached_onnx(path, cache_dir)
+            path = (cached_int8_onnx(path, cache_dir, opset=DEFAULT_OPSET) if precision == "int8"
+                    else cached_onnx(path, cache_dir))  # fmt: skip
         if path.suffix == ".onnx":
             if not path.is_file():
                 raise CheckpointError(f"{path}: no such ONNX file")

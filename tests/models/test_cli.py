@@ -35,6 +35,24 @@ def test_eval_detection_on_utkinect(data_root, tmp_path):
     assert 0 <= metrics["frame_accuracy"] <= 1 and 0 <= metrics["frame_map"] <= 1
     assert metrics["num_sequences"] == 4  # subject 9 has no files: what is there is evaluated
     assert "frame_accuracy" in result.stdout and (tmp_path / "c.png").stat().st_size > 0
+    detect = metrics["time_to_detect"]
+    assert detect["label"]["instances"] == 40  # 4 sequences, each with the 10 actions once
+    assert metrics["fusion"] == {"stride": 8, "lookahead": None, "fusion": "recent"}
+
+
+def test_eval_as_the_stream_labels_causal_at_stride_1(data_root, tmp_path):
+    ckpt = _checkpoint(tmp_path / "det", "detection", ["background", *UTKINECT_ACTIONS])
+    out = tmp_path / "out.json"
+    result = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "utkinect",
+                  "--root", str(data_root / "utkinect_action3d"), "--subjects", "5", "--json", str(out),
+                  "--stride", "1", "--lookahead", "0", "--fusion", "mean")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(out.read_text())
+    assert metrics["fusion"] == {"stride": 1, "lookahead": 0, "fusion": "mean"}
+    assert "time_to_detect.label.never_detected" in result.stdout
+    bad = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "utkinect", "--root", str(data_root),
+               "--lookahead", "soon")  # fmt: skip
+    assert bad.returncode == 2 and "'all'" in bad.stderr
 
 
 def test_eval_classification_on_msr(data_root, tmp_path):

@@ -251,7 +251,7 @@ def test_engine_options_are_validated():
 def test_calibration_windows_are_real_model_windows(small, data_root, tmp_path):
     from models.checkpoint import read_config
     from models.export import ExportError
-    from models.export.tensorrt_build import calibration_windows
+    from models.export.calibration import calibration_windows
 
     config = read_config(small)
     windows = calibration_windows("utkinect:1", config, data_root, max_windows=40)

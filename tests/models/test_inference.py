@@ -7,7 +7,8 @@ from torch import nn
 
 from models.checkpoint import CheckpointConfig
 from models.dste_config import DSTEConfig
-from models.inference import predict_sequence
+from models.fusion import final_window
+from models.inference import fused_probabilities, predict_sequence
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
 
@@ -76,3 +77,20 @@ def test_causal_lookahead_uses_only_windows_ending_soon_after():
     causal = predict_sequence(model, seq, config, stride=1, lookahead=0)
     p_last = torch.softmax(torch.tensor([0.0, 5.0]), 0)[1].item()
     assert np.allclose(causal[:, 1], p_last, atol=1e-5)  # every frame judged by the window ending on it
+
+
+def test_final_window_is_when_the_stream_labels_each_frame():
+    # stride 4, T 8, 10 frames: windows end at 3, 7, 9 (the last frame)
+    assert final_window(10, 8, 4, lookahead=0).tolist() == [3, 3, 3, 3, 7, 7, 7, 7, 9, 9]
+    # lookahead 5 (reach 5): frame t is final after the first end e with t <= e + 3 - 5 = e - 2
+    assert final_window(10, 8, 4, lookahead=5).tolist() == [3, 3, 7, 7, 7, 7, 9, 9, 9, 9]
+    # every window (reach T - 1 = 7): t <= e - 4; the tail waits for the last window
+    assert final_window(10, 8, 4, lookahead=None).tolist() == [7, 7, 7, 7, 9, 9, 9, 9, 9, 9]
+    assert final_window(5, 8, 1, lookahead=0).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_any_runtime_can_score_the_windows():
+    model, seq, config = _setup(16)
+    numpy_model = lambda windows: model(torch.from_numpy(windows)).detach().numpy()  # noqa: E731 - a runtime
+    np.testing.assert_allclose(fused_probabilities(numpy_model, seq, config, stride=4),
+                               predict_sequence(model, seq, config, stride=4), atol=1e-6)  # fmt: skip

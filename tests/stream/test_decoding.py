@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from models.inference import FrameFusion
+from models.fusion import FrameFusion
 from models.synthetic.generator import SyntheticConfig, iter_frames
 from models.windows import window_ends
 from stream.decoding import OnlineDecoder, softmax

@@ -66,9 +66,12 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "max_frames": "stop after this many frames (the node then exits); 0: no limit",
     "checkpoint": "detection checkpoint directory; empty: the one shipped with skelstream",
     "backend": f"model backend: {' | '.join(BACKENDS)}",
-    "threads": "CPU threads for the model",
-    "stride": "model-rate frames between model calls",
+    "threads": "CPU threads for the model; 0: the backend's default (torch 1, onnxruntime 2)",
+    "stride": "model-rate frames between model calls; 0: automatic, the smallest the machine sustains",
     "lookahead": "frames of delay traded for accuracy; 0: causal",
+    "fusion": "how the windows covering a frame combine: recent | mean | max",
+    "precision": "model precision: fp32, fp16 (torch on CUDA, tensorrt), int8 (tensorrt); empty: the backend's "
+                 "default",
     "pose_model": "images: a MediaPipe pose_landmarker .task file; empty: the one prepared offline",
     "num_poses": "images: people MediaPipe looks for",
     "smoothing": "images: One-Euro landmark smoothing",
@@ -103,12 +106,16 @@ NOT_PARAMETERS = {
 
 _EXISTING_PATHS = ("checkpoint", "pose_model", "intrinsics", "extrinsics")
 MAX_WAIT_FOR_SUBSCRIBERS = 1000
+_AUTOMATIC = ("stride",)
+"""Integer parameters whose 0 means RunConfig's automatic choice (``"auto"``)."""
 
 
 def _ros_default(field: dataclasses.Field) -> str | int | float | bool:
     """A RunConfig field's default as a ROS parameter value: None becomes the empty value of its type."""
     if field.name == "checkpoint":
         return ""  # the shipped checkpoint, wherever skelstream is installed
+    if field.name in _AUTOMATIC:
+        return 0
     if field.default is not None:
         return field.default
     annotation = str(field.type)
@@ -145,7 +152,7 @@ class NodeSettings:
 
 def _unset(name: str, value: Any) -> bool:
     """Whether ``value`` means "not set" for the optional RunConfig key ``name``."""
-    optional = "None" in str(_RUN_FIELDS[name].type) or name == "checkpoint"
+    optional = "None" in str(_RUN_FIELDS[name].type) or name == "checkpoint" or name in _AUTOMATIC
     return optional and not isinstance(value, bool) and value in ("", 0)
 
 

@@ -23,7 +23,8 @@ def test_defaults_run_the_image_topic_with_the_shipped_checkpoint():
     assert run.source == "pushed-images" and run.has_images
     assert run.checkpoint == str(DEFAULT_CHECKPOINT)
     assert run.max_frames is None and run.seconds is None and run.pose_model is None and run.record is None
-    assert (run.stride, run.lookahead, run.backend, run.num_poses, run.queue_size) == (8, 0, "torch", 2, 4)
+    assert (run.stride, run.lookahead, run.backend, run.num_poses, run.queue_size) == ("auto", 0, "auto", 2, 4)
+    assert run.threads is None and run.precision is None and run.fusion == "recent"
 
 
 @pytest.mark.parametrize("input, source, images", [("camera", "camera", True), ("image_topic", "pushed-images", True),
@@ -55,7 +56,7 @@ def test_values_reach_the_run_config_and_zero_or_empty_mean_not_set(tmp_path):
     ({"stride": 8.0}, "parameter 'stride' must be an integer, got float"),
     ({"smoothing": 1}, "parameter 'smoothing' must be true or false, got int"),
     ({"seconds": True}, "parameter 'seconds' must be a number, got bool"),
-    ({"stride": 0}, r"stride \(--stride\) must be an integer >= 1 .*got 0"),
+    ({"stride": -1}, r"stride \(--stride\) must be 'auto' or an integer >= 1 .*got -1"),
     ({"lookahead": -1}, r"lookahead \(--lookahead\) must be >= 0, got -1"),
     ({"checkpoint": "/no/such/checkpoint"}, "parameter 'checkpoint': /no/such/checkpoint does not exist"),
     ({"extrinsics": "/no/camera_to_base.yaml"}, "parameter 'extrinsics': /no/camera_to_base.yaml does not exist"),
