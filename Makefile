@@ -7,7 +7,7 @@ ROS_ENV := .venv-ros
 ROS_SOURCES := $(shell find ros2_ws/src ros2_ws/upstream ros2_ws/cmake stream/ros2/upstream_msgs stream/ros2/msg/ \
 	-type f -not -path '*/test/*' -not -name '*.pyc' 2>/dev/null)
 # Extras per target; a stamp per extra set so a second run installs nothing.
-DEMO_EXTRAS := train,pose
+DEMO_EXTRAS := train,pose,onnx
 TEST_EXTRAS := dev
 
 .PHONY: demo test ros-env clean
@@ -21,7 +21,8 @@ $(VENV)/.installed-%: setup.py | $(BIN)/python
 
 # The embedded demo: no camera, no downloads beyond the package registries.
 # It prepares the MediaPipe pose model offline (for --camera/--video runs; cached after the first time),
-# then streams a synthetic two-person scene through the default checkpoint in real time.
+# then streams a synthetic two-person scene through the default checkpoint in real time (ONNX Runtime, the onnx extra,
+# is the default backend; the stride is automatic).
 demo: $(VENV)/.installed-$(DEMO_EXTRAS)
 	$(BIN)/python -m stream.pose.provision
 	$(BIN)/stream-run --source synthetic --people 2 --seconds 30 --print-events

@@ -57,6 +57,8 @@ Decisions:
   ``(e + 1) % stride == 0`` (ends stride-1, 2·stride-1, … as
   `models.windows.window_ends`), and is snapshotted at once, so every grid
   window runs even if one push emits several samples (a slow source, a gap).
+  `set_stride` changes the grid from the next sample on (the automatic
+  stride, `stream.stride_control`).
   `end_track` queues the window ending at the track's last sample when that one
   is not a grid end, as the offline path runs a window at the last frame.
 - **Bounded memory.** Per track: the resampler's last observation and a ring of
@@ -338,6 +340,13 @@ class WindowBatcher:
     @property
     def track_ids(self) -> list[int]:
         return list(self._tracks)
+
+    def set_stride(self, stride: int) -> None:
+        """Samples between a track's windows from now on (1 <= stride <= T): the next window of each track ends at
+        its next sample on the new grid, so at most ``stride`` samples after its last one."""
+        if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or not 1 <= stride <= self.num_frames:
+            raise ValueError(f"WindowBatcher stride must be an integer in 1..{self.num_frames}, got {stride!r}")
+        self.stride = int(stride)
 
     def samples(self, track_id: int) -> int:
         """Model-rate samples the track has produced so far (0 for an unknown track)."""

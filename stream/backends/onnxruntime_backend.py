@@ -82,11 +82,9 @@ class OnnxRuntimeBackend(Backend):
         if precision not in PRECISIONS:
             raise ValueError(f"onnxruntime backend: precision must be one of {PRECISIONS}, got {precision!r}")
         path = Path(model)
-        if path.is_dir():
+        if not path.is_file():  # a checkpoint directory (a bad one fails here, with what it lacks)
             path = (cached_int8_onnx(path, cache_dir) if precision == "int8"
                     else cached_onnx(path, cache_dir, opset=ONNXRUNTIME_OPSET))  # fmt: skip
-        elif not path.is_file():
-            raise CheckpointError(f"{model}: neither a checkpoint directory nor an ONNX file")
         self.precision = precision
         self.onnx_path = path
         self.providers = _providers(ort, device)

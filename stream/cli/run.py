@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING, NoReturn
 from models.errors import SkelstreamError
 from models.output_files import OutputError, check_output, probe_writable, write_atomically
 from stream.errors import PublisherError
-from stream.run_config import (FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
+from models.fusion import FUSIONS
+from stream.run_config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
                                RunConfig, flag, load_run_config)  # fmt: skip
 
 if TYPE_CHECKING:
@@ -91,17 +92,28 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--max-frames", type=int, help="stop after this many frames (>= 1)")
     model = parser.add_argument_group("model")
     model.add_argument("--checkpoint", help="detection checkpoint directory (default: the shipped one)")
-    model.add_argument("--backend", choices=("torch", "onnxruntime", "tensorrt", "auto"), help="(default torch)")
+    model.add_argument("--backend", choices=BACKENDS,
+                       help="(default auto: TensorRT on an NVIDIA GPU, else ONNX Runtime when installed, else torch; "
+                            "the choice and why is printed)")
     model.add_argument("--threads", type=int,
-                       help=f"CPU threads for the model, 1-{MAX_THREADS} (default 1: as fast as 2 here, and immune to "
-                            "the collapse of spinning OpenMP threads when pose estimation shares the cores; see "
-                            "benchmarks/README.md)")  # fmt: skip
-    model.add_argument("--stride", type=int,
-                       help="model-rate frames between model calls, 1 to the checkpoint's window length (64 for the "
-                            "shipped one) (default 8)")  # fmt: skip
+                       help=f"CPU threads for the model, 1-{MAX_THREADS} (default: torch 1, immune to the collapse of "
+                            "spinning OpenMP threads when pose estimation shares the cores; onnxruntime 2, its two "
+                            "encoder streams in parallel, nothing spinning; see benchmarks/README.md)")  # fmt: skip
+    model.add_argument("--precision", choices=("fp32", "fp16", "int8"),
+                       help="model precision (default the backend's: fp32; tensorrt fp16). int8: static INT8 "
+                            "(onnxruntime, tensorrt), quantised once, calibrated on the checkpoint's training data; "
+                            "onnxruntime: 8-16%% faster for 2-8 people, the same for 1, 0.06 points of frame "
+                            "accuracy lost (benchmarks/README.md, int8_quantization.py)")
+    model.add_argument("--stride", type=_stride,
+                       help="model-rate frames between model calls, auto or 1 to the checkpoint's window length (64 "
+                            "for the shipped one) (default auto: 1 while the measured model cost and the number of "
+                            "tracks fit, growing only under load, each change printed; N pins it)")  # fmt: skip
     model.add_argument("--lookahead", type=int,
                        help="model-rate frames of delay traded for accuracy, 0 to the window length - 1 (63 for the "
                             "shipped one: 4.2 s at 15 fps) (default 0: causal)")  # fmt: skip
+    model.add_argument("--fusion", choices=FUSIONS,
+                       help="how the windows covering a frame combine when --lookahead lets several count "
+                            "(default recent: weighted by how much each saw after the frame)")
     pose = parser.add_argument_group("pose (camera and video)")
     pose.add_argument("--pose-model", help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
     pose.add_argument("--num-poses", type=int, help=f"people MediaPipe looks for, 1-{MAX_PEOPLE} (default 2)")
@@ -155,6 +167,15 @@ NOT_CONFIG_KEYS = ("config", "verbose", "repair_bag", "overwrite")
 """Flags that steer the command itself, not the run: no `RunConfig` key."""
 
 
+def _stride(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of model frames, got {text!r}") from None
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The run config: defaults ← ``--config`` ← flags; a source flag implies its source type."""
     flags = {k: v for k, v in vars(args).items() if k not in NOT_CONFIG_KEYS}
@@ -173,6 +194,18 @@ def _summary_table(summary, stats_table: str) -> str:
                  f"({data['windows']} windows)")  # fmt: skip
     lines.append(f"drops: capture {data['source'].get('dropped', 0)}, "
                  f"publish {data['publisher'].get('dropped', 0)}; stopped: {data['stop_reason']}")  # fmt: skip
+    stride = data["stride"]
+    changes = ", ".join(f"{c['old']}→{c['new']} at {c['at_s']:.1f} s" for c in stride.get("changes", []))
+    lines.append(f"stride {stride.get('stride')} ({stride.get('mode')}{'; ' + changes if changes else ''})")
+    label = data["latency_ms"].get("label")
+    if label:
+        lines.append(f"label latency p50 {label['p50']:.1f} ms, p95 {label['p95']:.1f} ms (capture → final label)")
+    for name, what in (("time_to_detect", "first label naming it"), ("time_to_start", "its start event")):
+        entry = data["latency_ms"].get(name)
+        if entry and entry.get("instances"):
+            figures = f"p50 {entry['p50']:.0f} ms, p95 {entry['p95']:.0f} ms, " if "p50" in entry else ""
+            lines.append(f"time to detect, true start → {what}: {figures}never detected {entry['never_detected']:.0%}"
+                         f" of {entry['instances']} actions")  # fmt: skip
     lines += _accuracy_lines(data)
     return "\n".join(lines)
 
@@ -289,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.getLogger("stream.stride_control").setLevel(logging.INFO)  # each change of the automatic stride
     if args.repair_bag:
         return repair(args.repair_bag)
     try:
@@ -307,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(config: RunConfig, stack: ExitStack) -> int:
     """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
-    from stream.backends import make_backend
+    from stream.backends import choose_backend, make_backend
     from stream.pipeline import Pipeline
     from stream.publishers.fan_out import FanOut
     from stream.publishers.zmq_publisher import ZmqPublisher
@@ -320,7 +354,11 @@ def _run(config: RunConfig, stack: ExitStack) -> int:
     with ExitStack() as outputs:
         outputs.push(closing)
         try:
-            backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+            backend_name, why = (choose_backend(config.checkpoint) if config.backend == "auto"
+                                 else (config.backend, "asked for"))  # fmt: skip
+            why = f"auto: {why}" if config.backend == "auto" else why
+            backend = make_backend(backend_name, config.checkpoint, threads=config.threads,
+                                   precision=config.precision)  # fmt: skip
             config.check_model(backend.config, config.checkpoint)
             source = make_source(make_source_config(config)).open()  # no camera: fail before anything else
             outputs.callback(source.stop)
@@ -359,7 +397,10 @@ def _run(config: RunConfig, stack: ExitStack) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
         names = [zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")]
-        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {', '.join(names)}",
+        stride = ("auto, starting at 1: the smallest the machine sustains" if config.pinned_stride is None
+                  else f"{config.pinned_stride}, pinned")  # fmt: skip
+        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {', '.join(names)}\n"
+              f"stream-run: backend {backend.name} {getattr(backend, 'precision', 'fp32')} ({why}); stride {stride}",
               file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
         closing.run_over = True

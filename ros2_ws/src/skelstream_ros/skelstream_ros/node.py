@@ -134,7 +134,7 @@ class SkelstreamNode(Node):
         self.settings = settings = settings_from_parameters(self._declare_parameters())
         run = settings.run
         localizer, self.camera_frame = make_localizer(settings)
-        backend = make_backend(run.backend, run.checkpoint, threads=run.threads)
+        backend = make_backend(run.backend, run.checkpoint, threads=run.threads, precision=run.precision)
         if settings.input in ("image_topic", "body_markers"):
             topic = settings.image_topic if settings.input == "image_topic" else settings.body_markers_topic
             self.input_name = self.resolve_topic_name(topic)
