@@ -25,7 +25,7 @@ def parse_dataset_ref(ref: str) -> tuple[str, list[int] | None]:
     try:
         return name, ([int(s) for s in subjects.split(",") if s.strip()] if subjects else None)
     except ValueError:
-        raise ExportError(f"--calib-data {ref!r}: subjects must be integers, e.g. utkinect:1,2") from None
+        raise ExportError(f"calibration data {ref!r}: subjects must be integers, e.g. utkinect:1,2") from None
 
 
 def calibration_windows(
@@ -59,9 +59,9 @@ def calibration_windows(
     try:
         sequences = load_dataset(name, root, subjects)
     except SkelstreamError as error:
-        raise ExportError(f"--calib-data {source}: {error}") from None
+        raise ExportError(f"calibration data {source}: {error}") from None
     if not sequences:
-        raise ExportError(f"--calib-data {source}: no sequences under {root}")
+        raise ExportError(f"calibration data {source}: no sequences under {root}")
     length = config.num_frames
     stride = stride or max(1, length // 2)
     windows = []

@@ -146,6 +146,11 @@ def cached_int8_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None
     path = fp32.with_name(f"model.int8.{safe}.{max_windows}.v{QUANTIZE_FORMAT_VERSION}.onnx")
     if path.is_file():
         return path
-    windows = calibration_windows(source, config, data_root, max_windows=max_windows)
+    try:
+        windows = calibration_windows(source, config, data_root, max_windows=max_windows)
+    except ExportError as error:
+        raise ExportError(f"INT8 is calibrated once on real windows ({error}); put the data under "
+                          "$SKELSTREAM_DATA, or quantise where it is (stream-export --quantize int8) and run the "
+                          ".int8.onnx it writes") from None  # fmt: skip
     quantize_onnx(fp32, path, windows, calibration=str(source))
     return path

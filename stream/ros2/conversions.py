@@ -185,8 +185,9 @@ class RosConverter:
         values += [(f"rate {name} (Hz)", f"{rate:.2f}") for name, rate in msg["rates"].items()]
         values += [(f"drops {name}", count) for name, count in drops.items()]
         values += [(f"queue {name}", count) for name, count in msg.get("queues", {}).items()]
-        for stage, percentiles in msg["latency_ms"].items():
-            values += [(f"latency {stage} {key} (ms)", f"{value:.3f}") for key, value in percentiles.items()]
+        for stage, percentiles in msg["latency_ms"].items():  # p50/p95/p99 in ms; counts and fractions as they are
+            values += [(f"latency {stage} {key}" + (" (ms)" if key.startswith("p") else ""), f"{value:.3f}")
+                       for key, value in percentiles.items()]  # fmt: skip
         summary = "dropping: " + ", ".join(f"{name} +{count}" for name, count in rising.items())
         status = {
             "level": DIAGNOSTIC_WARN if rising else DIAGNOSTIC_OK, "name": f"skelstream: {msg['stream']}",

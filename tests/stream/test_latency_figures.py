@@ -1,0 +1,73 @@
+"""What a run reports about its speed: time to detect, the stride it chose, where a label's latency went."""
+
+import time
+
+from stream.backends.torch_backend import TorchBackend
+from stream.messages import status_message
+from stream.pipeline import LABEL_PARTS, Pipeline
+from stream.publishers.zmq_publisher import ZmqPublisher
+from stream.run_config import RunConfig
+from stream.sources import make_source
+from stream.stages import make_source_config
+from tests.stream.conftest import free_endpoint
+
+
+class Collecting(ZmqPublisher):
+    """The real publisher, also keeping the labels and the last status it published."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labels, self.status = [], None
+
+    def publish_label(self, label):
+        self.labels.append(label)
+        return super().publish_label(label)
+
+    def publish_status(self, stats, frame=-1):
+        self.status = status_message(self.stream_name, stats, frame)  # validated against the schema
+        return super().publish_status(stats, frame)
+
+
+class SlowBackend(TorchBackend):
+    """The real torch backend, slowed like a loaded machine: 50 ms a window."""
+
+    def run(self, windows):
+        time.sleep(0.05 * len(windows))
+        return super().run(windows)
+
+
+def _run(config: RunConfig, backend) -> tuple:
+    source = make_source(make_source_config(config))
+    with source, Collecting(free_endpoint()) as publisher:
+        summary = Pipeline(config, source, backend, publisher, status_line=False).run()
+    return summary, publisher
+
+
+def test_time_to_detect_stride_and_label_parts_are_reported(checkpoint):
+    config = RunConfig(source="synthetic", people=2, seconds=20.0, checkpoint=checkpoint, fast=True, stride=1)
+    summary, publisher = _run(config, TorchBackend(checkpoint, threads=1))
+    detect = summary.latency_ms["time_to_detect"]
+    assert detect["instances"] >= 4 and 0 <= detect["never_detected"] <= 1 and detect["count"] <= detect["instances"]
+    assert set(summary.latency_ms["time_to_start"]) >= {"instances", "never_detected", "count"}
+    assert summary.stride == {"mode": "pinned", "stride": 1, "changes": []}
+    parts = {part: summary.latency_ms[f"label.{part}"] for part in LABEL_PARTS}
+    assert all(p["count"] == parts["model"]["count"] > 0.9 * summary.labels for p in parts.values())
+    assert parts["resample"]["p99"] == 0.0  # 15 fps ticks fall on 30 fps frames
+    assert parts["window"]["p99"] == 0.0  # stride 1: a sample's own frame runs its window
+    assert parts["model"]["p50"] > 0
+    assert "time_to_detect" in publisher.status["latency_ms"] or detect["count"] == 0
+
+
+def test_the_automatic_stride_grows_under_load_and_every_frame_is_still_labelled_once(checkpoint):
+    config = RunConfig(source="synthetic", people=2, seconds=12.0, checkpoint=checkpoint, fast=True)
+    summary, publisher = _run(config, SlowBackend(checkpoint, threads=1))
+    # 2 tracks at 15 fps, 50 ms a window: 1.5 s of model per second at stride 1 > 0.75: it has to grow
+    assert summary.stride["mode"] == "auto" and summary.stride["stride"] >= 2
+    first = summary.stride["changes"][0]
+    assert first["old"] == 1 and first["new"] >= 2 and first["load"] > first["budget"]
+    by_track = {}
+    for label in publisher.labels:
+        by_track.setdefault(label.track_id, []).append(label.frame)
+    assert all(frames == sorted(set(frames)) for frames in by_track.values())  # once each, in order
+    assert summary.labels == len(publisher.labels) and not any(label.label == "failed" for label in publisher.labels)
+    assert sum(len(frames) for frames in by_track.values()) >= 0.45 * 2 * 12 * 30  # about every other frame
