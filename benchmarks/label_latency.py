@@ -124,6 +124,7 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
         if collector.latencies else {},
         "label_latencies_ms": collector.latencies,
         "parts_p50_ms": {part: latency.get(f"label.{part}", {}).get("p50") for part in PARTS},
+        "parts_p95_ms": {part: latency.get(f"label.{part}", {}).get("p95") for part in PARTS},
         "model_call_ms": latency.get("model_call", {}),
         "time_to_detect": latency.get("time_to_detect", {}), "time_to_start": latency.get("time_to_start", {}),
         "frame_accuracy": summary.get("frame_accuracy"),

@@ -61,12 +61,17 @@ Decisions:
   stride, `stream.stride_control`).
   `end_track` queues the window ending at the track's last sample when that one
   is not a grid end, as the offline path runs a window at the last frame.
+- **The checkpoint's joint set** (`NormalizationConfig.joints`: the others sit
+  on their ancestors) is applied once per sample as it enters the ring, not
+  once per window at every stride (per-frame work, the same result), so each
+  window's normalisation does the rest: centring, alignment, scale.
 - **Bounded memory.** Per track: the resampler's last observation and a ring of
   T samples; snapshots live only until the next `due_windows`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -325,6 +330,9 @@ class WindowBatcher:
         self.num_frames = int(num_frames)
         self.stride = int(stride)
         self.normalization = normalization if normalization is not None else NormalizationConfig()
+        joint_set = self.normalization.joints
+        self._unused = None if joint_set is None else np.array([n not in joint_set for n in UNIFIED_30.joint_names])
+        self._window_normalization = dataclasses.replace(self.normalization, joints=None)  # applied per sample
         self.num_bodies = int(num_bodies)
         self.channels = int(channels)
         self.max_gap_s = float(max_gap_s)
@@ -367,6 +375,9 @@ class WindowBatcher:
         clock = stamp_ns if clock_ns is None else clock_ns
         emitted = state.resampler.push(clock, joints, mask, frame, person.truth, capture_ns=stamp_ns)
         for sample_joints, sample_mask, info in emitted:
+            if self._unused is not None:  # the checkpoint's joint set, as normalize_window applies it
+                sample_mask = np.where(self._unused, 0.0, sample_mask).astype(np.float32)
+                sample_joints = fill_missing(sample_joints, sample_mask, UNIFIED_30)
             state.buffer.append(sample_joints, sample_mask, info)
             if (info.index + 1) % self.stride == 0:
                 self._snapshot(track_id, state, last=False)
@@ -395,7 +406,7 @@ class WindowBatcher:
         mask = np.zeros((T, M, V), np.float32)
         for row, snap in enumerate(due):
             joints[:, 0], mask[:, 0] = snap.joints, snap.mask  # body 0 = the track; other slots stay empty
-            normalized, _ = normalize_window(joints, mask, UNIFIED_30, self.normalization)
+            normalized, _ = normalize_window(joints, mask, UNIFIED_30, self._window_normalization)
             batch[row] = normalized.transpose(3, 0, 2, 1)
         refs = [WindowRef(s.track_id, s.end, s.samples, s.last) for s in due]
         return batch, refs

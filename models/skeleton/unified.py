@@ -32,11 +32,16 @@ def unified_weights(layout_name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def topological_order(layout: Layout) -> np.ndarray:
     """Joint indices ordered so that every parent comes before its children."""
-    depth = np.zeros(layout.num_joints, dtype=np.int64)
-    for joint in range(layout.num_joints):
+    return _topological_order(layout.name, tuple(layout.parent_indices)).copy()
+
+
+@lru_cache(maxsize=None)
+def _topological_order(name: str, parents: tuple[int, ...]) -> np.ndarray:
+    depth = np.zeros(len(parents), dtype=np.int64)
+    for joint in range(len(parents)):
         node = joint
-        while layout.parent_indices[node] != node:
-            node = layout.parent_indices[node]
+        while parents[node] != node:
+            node = parents[node]
             depth[joint] += 1
     return np.argsort(depth, kind="stable")
 
@@ -44,13 +49,19 @@ def topological_order(layout: Layout) -> np.ndarray:
 def fill_missing(joints: np.ndarray, mask: np.ndarray, layout: Layout) -> np.ndarray:
     """Copy of ``joints`` (..., V, C) where joints with mask 0 take their nearest present ancestor's position.
 
-    A joint with no present ancestor keeps its value (an absent body stays as it is).
+    A joint with no present ancestor keeps its value (an absent body stays as it is). Only joints missing
+    somewhere in a skeleton that has a present joint are visited (the stream calls this per person and
+    per window: usually few are).
     """
     filled = np.array(joints, dtype=np.float32, copy=True)
     present = np.asarray(mask) > 0
     parents = layout.parent_indices
+    fillable = (~present & present.any(axis=-1, keepdims=True)).reshape(-1, present.shape[-1]).any(axis=0)
+    if not fillable.any():
+        return filled
     carried = present.copy()
-    for joint in topological_order(layout):
+    order = _topological_order(layout.name, tuple(parents))
+    for joint in order[fillable[order]]:
         parent = parents[joint]
         if parent == joint:
             continue

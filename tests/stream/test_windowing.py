@@ -14,6 +14,7 @@ from stream.windowing import OnlineResampler, TrackBuffer, WindowBatcher, person
 
 RAW = NormalizationConfig(center="none", align="none", scale="none")
 V = 30
+KINECT_V2_BODY = tuple(get_layout("unified_30").joint_names[:21])  # a checkpoint's joint set: no hand tips, face
 
 
 def _ramp(value: float) -> tuple[np.ndarray, np.ndarray]:
@@ -107,11 +108,12 @@ def _single_person(seconds: float, seed: int, drop: np.ndarray | None = None) ->
     return person
 
 
+@pytest.mark.parametrize("joint_set", [None, KINECT_V2_BODY], ids=["all-joints", "a-joint-set"])
 @pytest.mark.parametrize("drop", [None, np.r_[40:62, 100:103]], ids=["regular", "gap-and-skips"])
-def test_streamed_windows_equal_the_offline_windows(drop):
+def test_streamed_windows_equal_the_offline_windows(drop, joint_set):
     """Streaming a 30 fps sequence gives, window for window, what cut_window gives on the prepared sequence."""
     T, stride, fps = 16, 4, 15.0
-    normalization = NormalizationConfig()  # centring, hip alignment, torso scaling: every step exercised
+    normalization = NormalizationConfig(joints=joint_set)  # centring, hip alignment, torso scaling: every step
     sequence = _single_person(6.0, seed=4, drop=drop)
     prepared = prepare_sequence(sequence, fps, num_bodies=2)
     batcher = WindowBatcher(fps, T, stride, normalization)
