@@ -156,6 +156,7 @@ def plot(cells: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
     people = sorted({c["people"] for c in cells})
     fig, axes = plt.subplots(1, len(people), figsize=(5 * len(people), 4), squeeze=False, sharey=True)
@@ -164,6 +165,9 @@ def plot(cells: list[dict], path: Path) -> None:
             values = np.sort(c["label_latencies_ms"])
             ax.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{c['backend']}, stride {c['stride']}")
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator([2, 5, 10, 20, 50, 100, 200, 500, 1000]))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("label latency, capture → label (ms)")
         ax.set_title(f"{n} {'person' if n == 1 else 'people'}, 30 fps, real time")
         ax.grid(True, which="both", alpha=0.3)

@@ -70,8 +70,8 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "stride": "model-rate frames between model calls; 0: automatic, the smallest the machine sustains",
     "lookahead": "frames of delay traded for accuracy; 0: causal",
     "fusion": "how the windows covering a frame combine: recent | mean | max",
-    "precision": "model precision: fp32, fp16 (torch on CUDA, tensorrt), int8 (tensorrt); empty: the backend's "
-                 "default",
+    "precision": "model precision: fp32, fp16 (torch on CUDA, tensorrt), int8 (onnxruntime, tensorrt: static, "
+                 "calibrated on the checkpoint's training data); empty: the backend's default",
     "pose_model": "images: a MediaPipe pose_landmarker .task file; empty: the one prepared offline",
     "num_poses": "images: people MediaPipe looks for",
     "smoothing": "images: One-Euro landmark smoothing",
