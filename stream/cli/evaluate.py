@@ -58,7 +58,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def build_video_parser() -> argparse.ArgumentParser:
     """The flags of the video evaluation (``--dataset florence-video``)."""
-    from stream.run_config import RunConfig
+    from stream.cli.run import stride_flag
+    from stream.run_config import BACKENDS, RunConfig
 
     defaults = RunConfig()
     parser = argparse.ArgumentParser(prog="stream-eval", description=__doc__,
@@ -70,12 +71,14 @@ def build_video_parser() -> argparse.ArgumentParser:
     parser.add_argument("--subjects", help="comma-separated actors to evaluate (default: all present)")
     parser.add_argument("--checkpoint", default=defaults.checkpoint,
                         help="detection checkpoint (default: stream-run's)")
-    parser.add_argument("--backend", default=defaults.backend, choices=("torch", "onnxruntime", "tensorrt", "auto"),
+    parser.add_argument("--backend", default=defaults.backend, choices=BACKENDS,
                         help=f"(default {defaults.backend}, as stream-run)")
     parser.add_argument("--threads", type=int, default=defaults.threads,
-                        help=f"model threads (default {defaults.threads}, as stream-run)")
-    parser.add_argument("--stride", type=int, default=defaults.stride,
-                        help=f"model-rate frames between model calls (default {defaults.stride}, as stream-run)")
+                        help="model threads (default: the backend's, as stream-run)")
+    parser.add_argument("--stride", type=stride_flag, default=defaults.stride,
+                        help=f"model-rate frames between model calls (default {defaults.stride}, as stream-run: 1 "
+                             "unless the machine cannot keep up; a number pins it, for figures that never depend on "
+                             "the machine's load)")
     parser.add_argument("--lookahead", type=int, default=defaults.lookahead,
                         help=f"frames of delay traded for accuracy (default {defaults.lookahead})")
     parser.add_argument("--pose-model", default=defaults.pose_model,

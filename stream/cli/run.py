@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "(onnxruntime, tensorrt), quantised once, calibrated on the checkpoint's training data; "
                             "onnxruntime: 8-16%% faster for 2-8 people, the same for 1, 0.06 points of frame "
                             "accuracy lost (benchmarks/README.md, int8_quantization.py)")
-    model.add_argument("--stride", type=_stride,
+    model.add_argument("--stride", type=stride_flag,
                        help="model-rate frames between model calls, auto or 1 to the checkpoint's window length (64 "
                             "for the shipped one) (default auto: 1 while the measured model cost and the number of "
                             "tracks fit, growing only under load, each change printed; N pins it)")  # fmt: skip
@@ -167,7 +167,8 @@ NOT_CONFIG_KEYS = ("config", "verbose", "repair_bag", "overwrite")
 """Flags that steer the command itself, not the run: no `RunConfig` key."""
 
 
-def _stride(text: str) -> int | str:
+def stride_flag(text: str) -> int | str:
+    """``--stride``: "auto" or a number of model frames."""
     if text == "auto":
         return text
     try:
