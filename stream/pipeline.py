@@ -28,10 +28,12 @@ The stride is `stream.stride_control.StrideController`'s: pinned by
 track count sustain; each change logged and kept in `RunSummary.stride`).
 
 Time to detect (sources with ground truth: synthetic scenes, labelled
-replays): each track's true action instances, from the truth its skeletons
-carry, against the ``actions`` labels and ``start`` events published for it
-(`models.evaluation.time_to_detect`); in ``status`` and the summary as
-``latency_ms.time_to_detect`` and ``latency_ms.time_to_start``.
+replays; MSRC-12 replays by their action points): each track's true action
+instances, from the truth (or the action points) its skeletons carry, against
+the ``actions`` labels and ``start`` events published for it
+(`models.evaluation.time_to_detect`; only actions the model can name); in
+``status`` and the summary as ``latency_ms.time_to_detect`` and
+``latency_ms.time_to_start``.
 
 Faults (docs/reliability.md):
 
@@ -178,7 +180,7 @@ class Pipeline:
         self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=self.strides.stride)
         self.decoder = OnlineDecoder.from_checkpoint(checkpoint, stride=self.strides.stride, lookahead=config.lookahead,
                                                      fusion=config.fusion)  # fmt: skip
-        self.detection = DetectionDelays() if source.has_truth else None
+        self.detection = DetectionDelays() if source.has_truth or source.has_points else None
         self._truths: dict[int, str | None] = {}  # each track's current true action
         self._marks: tuple[int, int, int] | None = None  # this frame's loop start, model start, model end
         self.stats = StageStats()
@@ -294,6 +296,11 @@ class Pipeline:
         if self.detection is None:
             return
         nameable = set(self.decoder.labels[1:])  # a truth the model cannot name (NTU's "A001") is no instance
+        for t in tracked:
+            if t.person.action_point in nameable:
+                self.detection.begin(t.track_id, t.person.action_point, stamp_ns / 1e9, point=True)
+        if not self.source.has_truth:
+            return
         now = [(t.track_id, t.person.truth if t.person.truth in nameable else None) for t in tracked]
         now += [(track_id, None) for track_id in ended]
         for track_id, truth in now:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PUSHED_SOURCES = ("pushed-images", "pushed-skeletons")
 """Sources an integration feeds (`stream.sources.pushed`: the ROS 2 node's topics), not `stream-run`."""
 SOURCES = ("camera", "video", "skeleton-file", "synthetic", *PUSHED_SOURCES)
-FORMATS = ("ntu", "pku", "utkinect", "msr", "recording")
+FORMATS = ("ntu", "pku", "utkinect", "msr", "msrc12", "recording")
 ROS2_MODES = ("dds",)
 """``--ros2``: ``dds`` publishes the ROS 2 topics through pip cyclonedds (DDS-direct, no ROS install; docs/ros2.md)."""
 BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")  # as stream.backends.CHOICES, without importing it

@@ -28,6 +28,8 @@ class Person:
             person index), a hint the tracker may use; None when unknown.
         truth: the ground-truth action label where the source knows it
             (synthetic scenes, labelled recordings); None for background or unknown.
+        action_point: the action whose action point this frame is (MSRC-12: the
+            instant a system should recognise the gesture), else None.
     """
 
     joints: np.ndarray
@@ -36,6 +38,7 @@ class Person:
     image_points: np.ndarray | None = None
     source_id: int | None = None
     truth: str | None = None
+    action_point: str | None = None
 
 
 @dataclass

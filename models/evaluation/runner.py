@@ -88,7 +88,10 @@ def detection_metrics(
     predicted = stacked.argmax(axis=1)
     per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
-    maps = segment_map(detections, truths, thresholds=SEGMENT_THRESHOLDS)
+    if any(truths.values()):
+        maps = segment_map(detections, truths, thresholds=SEGMENT_THRESHOLDS)
+    else:  # no true segment (MSRC-12 marks action points): segment AP is undefined
+        maps = dict.fromkeys(SEGMENT_THRESHOLDS, float("nan"))
     if confusion_png is not None:
         plot_confusion(confusion_matrix(predicted, true, len(labels)), labels, confusion_png)
     return {

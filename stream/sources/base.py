@@ -151,8 +151,9 @@ class Source(ABC):
     whether the source is ``paced`` (release at ``Capture.media_ns``) and
     ``lossless`` (block the producer instead of dropping); ``has_truth`` when
     its people carry ground-truth labels (``Person.truth`` None then means
-    background), and ``end_note`` when its end deserves a remark (a recording
-    that was cut).
+    background), ``has_points`` when they mark action points instead
+    (``Person.action_point``, MSRC-12), and ``end_note`` when its end deserves
+    a remark (a recording that was cut).
     """
 
     retry_delay_s: float = 0.02  # pause after a failed read before the next try
@@ -165,6 +166,7 @@ class Source(ABC):
         self.lossless = lossless
         self.fps: float | None = None
         self.has_truth = False
+        self.has_points = False
         self.end_note: str | None = None
         self._queue: deque[Frame] = deque()
         self._cond = threading.Condition(threading.Lock())

@@ -8,7 +8,9 @@
 Formats: ``ntu`` (`read_ntu_skeleton`), ``pku`` (`read_pku_mmd`, with the
 label file in ``labels`` if given), ``utkinect`` (`read_utkinect`, segments
 from ``labels`` or else ``actionLabel.txt`` beside the file), ``msr``
-(`read_msr_action3d`), ``recording`` (`stream.recording`, read lazily).
+(`read_msr_action3d`), ``msrc12`` (`read_msrc12`, ``.csv`` or ``.csv.xz``,
+its action points from ``labels`` or else the ``.tagstream`` beside it),
+``recording`` (`stream.recording`, read lazily).
 
 A recording may also be a named pipe (``mkfifo``) that another process writes
 live: opening waits for the writer, a pause in its writing stalls the stream
@@ -28,8 +30,10 @@ that frame (the later segment where two overlap, as
 `SkeletonSequence.frame_labels`), the clip label for trimmed clips (NTU "A001",
 MSR action names), else None. NTU skeletons carry their colour-image pixels as
 ``image_points``. ``has_truth`` is True when the file has segments or a clip
-label (a PKU-MMD file without its label file has none); a recording read to
-its end without its end record sets ``end_note`` ("incomplete: cut after
+label (a PKU-MMD file without its label file has none); MSRC-12 marks action
+points instead: ``action_point`` = the gesture on the frame of each point,
+``has_points`` True when there are any (no per-frame truth). A recording read
+to its end without its end record sets ``end_note`` ("incomplete: cut after
 frame N").
 """
 
@@ -52,7 +56,7 @@ from stream.types import Person
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("ntu", "pku", "utkinect", "msr", "recording")
+FORMATS = ("ntu", "pku", "utkinect", "msr", "msrc12", "recording")
 
 
 @dataclass
@@ -112,6 +116,15 @@ def read_skeleton_file(path: Path, format: str, labels: Path | None = None) -> S
         from models.datasets.msr_action3d import read_msr_action3d
 
         return read_msr_action3d(path)
+    if format == "msrc12":
+        from models.datasets.msrc12 import read_msrc12
+
+        stem = path.name.removesuffix(".xz").removesuffix(".csv")
+        if labels is None and (path.parent / f"{stem}.tagstream").is_file():
+            labels = path.parent / f"{stem}.tagstream"
+        if labels is None:
+            logger.warning("%s: no %s.tagstream beside it; replaying without action points", path, stem)
+        return read_msrc12(path, labels)
     raise ValueError(f"read_skeleton_file reads {', '.join(FORMATS[:-1])}, not {format!r}")
 
 
@@ -162,6 +175,7 @@ class SkeletonFileSource(Source):
                 sequence = read_skeleton_file(path, self.config.format, labels)
                 self.sequence, self.fps, self.layout = sequence, sequence.fps, sequence.layout
                 self.has_truth = bool(sequence.segments) or sequence.label is not None
+                self.has_points = bool(sequence.action_points)
                 self._frames = self._sequence_frames(sequence)
         except (DataFormatError, OSError) as error:
             raise SourceError(f"cannot read {self.config.format} skeleton file {path}: {error}") from None
@@ -171,6 +185,7 @@ class SkeletonFileSource(Source):
     @staticmethod
     def _sequence_frames(sequence: SkeletonSequence) -> Iterator[Capture]:
         truth = frame_truth(sequence)
+        points: dict[int, str] = {point.frame: point.label for point in sequence.action_points}
         ids = sequence.frame_ids.astype(np.int64)
         color = sequence.projections.get("color")
         present = sequence.mask.any(axis=2)  # (T, M)
@@ -178,7 +193,7 @@ class SkeletonFileSource(Source):
             people = [
                 Person(joints=sequence.joints[t, m].copy(), confidence=sequence.mask[t, m].copy(),
                        layout=sequence.layout, image_points=None if color is None else color[t, m].copy(),
-                       source_id=m, truth=truth[t])  # fmt: skip
+                       source_id=m, truth=truth[t], action_point=points.get(t))  # fmt: skip
                 for m in range(sequence.num_bodies)
                 if present[t, m]
             ]

@@ -113,3 +113,21 @@ def test_bad_truths_and_outputs_raise_value_error():
         delays.output("end", 1, "wave", 0.0, 0.0)
     with pytest.raises(ValueError, match="labels for"):
         truths_from_frame_labels(1, ["a", "b"], [0.0])
+
+
+def test_stream_eval_times_msrc12_from_its_action_points(data_root):
+    from models.checkpoint import CheckpointConfig, build_model
+    from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12
+    from models.dste_config import DSTEConfig
+    from models.evaluation.runner import evaluate_detection
+
+    folder = data_root / "msrc12" / "data"
+    if not (folder / "P1_1_1_p06.csv.xz").is_file():
+        pytest.skip(f"{folder / 'P1_1_1_p06.csv.xz'} is absent")
+    sequence = read_msrc12(folder / "P1_1_1_p06.csv.xz", folder / "P1_1_1_p06.tagstream")
+    labels = ["background", *MSRC12_GESTURES]
+    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),
+                              task="detection", labels=labels, fps=15.0)  # fmt: skip
+    metrics = evaluate_detection(build_model(config).eval(), config, [sequence], stride=1, lookahead=0)
+    detect = metrics["time_to_detect"]["label"]
+    assert detect["instances"] == len(sequence.action_points) >= 5  # one per action point (no segments here)
