@@ -142,7 +142,8 @@ def _evaluate(people, seconds, fast, stats, messages, recorded, samples, max_rss
     for m in status:
         for name, depth in m.get("queues", {}).items():
             queues[name] = max(queues[name], depth)
-    window = int(stats.get("config", {}).get("stride", 8))
+    ran = stats.get("stride", {})  # the automatic stride may have changed: bound by the largest it ran at
+    window = max([int(ran.get("stride", 8)), *(c["old"] for c in ran.get("changes", []))])
     bounds = {"capture": QUEUE_SIZE, "decoder": people * (64 + window), "recorder": RECORDER_MAX_PENDING}
     final = status[-1]["drops"] if status else {}
     checks = {

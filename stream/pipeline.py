@@ -452,7 +452,8 @@ class Pipeline:
         self.summary.events += len(events)
 
     def _score(self, label: FrameLabel) -> None:
-        """Count ``label`` against the source's truth, where it has one that is among the model's labels."""
+        """Count ``label`` against the source's truth, where it has one that is among the model's labels (frame
+        accuracy), and as an output that may detect a true action (time to detect)."""
         if self.detection is not None and label.label != FAILED_LABEL:
             self.detection.output("label", label.track_id, label.label, label.stamp_ns / 1e9, time.monotonic_ns() / 1e9)
         if not self.source.has_truth:

@@ -23,7 +23,7 @@ def test_a_source_flag_implies_its_source():
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("strid: 4\n", "strid"), ("stride: four\n", "stride must be 'auto' or an integer"), ("stride: 0\n", "stride"),
+    [("strid: 4\n", "strid"), ("stride: four\n", r"stride \(--stride\) must be 'auto' or an integer"), ("stride: 0\n", "stride"),
      ("source: kinect\n", "source"), ("source: video\n", "video: PATH")],  # fmt: skip
 )
 def test_bad_config_is_named(tmp_path, text, message):
