@@ -122,7 +122,7 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
         "label_ms": {q: float(np.percentile(collector.latencies, p)) for q, p in (("p50", 50), ("p95", 95),
                                                                                   ("p99", 99))}
         if collector.latencies else {},
-        "label_latencies_ms": collector.latencies,
+        "label_latencies_ms": [round(v, 2) for v in collector.latencies],
         "parts_p50_ms": {part: latency.get(f"label.{part}", {}).get("p50") for part in PARTS},
         "parts_p95_ms": {part: latency.get(f"label.{part}", {}).get("p95") for part in PARTS},
         "model_call_ms": latency.get("model_call", {}),
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
           "busy: the machine's CPU busy share during the run")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
-                                     "cells": cells}, indent=2) + "\n")  # fmt: skip
+                                     "cells": cells}) + "\n")  # every label's latency: one line, not one a line
     plot(cells, args.plot)
     print(f"wrote {args.json} and {args.plot}")
     return 0
