@@ -32,6 +32,8 @@ class TrainConfig:
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
     label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
     primary_share: float = 0.5  # detect with several datasets: share of windows from the first; the rest split evenly
+    camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
+    young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0

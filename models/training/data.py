@@ -6,9 +6,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from models.skeleton.normalize import NormalizationConfig
+from models.skeleton.layouts import UNIFIED_30
+from models.skeleton.normalize import NormalizationConfig, normalize_window
 from models.skeleton.sequence import SkeletonSequence
-from models.windows import IGNORE_INDEX, cut_window, resize_clip
+from models.training.window_augment import WindowAugment
+from models.windows import IGNORE_INDEX, cut_window, resize_clip, window_frames
 
 
 class _RandomWindows(Dataset):
@@ -59,18 +61,28 @@ class DetectionWindows(_RandomWindows):
 
     def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
                  normalization: NormalizationConfig, length: int, seed: int = 0, groups: list[int] | None = None,
-                 group_shares: dict[int, float] | None = None) -> None:  # fmt: skip
+                 group_shares: dict[int, float] | None = None, augment: WindowAugment | None = None) -> None:  # fmt: skip
         super().__init__(sequences, num_frames, normalization, length, seed, groups, group_shares)
         if len(targets) != len(sequences):
             raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
         self.frame_labels = targets
         self.index_of = {id(s): i for i, s in enumerate(sequences)}
+        self.augment = augment or WindowAugment()
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sequence, end = self._pick(index)
-        window, real = cut_window(sequence, end, self.num_frames, self.normalization)
         labels = self.frame_labels[self.index_of[id(sequence)]]
-        frames = np.clip(np.arange(end - self.num_frames + 1, end + 1), 0, None)
+        frames = window_frames(sequence.num_frames, end, self.num_frames)
+        real = np.arange(end - self.num_frames + 1, end + 1) >= 0
+        if self.augment.active:
+            rng = np.random.default_rng((self.seed, self.epoch, index, 1))
+            cut = self.augment.young_cut(self.num_frames, rng)
+            frames[:cut] = frames[cut]  # a track that appeared at the cut: the stream repeats its first pose
+            real[:cut] = False
+        joints, _ = normalize_window(sequence.joints[frames], sequence.mask[frames], UNIFIED_30, self.normalization)
+        window = np.ascontiguousarray(joints.transpose(3, 0, 2, 1))
+        if self.augment.active:
+            window = self.augment.camera(window, rng)
         target = np.where(real, labels[frames], IGNORE_INDEX)
         return torch.from_numpy(window), torch.from_numpy(target)
 

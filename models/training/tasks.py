@@ -42,6 +42,7 @@ from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
 from models.training.detection_targets import detection_targets
 from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
 from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
+from models.training.window_augment import WindowAugment
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
@@ -202,7 +203,8 @@ class DetectTask(Task):
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
         data = DetectionWindows(sequences, targets, checkpoint.num_frames, checkpoint.normalization,
-                                config.steps_per_epoch * config.batch_size, config.seed, groups, shares)  # fmt: skip
+                                config.steps_per_epoch * config.batch_size, config.seed, groups, shares,
+                                WindowAugment(config.camera_view, config.young_track))  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()

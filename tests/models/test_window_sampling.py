@@ -23,3 +23,29 @@ def test_groups_are_drawn_by_share_not_by_size():
     assert 0.4 < drawn.count("small") / len(drawn) < 0.6
     by_size = DetectionWindows(sequences, targets, 16, NormalizationConfig(), length=400)
     assert [by_size._pick(i)[0].name for i in range(400)].count("small") < 10
+
+
+def test_without_augmentation_windows_are_the_streams_windows():
+    from models.windows import cut_window
+
+    sequence = _sequence(100, "seq")
+    data = DetectionWindows([sequence], [np.arange(100)], 16, NormalizationConfig(), length=20)
+    for index in range(20):
+        window, target = data[index]  # the targets are frame indices: the last one is the window's end
+        expected, _ = cut_window(sequence, int(target[-1]), 16, NormalizationConfig())
+        np.testing.assert_array_equal(window.numpy(), expected)
+
+
+def test_a_young_track_repeats_its_first_pose_and_ignores_those_targets():
+    from models.training.window_augment import YOUNG_TRACK_FRAMES, WindowAugment
+
+    sequence = _sequence(200, "seq")
+    data = DetectionWindows([sequence], [np.arange(200)], 64, NormalizationConfig(), length=30,
+                            augment=WindowAugment(young_track=1.0))  # fmt: skip
+    for index in range(30):
+        window, target = data[index]
+        real = (target.numpy() >= 0).sum()
+        assert YOUNG_TRACK_FRAMES[0] <= real <= YOUNG_TRACK_FRAMES[1] or real == int(target[-1]) + 1
+        cut = 64 - real
+        frames = window.numpy()[:, : cut + 1]
+        np.testing.assert_array_equal(frames, np.repeat(frames[:, -1:], cut + 1, axis=1))  # padding = first pose

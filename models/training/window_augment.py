@@ -1,0 +1,56 @@
+"""Training windows that look like what the camera path gives the model.
+
+Two things a Kinect recording rarely shows but a camera stream always does:
+
+- **MediaPipe's skeletons** (`models.augment.mediapipe_like`): no root motion
+  (world landmarks are hip-centred), per-joint bias, slow error, size
+  fluctuation. With probability ``camera_view`` a window is replaced by such a
+  view (its bias scaled by a factor drawn in [0, 1], since it was measured on
+  one person).
+- **Young tracks**: a person who just appeared, whose window the stream pads by
+  repeating their first pose (`models.windows`). With probability
+  ``young_track`` the window's first frames, up to a cut drawn so that 8 to 40
+  real frames remain, repeat the frame at the cut, and their targets are
+  ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.augment.mediapipe_like import MediaPipeLikeConfig, mediapipe_like
+
+YOUNG_TRACK_FRAMES = (8, 40)
+
+
+@dataclass(frozen=True)
+class WindowAugment:
+    """Probabilities of the camera view and the young-track cut (module docstring)."""
+
+    camera_view: float = 0.0
+    young_track: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("camera_view", "young_track"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
+
+    @property
+    def active(self) -> bool:
+        return self.camera_view > 0 or self.young_track > 0
+
+    def young_cut(self, frames: int, rng: np.random.Generator) -> int:
+        """How many leading frames of a ``frames``-frame window repeat the next one (0: none)."""
+        if rng.uniform() >= self.young_track:
+            return 0
+        low, high = YOUNG_TRACK_FRAMES
+        return max(0, frames - int(rng.integers(low, min(high, frames) + 1)))
+
+    def camera(self, window: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The normalised (C, T, V, M) window, or with probability ``camera_view`` a MediaPipe-like view of it."""
+        return mediapipe_like(window, rng, _CAMERA) if rng.uniform() < self.camera_view else window
+
+
+_CAMERA = MediaPipeLikeConfig(bias_scale=(0.0, 1.0))
