@@ -16,7 +16,7 @@ Goals (issue #5), checked and printed at the end:
     .venv/bin/python -m benchmarks.model_latency                                  # CPU: torch + onnxruntime
     .venv/bin/python -m benchmarks.model_latency --variants dste-small --batch 1 4 --runs 300
     .venv/bin/python -m benchmarks.model_latency --backends tensorrt torch-cuda torch-cuda-graphs onnxruntime-cuda
-    .venv/bin/python -m benchmarks.model_latency --checkpoint models/checkpoints/dste-small-utkinect
+    .venv/bin/python -m benchmarks.model_latency --checkpoint models/checkpoints/actions
 
 Random-initialised checkpoints of each variant are used unless ``--checkpoint``
 is given (latency does not depend on the weights' values). ``onnxruntime`` is

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from models.dste_config import DSTEConfig
 from models.errors import SkelstreamError
+from models.point_events import PointRules
 from models.skeleton.normalize import NormalizationConfig
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TASKS = ("detection", "classification")
+EVENT_KINDS = ("points",)
+"""Keys of ``config.json`` → ``events``: ``points`` holds the `PointRules` of gesture events (one per instance)."""
 
 
 class CheckpointError(SkelstreamError):
@@ -48,6 +51,9 @@ class CheckpointConfig:
         variant: the registered variant the model was built from.
         training: data, protocol and command that produced the weights.
         metrics: evaluation results, by split.
+        points: when set, the stream emits one ``gesture`` event per recognised instance by these rules
+            (`models.point_events`); ``config.json`` keeps them as ``"events": {"points": {...}}``.
+            Detection checkpoints only.
     """
 
     model: DSTEConfig
@@ -58,6 +64,7 @@ class CheckpointConfig:
     variant: str = "dste-small"
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    points: PointRules | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -68,6 +75,11 @@ class CheckpointConfig:
             raise CheckpointError(f"detection labels must start with 'background', got {self.labels[0]!r}")
         if self.fps <= 0:
             raise CheckpointError(f"fps must be positive, got {self.fps}")
+        if self.points is not None:
+            if not isinstance(self.points, PointRules):
+                raise CheckpointError(f"points must be PointRules, got {type(self.points).__name__}")
+            if self.task != "detection":
+                raise CheckpointError(f"events.points needs per-frame scores: a detection checkpoint, not {self.task}")
 
     @property
     def num_frames(self) -> int:
@@ -89,6 +101,7 @@ class CheckpointConfig:
             "normalization": self.normalization.to_dict(),
             "training": self.training,
             "metrics": self.metrics,
+            **({"events": {"points": self.points.to_dict()}} if self.points is not None else {}),
         }
 
     @classmethod
@@ -114,11 +127,30 @@ class CheckpointConfig:
                 variant=data.get("variant", "dste-small"),
                 training=data.get("training", {}),
                 metrics=data.get("metrics", {}),
+                points=_points(data.get("events", {})),
             )
         except CheckpointError as error:
             raise CheckpointError(f"{source}: {error}") from None
         except (TypeError, ValueError) as error:
             raise CheckpointError(f"{source}: invalid config: {error}") from None
+
+
+def _points(events: Any) -> PointRules | None:
+    """The ``events`` key of ``config.json``: ``{"points": {PointRules fields}}``, or empty (no gesture events)."""
+    if not isinstance(events, dict):
+        raise CheckpointError(f"events must be a mapping such as {{\"points\": {{...}}}}, got {type(events).__name__}")
+    unknown = sorted(set(events) - set(EVENT_KINDS))
+    if unknown:
+        raise CheckpointError(f"events: unknown kinds {', '.join(map(str, unknown))}; known: {', '.join(EVENT_KINDS)}")
+    if "points" not in events:
+        return None
+    if not isinstance(events["points"], dict):
+        raise CheckpointError(f"events.points must be a mapping of {', '.join(PointRules.__dataclass_fields__)}, "
+                              f"got {type(events['points']).__name__}")  # fmt: skip
+    try:
+        return PointRules.from_dict(events["points"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"events.points: {str(error).removeprefix('point rules: ')}") from None
 
 
 def build_model(config: CheckpointConfig) -> nn.Module:

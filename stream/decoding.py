@@ -5,7 +5,7 @@ sample's probabilities fuse the softmax of every window that covered it
 within the lookahead (``fusion``: "recent", the default, weights a window by
 how many samples it saw after the sample; "mean"; "max": `models.fusion`), exactly as the
 offline `models.fusion.FrameFusion` computes them. `pop_final` returns each sample's `FrameLabel` once, when it is
-final; `pop_events` the `ActionEvent` starts and ends::
+final; `pop_events` the `ActionEvent` starts and ends, and the gestures recognised::
 
     decoder = OnlineDecoder.from_checkpoint(config, stride=1, lookahead=0)
     decoder.add(ref.track_id, ref.end, logits, ref.samples)   # for each window of a batch
@@ -59,9 +59,19 @@ flushed) on the (smoothed) probabilities. The start event lags the action's
 first frame by ``min_duration_frames`` samples plus the finality delay — that
 is the price of not reacting to flicker.
 
+**Gesture events.** A checkpoint whose config declares point events
+(``config.json`` → ``events.points``: `models.point_events.PointRules`) also
+gets a `models.point_events.PointDetector` per track, fed the same final
+(smoothed) probabilities as the labels, sample by sample: each recognised
+gesture instance is one ``gesture`` event, dated at the sample where it was
+recognised, scored with its probability there, with ``delay_ms`` the stream
+time since its evidence began (samples / fps). Offline,
+`models.point_events.detect_points` on the same probabilities gives the same
+events; `models.evaluation.gestures` scores them.
+
 Only *primary* samples (`stream.windowing.SampleInfo`) give a `FrameLabel`, so a
 source frame covered by several model samples (a slow source) is labelled once;
-every sample counts for events. Without sample infos (``samples=None``), sample
+every sample counts for events (start/end and gestures). Without sample infos (``samples=None``), sample
 ``t`` is labelled as frame ``t`` with stamp 0.
 
 **Failed windows.** `add_failed` takes a window whose model call failed: its
@@ -69,7 +79,8 @@ samples are announced as `add` would, with no scores. A sample fuses the
 windows that did get scores; one that becomes final with none at all is still
 labelled, once, as `FAILED_LABEL` (score 0, empty top-k), so no frame goes
 unlabelled and none is mislabelled as background. Such a sample is no evidence
-either way: it neither extends nor closes an event run, nor enters smoothing.
+either way: it neither extends nor closes an event run, nor enters smoothing
+nor gesture detection.
 """
 
 from __future__ import annotations
@@ -82,6 +93,7 @@ import numpy as np
 
 from models.action_runs import ActionRuns, EventRules
 from models.fusion import FUSIONS, softmax
+from models.point_events import PointDetector, PointRules
 from stream.types import ActionEvent, FrameLabel
 from stream.windowing import SampleInfo
 
@@ -96,6 +108,7 @@ FAILED_LABEL = "failed"
 @dataclass
 class _Track:
     runs: ActionRuns
+    points: PointDetector | None = None
     next_final: int = 0
     last_end: int = -1
     sums: dict[int, np.ndarray] = field(default_factory=dict)
@@ -119,6 +132,9 @@ class OnlineDecoder:
         enter_threshold, exit_threshold: hysteresis thresholds, 0 < exit <= enter <= 1.
         min_duration_frames: samples a run must span before it starts an event.
         exit_frames: consecutive samples below exit that close a run.
+        points: gesture rules (`models.point_events.PointRules`): one ``gesture`` event per recognised instance;
+            None emits none.
+        fps: the samples' rate (the checkpoint's fps), needed with ``points`` (refractory period, delays).
     """
 
     def __init__(
@@ -136,6 +152,8 @@ class OnlineDecoder:
         exit_threshold: float = 0.4,
         min_duration_frames: int = 8,
         exit_frames: int = 1,
+        points: PointRules | None = None,
+        fps: float | None = None,
     ) -> None:
         def integer(name: str, value: object, low: int) -> int:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -166,6 +184,12 @@ class OnlineDecoder:
             self.rules = EventRules(enter_threshold, exit_threshold, min_duration_frames, exit_frames)
         except ValueError as error:
             raise ValueError(f"OnlineDecoder {error}") from None
+        if points is not None and not isinstance(points, PointRules):
+            raise ValueError(f"OnlineDecoder points must be PointRules or None, got {type(points).__name__}")
+        if points is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
+            raise ValueError(f"OnlineDecoder points need the sample rate: fps must be > 0, got {fps!r}")
+        self.points = points
+        self.fps = None if fps is None else float(fps)
         self._tracks: dict[int, _Track] = {}
         self._labels: list[FrameLabel] = []
         self._events: list[ActionEvent] = []
@@ -173,7 +197,9 @@ class OnlineDecoder:
     @classmethod
     def from_checkpoint(cls, config: CheckpointConfig, stride: int = 8, lookahead: int | None = 0,
                         **options: object) -> OnlineDecoder:  # fmt: skip
-        """A decoder for the model of ``config`` (labels, T); ``options`` as in the constructor."""
+        """A decoder for the model of ``config`` (labels, T, its gesture rules and fps); ``options`` as in the
+        constructor."""
+        options = {"points": config.points, "fps": config.fps, **options}
         return cls(config.labels, config.num_frames, stride, lookahead, **options)  # type: ignore[arg-type]
 
     # -- public API --------------------------------------------------------------------------
@@ -230,7 +256,8 @@ class OnlineDecoder:
               samples: tuple[SampleInfo, ...] | list[SampleInfo] | None) -> None:  # fmt: skip
         state = self._tracks.get(track_id)
         if state is None:
-            state = self._tracks[track_id] = _Track(ActionRuns(self.rules))
+            points = None if self.points is None else PointDetector(len(self.labels), self.points, self.fps)
+            state = self._tracks[track_id] = _Track(ActionRuns(self.rules), points)
         end = int(end)
         if end <= state.last_end:
             raise ValueError(f"track {track_id}: window ending at {end} after one ending at {state.last_end}; "
@@ -281,7 +308,7 @@ class OnlineDecoder:
         return labels
 
     def pop_events(self) -> list[ActionEvent]:
-        """Start/end events since the last call, in the order they happened."""
+        """Start, end and gesture events since the last call, in the order they happened."""
         events, self._events = self._events, []
         return events
 
@@ -315,8 +342,13 @@ class OnlineDecoder:
                 ))  # fmt: skip
             for event in state.runs.update(info.index, info, probs):
                 self._emit(track_id, event.kind, event.at, event.score, event.action)
+            if state.points is not None:
+                for point in state.points.update(info.index, probs, info):
+                    self._emit(track_id, "gesture", info, point.score, point.label,
+                               delay_ms=point.evidence_frames / self.fps * 1000.0)  # fmt: skip
         state.next_final = max(state.next_final, upto + 1)
 
-    def _emit(self, track_id: int, kind: str, info: SampleInfo, score: float, action: int) -> None:
+    def _emit(self, track_id: int, kind: str, info: SampleInfo, score: float, action: int,
+              delay_ms: float | None = None) -> None:  # fmt: skip
         self._events.append(ActionEvent(track_id=track_id, kind=kind, label=self.labels[action], frame=info.frame,
-                                        stamp_ns=info.stamp_ns, score=score))  # fmt: skip
+                                        stamp_ns=info.stamp_ns, score=score, delay_ms=delay_ms))  # fmt: skip

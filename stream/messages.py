@@ -32,11 +32,12 @@ import msgpack
 import numpy as np
 
 from stream.errors import MessageError
-from stream.types import ActionEvent, FrameLabel, TrackedPerson
+from stream.types import EVENT_KINDS, ActionEvent, FrameLabel, TrackedPerson
 
 SCHEMA_VERSION = 1
 """Bumped only by a breaking change (a field removed, renamed, or changing type or meaning).
-Adding an optional field keeps the version; readers ignore fields they do not know."""
+Adding an optional field, or a new value of an enumerated field (an event ``kind``), keeps the version;
+readers ignore fields they do not know and skip event kinds they do not know."""
 
 TOPICS = ("actions", "events", "skeletons", "status")
 
@@ -163,7 +164,7 @@ FIELDS: dict[str, dict[str, Checker]] = {
         "latency_ms": _number,
         "truth": _optional(_str),
     },
-    "events": {"track": _int, "kind": _one_of("start", "end"), "label": _str, "score": _number},
+    "events": {"track": _int, "kind": _one_of(*EVENT_KINDS), "label": _str, "score": _number, "delay_ms": _number},
     "skeletons": {
         "frame_id": _str,
         "layout": _optional(_str),
@@ -179,7 +180,7 @@ FIELDS: dict[str, dict[str, Checker]] = {
         "queues": _map_of(_int),
     },
 }
-OPTIONAL_FIELDS: dict[str, frozenset[str]] = {"actions": frozenset({"truth"}),
+OPTIONAL_FIELDS: dict[str, frozenset[str]] = {"actions": frozenset({"truth"}), "events": frozenset({"delay_ms"}),
                                               "status": frozenset({"tracks", "queues"})}  # fmt: skip
 
 
@@ -207,6 +208,8 @@ def validate(msg: Any, topic: str | None = None) -> dict:
         raise MessageError(f"field 'v': unsupported schema version {msg['v']} (this reader knows {SCHEMA_VERSION})")
     if topic in FIELDS:
         _check_fields(msg, FIELDS[topic], optional=OPTIONAL_FIELDS.get(topic, frozenset()))
+        if topic == "events" and msg["kind"] == "gesture" and "delay_ms" not in msg:
+            raise MessageError("missing field 'delay_ms' (every gesture event carries it)")
         if topic == "skeletons":
             count = len(msg["joint_names"])
             for i, person in enumerate(msg["people"]):
@@ -236,14 +239,18 @@ def action_message(stream_name: str, label: FrameLabel) -> dict:
 
 
 def event_message(stream_name: str, event: ActionEvent) -> dict:
-    """The ``events`` message of an action start or end (``frame``: its first or last frame)."""
-    return {
+    """The ``events`` message of an action start or end (``frame``: its first or last frame), or of a recognised
+    gesture (``frame``: where it was recognised; ``delay_ms``: since its evidence began)."""
+    message = {
         **_header(stream_name, event.frame, event.stamp_ns),
         "track": int(event.track_id),
         "kind": event.kind,
         "label": str(event.label),
         "score": float(event.score),
     }
+    if event.delay_ms is not None:
+        message["delay_ms"] = float(event.delay_ms)
+    return message
 
 
 def _rows(array: np.ndarray) -> list[list[float]]:

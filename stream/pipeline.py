@@ -116,6 +116,7 @@ class RunSummary:
     frames: int = 0
     labels: int = 0
     events: int = 0
+    gestures: int | None = None  # of the events: gestures recognised; None when the checkpoint declares none
     model_calls: int = 0
     windows: int = 0
     failed_windows: int = 0  # windows whose model call failed (their frames may be labelled "failed")
@@ -139,7 +140,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "frames": self.frames, "labels": self.labels, "events": self.events,
+            "frames": self.frames, "labels": self.labels, "events": self.events, "gestures": self.gestures,
             "model_calls": self.model_calls, "windows": self.windows, "failed_windows": self.failed_windows,
             "dropped_people": self.dropped_people,
             "frame_accuracy": self.frame_accuracy, "scored_labels": self.scored,
@@ -184,7 +185,7 @@ class Pipeline:
         self._truths: dict[int, str | None] = {}  # each track's current true action
         self._marks: tuple[int, int, int] | None = None  # this frame's loop start, model start, model end
         self.stats = StageStats()
-        self.summary = RunSummary()
+        self.summary = RunSummary(gestures=None if self.decoder.points is None else 0)
         self._stop = threading.Event()
         self._latest: dict[int, FrameLabel] = {}
         self._started_at = time.perf_counter()
@@ -447,9 +448,12 @@ class Pipeline:
             if self.config.print_events:
                 fps = self.source.fps
                 seconds = event.frame / fps if fps else (event.stamp_ns - (self._first_stamp or 0)) / 1e9
-                print(f"{seconds:7.1f} s  person {event.track_id:<3} {event.kind:<5} {event.label:<10} "
-                      f"(score {event.score:.2f})", flush=True)  # fmt: skip
+                delay = "" if event.delay_ms is None else f", {event.delay_ms:.0f} ms after its evidence began"
+                print(f"{seconds:7.1f} s  person {event.track_id:<3} {event.kind:<7} {event.label:<10} "
+                      f"(score {event.score:.2f}{delay})", flush=True)  # fmt: skip
         self.summary.events += len(events)
+        if self.summary.gestures is not None:
+            self.summary.gestures += sum(event.kind == "gesture" for event in events)
 
     def _score(self, label: FrameLabel) -> None:
         """Count ``label`` against the source's truth, where it has one that is among the model's labels (frame

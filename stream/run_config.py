@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from models.config_files import load_config
 from models.fusion import FUSIONS
-from models.pretrained import DEFAULT_CHECKPOINT
+from models.checkpoint import CheckpointError
+from models.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
 from stream.ros2.topics import check_domain_id, normalize_namespace
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class RunConfig:
     seed: int = 0  # synthetic source
     seconds: float | None = None  # synthetic source length (None: endless)
     max_frames: int | None = None
-    checkpoint: str = str(DEFAULT_CHECKPOINT)
+    checkpoint: str = str(DEFAULT_CHECKPOINT)  # a shipped checkpoint's name (actions, gestures) or a directory
     backend: str = "auto"  # TensorRT on an NVIDIA GPU, else ONNX Runtime when installed, else torch
     threads: int | None = None  # None: torch 1 (never spin-waits against pose), onnxruntime 2 (streams in parallel)
     stride: int | str = "auto"  # "auto": the smallest the machine sustains (stream.stride_control); N pins it
@@ -96,7 +97,7 @@ class RunConfig:
     output: str | None = None
     record: str | None = None
     stats_json: str | None = None
-    print_events: bool = False  # print each action start/end to stdout as it is detected
+    print_events: bool = False  # print each action start/end and each gesture to stdout as it is detected
     status_interval_s: float = 1.0
     queue_size: int = 4
     ros2: str | None = None  # "dds": also publish the ROS 2 topics, DDS-direct (docs/ros2.md)
@@ -116,6 +117,10 @@ class RunConfig:
                 raise ValueError("source 'skeleton-file' needs skeleton_file: PATH (--skeleton-file PATH)")
             if self.format not in FORMATS:
                 raise ValueError(f"--skeleton-file needs --format, one of {', '.join(FORMATS)}; got {self.format!r}")
+        try:
+            self.checkpoint = str(resolve_checkpoint(self.checkpoint))
+        except CheckpointError as error:
+            raise ValueError(f"{named('checkpoint')}: {error}") from None
         check_stride(self.stride)
         self._check_range("people", 1, MAX_PEOPLE)
         self._check_range("num_poses", 1, MAX_PEOPLE)

@@ -101,17 +101,29 @@ class FrameLabel:
     sample_ns: int = 0
 
 
+EVENT_KINDS = ("start", "end", "gesture")
+"""What an `ActionEvent` says: an action started or ended, or a gesture instance was recognised."""
+
+
 @dataclass
 class ActionEvent:
-    """An action of one track started or ended (with hysteresis and a minimum duration)."""
+    """An action of one track started or ended (hysteresis, a minimum duration), or a gesture was recognised.
+
+    ``frame``/``stamp_ns``: the action's first frame (``start``), its last frame (``end``), or the frame at which
+    the gesture was recognised (``gesture``, once per instance: `models.point_events`). ``delay_ms`` (gestures
+    only): stream time from the first frame of the gesture's evidence to its recognition.
+    """
 
     track_id: int
-    kind: str  # "start" or "end"
+    kind: str  # one of EVENT_KINDS
     label: str
-    frame: int  # source frame index of the first (start) or last (end) frame of the action
+    frame: int
     stamp_ns: int
     score: float
+    delay_ms: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("start", "end"):
-            raise ValueError(f"event kind must be 'start' or 'end', got {self.kind!r}")
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"event kind must be one of {', '.join(map(repr, EVENT_KINDS))}, got {self.kind!r}")
+        if (self.kind == "gesture") != (self.delay_ms is not None):
+            raise ValueError(f"a {self.kind} event {'needs' if self.kind == 'gesture' else 'has no'} delay_ms")

@@ -2,13 +2,13 @@
 
 Examples::
 
-    stream-eval --checkpoint models/checkpoints/dste-small-utkinect --dataset utkinect \\
+    stream-eval --checkpoint models/checkpoints/actions --dataset utkinect \\
         --root ../shared/data/utkinect_action3d --subjects 5,6 --json out.json
     # a checkpoint you trained: runs/msr-usdrl-finetune/ is made by bash models/configs/run_experiments.sh
     stream-eval --checkpoint runs/msr-usdrl-finetune/checkpoint --dataset msr-action3d \\
         --root ../shared/data/msr_action3d --subjects 2,4,6 --json out.json
     # as stream-run labels by default: a window every model frame, causal (each frame's label as soon as possible)
-    stream-eval --checkpoint models/checkpoints/dste-small-utkinect --dataset utkinect \\
+    stream-eval --checkpoint models/checkpoints/actions --dataset utkinect \\
         --root ../shared/data/utkinect_action3d --subjects 5,6 --stride 1 --lookahead 0
 
 Detection checkpoints report frame_accuracy, frame_map, segment_map (tIoU

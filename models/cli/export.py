@@ -2,7 +2,7 @@
 
 Examples::
 
-    stream-export --checkpoint models/checkpoints/dste-small-utkinect --output dste-small.onnx
+    stream-export --checkpoint actions --output dste-small.onnx       # a shipped checkpoint by name, or a directory
     # on an NVIDIA GPU with TensorRT (desktop: pip install skelstream[tensorrt]; Jetson: JetPack's python3-libnvinfer)
     stream-export --checkpoint CKPT --output dste.onnx --tensorrt --fp16 --max-batch 64
     stream-export --checkpoint CKPT --output dste.onnx --tensorrt --int8 --calib-data utkinect:1,2
@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="stream-export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--checkpoint", required=True, help="checkpoint directory (config.json + model.safetensors)")
+    parser.add_argument("--checkpoint", required=True,
+                        help="a shipped checkpoint's name (actions, gestures) or a checkpoint directory "
+                             "(config.json + model.safetensors)")
     parser.add_argument("--output", required=True, help="the .onnx file to write")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET}, "
                         f"which TensorRT 10 reads; {ONNXRUNTIME_OPSET} runs faster on ONNX Runtime)")
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from models.checkpoint import read_config
     from models.export.onnx_export import export_onnx
+    from models.pretrained import resolve_checkpoint
 
     if (args.fp16 or args.int8) and not args.tensorrt:
         raise ValueError("--fp16 and --int8 shape a TensorRT engine: add --tensorrt (or --quantize int8 for ONNX)")
@@ -80,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--int8 needs --quantize int8, --calib-data (e.g. utkinect:1,2) or an existing --calib-cache")
     if args.max_batch < 1 or not 1 <= args.opt_batch <= args.max_batch:
         raise ValueError(f"need 1 <= --opt-batch <= --max-batch, got {args.opt_batch} and {args.max_batch}")
+    args.checkpoint = str(resolve_checkpoint(args.checkpoint))
     config = read_config(args.checkpoint)  # a bad checkpoint fails here, before anything slow
     device_index = 0
     if args.tensorrt:

@@ -3,7 +3,7 @@
     from models.export.onnx_export import export_onnx, cached_onnx
     from models.export.tensorrt_build import EngineOptions, build_engine
 
-    result = export_onnx("models/checkpoints/dste-small-utkinect", "dste-small.onnx")   # checked against torch
+    result = export_onnx("models/checkpoints/actions", "dste-small.onnx")   # checked against torch
     engine = build_engine(result.path, EngineOptions(precision="fp16", max_batch=64))  # on a machine with TensorRT
 
 The command is `stream-export` (``models/cli/export.py``). Optional stacks

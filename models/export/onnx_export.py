@@ -2,7 +2,7 @@
 
     from models.export.onnx_export import export_onnx, read_onnx_config
 
-    result = export_onnx("models/checkpoints/dste-small-utkinect", "dste-small.onnx")
+    result = export_onnx("models/checkpoints/actions", "dste-small.onnx")
     result.max_abs_error            # ONNX Runtime vs torch on batches 1 and 3, already checked against a bound
     config, meta = read_onnx_config("dste-small.onnx")   # the CheckpointConfig travels with the file
 

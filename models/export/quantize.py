@@ -1,7 +1,7 @@
 """Static INT8 post-training quantisation (QDQ) of an ONNX export, with ONNX Runtime's own tooling.
 
     result = quantize_onnx("model.onnx", "model.int8.onnx", windows, source="utkinect:1,2,3,4")
-    path = cached_int8_onnx("models/checkpoints/dste-small-utkinect")   # exported, calibrated and cached once
+    path = cached_int8_onnx("models/checkpoints/actions")   # exported, calibrated and cached once
 
 How: `onnxruntime.quantization.quantize_static` in the QDQ format
 (QuantizeLinear/DequantizeLinear pairs around the quantised ops; the graph is

@@ -2,7 +2,7 @@
 
     from stream.backends import make_backend
 
-    backend = make_backend("onnxruntime", "models/checkpoints/dste-small-utkinect", threads=2)
+    backend = make_backend("onnxruntime", "models/checkpoints/actions", threads=2)
     logits = backend.run(windows)                  # float32 (N, C, T, V, M) → float32 (N, T, K + 1)
     backend = make_backend("auto", checkpoint)     # TensorRT on a GPU, else ONNX Runtime, else torch
     name, reason = choose_backend(checkpoint)      # what auto picks, and why

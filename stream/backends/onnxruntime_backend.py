@@ -1,6 +1,6 @@
 """The ONNX Runtime backend: the default on CPU, with the CUDA execution provider where it is installed.
 
-    backend = OnnxRuntimeBackend("models/checkpoints/dste-small-utkinect", threads=2)
+    backend = OnnxRuntimeBackend("models/checkpoints/actions", threads=2)
     logits = backend.run(windows)          # (N, C, T, V, M) float32 → (N, T, K + 1) float32
 
 ``model`` is a checkpoint directory (exported once with

@@ -1,6 +1,6 @@
 """The TensorRT backend: a serialized engine run with the TensorRT 10 explicit-tensor API on one CUDA stream.
 
-    backend = TensorRTBackend("models/checkpoints/dste-small-utkinect", precision="fp16", max_batch=64)
+    backend = TensorRTBackend("models/checkpoints/actions", precision="fp16", max_batch=64)
     logits = backend.run(windows)          # (N, C, T, V, M) float32 → (N, T, K + 1) float32
 
 ``model`` is a checkpoint directory (exported to ONNX in the cache on first

@@ -17,7 +17,7 @@ Examples::
     stream-eval --dataset florence-video --root ../shared/data --json florence.json --confusion florence.png
     stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
         --backend onnxruntime --stride 4
-    stream-eval --dataset utkinect --checkpoint models/checkpoints/dste-small-utkinect \\
+    stream-eval --dataset utkinect --checkpoint models/checkpoints/actions \\
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
 Defaults are ``stream-run``'s (checkpoint, backend, threads, stride, lookahead,

@@ -83,7 +83,9 @@ def _format(topic: str, msg: dict) -> str:
         return (f"{head}track {msg['track']}  frame {msg['frame']}  {msg['label']} {msg['score']:.2f}  "
                 f"(lat {_number(msg['latency_ms'])} ms)")  # fmt: skip
     if topic == "events":
-        return f"{head}track {msg['track']}  frame {msg['frame']}  {msg['kind']} {msg['label']} {msg['score']:.2f}"
+        delay = f"  ({_number(msg['delay_ms'])} ms after its evidence began)" if "delay_ms" in msg else ""
+        return (f"{head}track {msg['track']}  frame {msg['frame']}  {msg['kind']} {msg['label']} {msg['score']:.2f}"
+                f"{delay}")  # fmt: skip
     if topic == "skeletons":
         people = msg["people"]
         tracks = ",".join(str(p["track"]) for p in people) or "-"

@@ -91,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--seconds", type=float, help="synthetic source: length in seconds, > 0 (default endless)")
     source.add_argument("--max-frames", type=int, help="stop after this many frames (>= 1)")
     model = parser.add_argument_group("model")
-    model.add_argument("--checkpoint", help="detection checkpoint directory (default: the shipped one)")
+    model.add_argument("--checkpoint",
+                       help="a shipped checkpoint's name (actions: UTKinect actions, the default; gestures: MSRC-12 "
+                            "gestures, with gesture events) or a checkpoint directory; --list-checkpoints shows them")
+    model.add_argument("--list-checkpoints", action="store_true",
+                       help="print each shipped checkpoint's labels, training data, gesture events and validation "
+                            "figures, then exit")  # fmt: skip
     model.add_argument("--backend", choices=BACKENDS,
                        help="(default auto: TensorRT on an NVIDIA GPU, else ONNX Runtime when installed, else torch; "
                             "the choice and why is printed)")
@@ -141,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "mp4v; .avi: MJPG)")
     out.add_argument("--record", help="record skeletons and labels here (replay: --skeleton-file F --format recording)")
     out.add_argument("--print-events", action=argparse.BooleanOptionalAction, default=None,
-                     help="print each action start/end as it is detected")
+                     help="print each action start/end and each gesture (checkpoints with gesture events) as it "
+                          "is detected")
     out.add_argument("--stats-json", help="write the run summary (stage latencies, drops, accuracy) here at the end")
     out.add_argument("--overwrite", action="store_true",
                      help="replace existing --record, --output and --stats-json files (only once the new one is "
@@ -163,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-NOT_CONFIG_KEYS = ("config", "verbose", "repair_bag", "overwrite")
+NOT_CONFIG_KEYS = ("config", "verbose", "repair_bag", "overwrite", "list_checkpoints")
 """Flags that steer the command itself, not the run: no `RunConfig` key."""
 
 
@@ -190,8 +196,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 def _summary_table(summary, stats_table: str) -> str:
     lines = ["", stats_table, ""]
     data = summary.to_dict()
+    gestures = f" ({data['gestures']} gestures)" if data["gestures"] is not None else ""
     lines.append(f"frames {data['frames']} in {data['seconds']:.1f} s ({data['fps']:.1f} fps), "
-                 f"labels {data['labels']}, events {data['events']}, model calls {data['model_calls']} "
+                 f"labels {data['labels']}, events {data['events']}{gestures}, model calls {data['model_calls']} "
                  f"({data['windows']} windows)")  # fmt: skip
     lines.append(f"drops: capture {data['source'].get('dropped', 0)}, "
                  f"publish {data['publisher'].get('dropped', 0)}; stopped: {data['stop_reason']}")  # fmt: skip
@@ -319,8 +326,29 @@ def repair(path: str) -> int:
     return 0
 
 
+def list_checkpoints() -> int:
+    """``--list-checkpoints``: what each shipped checkpoint's config says (exit 1 if one cannot be read)."""
+    from models.checkpoint import read_config
+    from models.pretrained import CHECKPOINTS, describe_checkpoint, shipped_checkpoints
+
+    shipped = shipped_checkpoints()
+    if not shipped:
+        print(f"stream-run: no checkpoints in {CHECKPOINTS}", file=sys.stderr)
+        return 1
+    failed = False
+    for name, path in shipped.items():
+        try:
+            print(describe_checkpoint(name, read_config(path)))
+        except SkelstreamError as error:
+            print(f"{name}: unreadable: {error}")
+            failed = True
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.list_checkpoints:
+        return list_checkpoints()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
     logging.getLogger("stream.stride_control").setLevel(logging.INFO)  # each change of the automatic stride

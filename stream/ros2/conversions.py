@@ -8,7 +8,8 @@ What each schema-v1 topic maps to (topic names of `stream.ros2.topics`):
 
 - ``actions`` → ``skelstream_msgs/ActionLabel`` on skelstream/actions, and the top-k as a
   ``vision_msgs/Classification`` on humans/bodies/<body_id>/action;
-- ``events`` → ``skelstream_msgs/ActionEvent`` on skelstream/events;
+- ``events`` → ``skelstream_msgs/ActionEvent`` on skelstream/events (start, end and gesture: ``delay_ms``
+  becomes ``delay``, zero for start and end);
 - ``skeletons`` → ``skelstream_msgs/SkeletonArray`` on skelstream/skeletons, and its body ids
   as an ``hri_msgs/IdsList`` on humans/bodies/tracked;
 - ``status`` → ``diagnostic_msgs/DiagnosticArray`` on /diagnostics (and an empty IdsList
@@ -43,8 +44,8 @@ from stream.ros2.topics import ACTIONS, BODY_ACTION, DIAGNOSTICS, EVENTS, SKELET
 DEFAULT_CAMERA_FRAME = "camera_optical_frame"
 """The camera's ROS frame when nothing names it (stream-calibrate's default camera frame)."""
 
-EVENT_KINDS = {"start": 0, "end": 1}
-"""``ActionEvent.START`` and ``ActionEvent.END`` (a test checks them against the .msg file)."""
+EVENT_KINDS = {"start": 0, "end": 1, "gesture": 2}
+"""``ActionEvent.START``, ``END`` and ``GESTURE`` (a test checks them against the .msg file)."""
 DIAGNOSTIC_OK, DIAGNOSTIC_WARN = 0, 1
 """``diagnostic_msgs/DiagnosticStatus`` levels OK and WARN."""
 UNITS = {"m": "m", "px": "px", None: ""}
@@ -138,10 +139,12 @@ class RosConverter:
 
     def _events(self, msg: Mapping[str, Any]) -> list[RosMessage]:
         if msg["kind"] not in EVENT_KINDS:
-            raise ValueError(f"field 'kind': expected 'start' or 'end', got {msg['kind']!r}")
+            raise ValueError(f"field 'kind': expected one of {', '.join(map(repr, EVENT_KINDS))}, got {msg['kind']!r}")
+        sec, nanosec = divmod(round(msg.get("delay_ms", 0.0) * 1e6), 1_000_000_000)
         event = {
             "header": self.header(msg["stamp_ns"], self.camera_frame), "kind": EVENT_KINDS[msg["kind"]],
             "body_id": body_id(msg["track"]), "label": msg["label"], "score": msg["score"], "frame": msg["frame"],
+            "delay": {"sec": sec, "nanosec": nanosec},
         }  # fmt: skip
         return [RosMessage(EVENTS.name, EVENTS.typename, event)]
 

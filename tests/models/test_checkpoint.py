@@ -8,6 +8,7 @@ import torch
 from models.checkpoint import (CheckpointConfig, CheckpointError, build_model, load_checkpoint, read_config,
                                save_checkpoint)  # fmt: skip
 from models.dste_config import DSTEConfig
+from models.point_events import PointRules
 
 LABELS = ["background", "walk", "wave"]
 
@@ -87,3 +88,37 @@ def test_weights_that_do_not_fit_the_config(saved):
     (directory / "config.json").write_text(json.dumps(bigger.to_dict()))
     with pytest.raises(CheckpointError, match="shape"):
         load_checkpoint(directory)
+
+
+def test_point_events_are_checkpoint_metadata_that_round_trips(saved):
+    directory, model, config = saved
+    assert "events" not in json.loads((directory / "config.json").read_text())  # none declared: none written
+    config.points = PointRules(threshold=0.7, release=0.35, refractory_s=0.8, confirm_frames=2)
+    save_checkpoint(directory, model, config)
+    data = json.loads((directory / "config.json").read_text())
+    assert data["events"] == {"points": {"threshold": 0.7, "release": 0.35, "refractory_s": 0.8, "confirm_frames": 2}}
+    assert read_config(directory).points == config.points
+    assert CheckpointConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(("events", "message"), [
+    ([1], "events must be a mapping"),
+    ({"segments": {}}, "unknown kinds segments; known: points"),
+    ({"points": 0.5}, "events.points must be a mapping"),
+    ({"points": {"threshold": 1.5}}, r"events.points: threshold must be in \(0, 1\]"),
+    ({"points": {"threshold": 0.4, "release": 0.5}}, "events.points: release 0.5 exceeds threshold 0.4"),
+    ({"points": {"refractory": 1}}, "events.points: unknown keys refractory"),
+    ({"points": {"confirm_frames": 0}}, "confirm_frames must be an integer >= 1"),
+])  # fmt: skip
+def test_bad_point_events_name_the_file_and_the_key(saved, events, message):
+    directory = saved[0]
+    data = json.loads((directory / "config.json").read_text())
+    (directory / "config.json").write_text(json.dumps({**data, "events": events}))
+    with pytest.raises(CheckpointError, match=rf"config.json: .*{message}"):
+        read_config(directory)
+
+
+def test_point_events_need_a_detection_checkpoint():
+    with pytest.raises(CheckpointError, match="detection checkpoint"):
+        CheckpointConfig(model=_config("classification", ["a", "b"]).model, task="classification", labels=["a", "b"],
+                         fps=15.0, points=PointRules())  # fmt: skip

@@ -379,7 +379,7 @@ def test_matches_the_plain_formulation(overrides: dict) -> None:
 def test_shipped_checkpoint_matches_the_plain_formulation() -> None:
     from models.checkpoint import load_checkpoint
 
-    model, config = load_checkpoint(Path(__file__).resolve().parents[2] / "models/checkpoints/dste-small-utkinect")
+    model, config = load_checkpoint(Path(__file__).resolve().parents[2] / "models/checkpoints/actions")
     x = window(4, config.model, seed=5)
     with torch.no_grad():
         expected = plain_forward(model, x)

@@ -5,7 +5,10 @@ import time
 import numpy as np
 import pytest
 
+from models.checkpoint import CheckpointConfig
+from models.dste_config import DSTEConfig
 from models.fusion import FrameFusion
+from models.point_events import PointRules, detect_points
 from models.synthetic.generator import SyntheticConfig, iter_frames
 from models.windows import window_ends
 from stream.decoding import OnlineDecoder, softmax
@@ -231,6 +234,64 @@ def test_pipeline_tracker_batcher_decoder_labels_each_source_frame_once():
     assert sorted(len(labels) for labels in published.values()) == [75, 90]  # frames 1..149 and 1..179
     assert any(label.truth is not None for labels in published.values() for label in labels)
     assert calls <= 180 // 2  # one backend call per stride of samples, never one per track
+
+
+RULES = PointRules(threshold=0.6, release=0.4, refractory_s=0.5, confirm_frames=2)
+
+
+@pytest.mark.parametrize(("stride", "lookahead", "smoothing"), [(1, 0, 0.0), (4, 0, 0.3), (4, 6, 0.0)])
+def test_gesture_events_are_detect_points_on_the_published_probabilities(stride, lookahead, smoothing):
+    """One gesture event per instance, exactly where `detect_points` finds it on the labels' probabilities."""
+    T, n, fps = 16, 400, 15.0
+    rng = np.random.default_rng(stride + lookahead)
+    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1, smoothing=smoothing, points=RULES, fps=fps)
+    published, events = [], []
+    for end in window_ends(n, stride):
+        decoder.add(2, int(end), rng.normal(scale=3.0, size=(T, K1)))
+        published += decoder.pop_final()
+        events += decoder.pop_events()
+    decoder.flush(2)
+    published += decoder.pop_final()
+    events += decoder.pop_events()
+    gestures = [e for e in events if e.kind == "gesture"]
+    offline = detect_points(_probabilities(published), RULES, fps)
+    assert len(offline) >= 10  # the random scores cross the threshold often: the comparison means something
+    assert [(e.label, e.frame, e.track_id) for e in gestures] == [(LABELS[p.label], p.frame, 2) for p in offline]
+    np.testing.assert_allclose([e.score for e in gestures], [p.score for p in offline], atol=1e-9)
+    assert [e.delay_ms for e in gestures] == pytest.approx([p.evidence_frames / fps * 1e3 for p in offline])
+    assert all(e.delay_ms >= (RULES.confirm_frames - 1) / fps * 1e3 for e in gestures)
+    assert {e.kind for e in events} <= {"start", "end", "gesture"}
+
+
+def test_a_held_gesture_is_one_event_and_failed_samples_are_no_evidence():
+    p = np.full(80, 0.05)
+    p[10:14] = 0.9  # an instance
+    p[15:18] = 0.9  # back after one sample below release, within the refractory period (8 samples): nothing
+    p[30:50] = 0.9  # held for 20 samples (1.3 s): one instance
+    p[60:64] = 0.9  # an instance with a failed sample in it
+    decoder = _decoder(points=RULES, fps=15.0, min_duration_frames=100)
+    probs = _action(p, k=1)
+    for t in range(80):
+        if t == 61:
+            decoder.add_failed(4, t)  # the model failed here: no evidence either way
+        else:
+            decoder.add(4, t, probs[t : t + 1])
+    decoder.flush(4)
+    gestures = [(e.label, e.frame, round(e.delay_ms, 3)) for e in decoder.pop_events() if e.kind == "gesture"]
+    assert gestures == [("wave", 11, 66.667), ("wave", 31, 66.667), ("wave", 62, 133.333)]  # confirm 2 samples
+
+
+def test_gesture_rules_come_from_the_checkpoint_and_need_fps():
+    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=K1, frame_spatial_dim=8),
+                              task="detection", labels=LABELS, fps=15.0)  # fmt: skip
+    assert OnlineDecoder.from_checkpoint(config).points is None
+    config.points = RULES
+    decoder = OnlineDecoder.from_checkpoint(config, stride=1)
+    assert (decoder.points, decoder.fps) == (RULES, 15.0)
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        OnlineDecoder(LABELS, 16, 4, points=RULES)
+    with pytest.raises(ValueError, match="PointRules"):
+        OnlineDecoder(LABELS, 16, 4, points={"threshold": 0.5}, fps=15.0)
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -10,7 +10,7 @@ import sys
 
 from stream.cli.listen import format_message, main
 from stream.publishers.zmq_publisher import ZmqPublisher
-from tests.stream.test_messages import sample
+from tests.stream.test_messages import gesture_sample, sample
 from tests.stream.test_zmq import LOCAL, REPO_ROOT, read_lines, stop
 
 
@@ -27,23 +27,25 @@ def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
 
 def test_prints_one_line_per_message_and_exits_after_count():
     with ZmqPublisher(LOCAL, stream_name="cam") as pub:
-        proc = listen("--zmq", pub.endpoint, "--count", "6")
+        proc = listen("--zmq", pub.endpoint, "--count", "7")
         try:
             assert pub.wait_for_subscribers(count=2, timeout_s=20), stop(proc)  # actions and events
             for frame in range(118, 123):
                 pub.publish("actions", {**sample("actions"), "frame": frame})
             pub.publish("status", sample("status"))  # not subscribed by default
             pub.publish("events", sample("events"))
+            pub.publish("events", gesture_sample())
             pub.publish("actions", sample("actions"))  # after --count: never printed
             code, out, err = finish(proc)
         finally:
             stop(proc)
     assert code == 0, err
     lines = out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert lines[0] == "actions    track 1  frame 118  walk 0.91  (lat 12.3 ms)"
     assert [line.split()[4] for line in lines[:5]] == [str(f) for f in range(118, 123)]
     assert lines[5] == "events     track 1  frame 112  start walk 0.88"
+    assert lines[6] == "events     track 1  frame 130  gesture duck 0.93  (466.7 ms after its evidence began)"
 
 
 def test_json_out_all_topics_and_a_bad_payload_warns_and_goes_on():

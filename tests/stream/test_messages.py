@@ -144,6 +144,7 @@ WRONG_TYPES = [
     ("actions", "top_k", [["walk", "x"]], r"top_k\[0\]\[1\]"),
     ("actions", "truth", 5, "truth"),
     ("events", "kind", "begin", "kind"),
+    ("events", "delay_ms", "soon", "delay_ms"),
     ("skeletons", "people", [{"track": 1}], r"people\[0\]\.joints"),
     ("skeletons", "joint_names", "head", "joint_names"),
     ("status", "drops", {"capture": 1.5}, r"drops\.capture"),
@@ -177,6 +178,29 @@ def test_decode_rejects_unknown_schema_versions_and_non_maps():
         decode(msgpack.packb([1, 2, 3]))
     with pytest.raises(MessageError, match="must be bytes"):
         decode("{}")
+
+
+def gesture_sample() -> dict:
+    return event_message("lab-cam", ActionEvent(1, "gesture", "duck", 130, 81_234_900_000_000, 0.93, delay_ms=466.7))
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["msgpack", "json"])
+def test_a_gesture_event_carries_its_delay_and_round_trips(as_json):
+    msg = gesture_sample()
+    assert (msg["kind"], msg["label"], msg["frame"], msg["delay_ms"]) == ("gesture", "duck", 130, 466.7)
+    assert decode(encode(msg, json=as_json), "events") == msg
+    assert "delay_ms" not in sample("events")  # start and end events are as they were: an additive change
+    with pytest.raises(MessageError, match="missing field 'delay_ms'"):
+        decode(encode(_without(msg, "delay_ms")), "events")
+
+
+def test_event_kinds_and_delays_go_together():
+    with pytest.raises(ValueError, match="gesture event needs delay_ms"):
+        ActionEvent(1, "gesture", "duck", 1, 0, 0.9)
+    with pytest.raises(ValueError, match="start event has no delay_ms"):
+        ActionEvent(1, "start", "walk", 1, 0, 0.9, delay_ms=5.0)
+    with pytest.raises(ValueError, match="event kind must be one of 'start', 'end', 'gesture'"):
+        ActionEvent(1, "begin", "walk", 1, 0, 0.9)
 
 
 def test_decode_ignores_unknown_fields_and_unknown_topics():

@@ -15,9 +15,9 @@ import pytest
 import zmq
 
 from stream.errors import PublisherError
-from stream.messages import COMMON_FIELDS, FIELDS, TOPICS
+from stream.messages import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
 from stream.publishers.zmq_publisher import ZmqPublisher, is_loopback_endpoint
-from tests.stream.test_messages import sample
+from tests.stream.test_messages import gesture_sample, sample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "tcp://127.0.0.1:*"  # a free port, chosen at bind time
@@ -101,7 +101,8 @@ def test_a_second_process_receives_a_burst_in_order_with_the_schema_fields(as_js
     assert [m["topic"] for m in messages] == [TOPICS[i % len(TOPICS)] for i in range(burst)]
     for m in messages:
         assert m["json"] == as_json and m["stream"] == "burst"
-        assert set(COMMON_FIELDS) <= set(m) and set(FIELDS[m["topic"]]) <= set(m)
+        required = set(FIELDS[m["topic"]]) - OPTIONAL_FIELDS.get(m["topic"], frozenset())
+        assert set(COMMON_FIELDS) <= set(m) and required <= set(m)
     skeleton = next(m for m in messages if m["topic"] == "skeletons")
     assert skeleton["frame_id"] == "base_link" and len(skeleton["people"][0]["joints"]) == 25
 
@@ -116,12 +117,14 @@ def test_the_documented_subscriber_example_works():
             for frame in range(5):
                 pub.publish("actions", {**sample("actions"), "frame": frame})
             pub.publish("status", sample("status"))  # not subscribed: never arrives
+            pub.publish("events", {**sample("events"), "kind": "a-later-kind"})  # skipped, as the rules say
             pub.publish("events", sample("events"))
-            lines = read_lines(proc, 6)
+            pub.publish("events", gesture_sample())
+            lines = read_lines(proc, 7)
         finally:
             stop(proc)
     assert lines[:5] == [f"track 1 frame {f}: walk 0.91" for f in range(5)]
-    assert lines[5] == "track 1 start walk at frame 112"
+    assert lines[5:] == ["track 1 start walk at frame 112", "track 1 made gesture duck at frame 130"]
 
 
 def test_a_subscriber_that_never_reads_does_not_block_publish_and_drops_are_counted():

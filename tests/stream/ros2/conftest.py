@@ -13,13 +13,13 @@ import pytest
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.synthetic.generator import SyntheticConfig
 from stream.backends.torch_backend import TorchBackend
-from stream.messages import skeleton_message
+from stream.messages import event_message, skeleton_message
 from stream.pipeline import Pipeline
 from stream.publishers.base import Publisher
 from stream.run_config import RunConfig
 from stream.sources import make_source
 from stream.sources.synthetic import SyntheticSourceConfig
-from stream.types import Person, TrackedPerson
+from stream.types import ActionEvent, Person, TrackedPerson
 
 LOOPBACK_DDS = (
     "<CycloneDDS><Domain id='any'><General><Interfaces><NetworkInterface name='lo'/></Interfaces>"
@@ -83,9 +83,17 @@ def placed_skeletons() -> list[dict]:
             skeleton_message("cam", 11, 223_456_789, coco)]  # fmt: skip
 
 
+def gesture_events() -> list[dict]:
+    """Gesture events, which the synthetic run's checkpoint (no gesture rules) does not emit; built by the real
+    message builder. The stream emitting them is tested in tests/stream/test_gesture_events.py."""
+    return [event_message("cam", ActionEvent(3, "gesture", "duck", 130, 323_456_789, 0.93, delay_ms=466.7)),
+            event_message("cam", ActionEvent(1, "gesture", "kick", 2**33, 423_456_789, 0.61, delay_ms=1066.6667))]
+
+
 @pytest.fixture(scope="session")
 def run_messages() -> list[tuple[str, dict]]:
-    """Every schema-v1 message of a real two-person run, then the `placed_skeletons`."""
+    """Every schema-v1 message of a real two-person run, then the `placed_skeletons` and `gesture_events`."""
     tap = Tap()
     run_pipeline(tap)
-    return tap.messages + [("skeletons", msg) for msg in placed_skeletons()]
+    return (tap.messages + [("skeletons", msg) for msg in placed_skeletons()]
+            + [("events", msg) for msg in gesture_events()])  # fmt: skip

@@ -43,13 +43,16 @@ def test_actions_become_labels_and_per_body_classifications(run_messages):
 def test_events_keep_kind_body_and_frame(run_messages):
     converter = RosConverter(stamp_offset_ns=OFFSET)
     events = of_topic(run_messages, "events")
-    assert events, "the synthetic run has action starts and ends"
+    assert events, "the synthetic run has action starts and ends; gestures are added"
     converted = [converter.convert("events", msg) for msg in events]
     assert all(len(out) == 1 and out[0].topic == EVENTS.name for out in converted)
+    assert {msg["kind"] for msg in events} == {"start", "end", "gesture"}
     for msg, (event,) in zip(events, converted):
-        assert event.fields["kind"] == {"start": 0, "end": 1}[msg["kind"]]
+        assert event.fields["kind"] == {"start": 0, "end": 1, "gesture": 2}[msg["kind"]]
         assert (event.fields["body_id"], event.fields["frame"]) == (f"body_{msg['track']}", msg["frame"])
         assert stamp_ns(event.fields["header"]) == msg["stamp_ns"] + OFFSET
+        delay_ns = event.fields["delay"]["sec"] * 1_000_000_000 + event.fields["delay"]["nanosec"]
+        assert delay_ns == round(msg.get("delay_ms", 0.0) * 1e6)
 
 
 def test_skeletons_keep_frames_joints_positions_and_list_the_tracked_bodies(run_messages):

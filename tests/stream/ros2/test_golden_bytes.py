@@ -93,10 +93,11 @@ def cdr(*parts: tuple[str, object]) -> bytes:
 
 
 def test_an_event_matches_bytes_written_from_the_cdr_rules():
-    fields = {"header": {"stamp": {"sec": 1_763_700_000, "nanosec": 5}, "frame_id": "cam"}, "kind": 1,
-              "body_id": "body_1", "label": "walk", "score": 0.5, "frame": 2**40 + 3}  # fmt: skip
-    expected = cdr(("i", 1_763_700_000), ("I", 5), ("string", "cam"), ("B", 1), ("string", "body_1"),
-                   ("string", "walk"), ("f", 0.5), ("Q", 2**40 + 3))  # fmt: skip
+    fields = {"header": {"stamp": {"sec": 1_763_700_000, "nanosec": 5}, "frame_id": "cam"}, "kind": 2,
+              "body_id": "body_1", "label": "duck", "score": 0.5, "frame": 2**40 + 3,
+              "delay": {"sec": 1, "nanosec": 466_700_000}}  # fmt: skip
+    expected = cdr(("i", 1_763_700_000), ("I", 5), ("string", "cam"), ("B", 2), ("string", "body_1"),
+                   ("string", "duck"), ("f", 0.5), ("Q", 2**40 + 3), ("i", 1), ("I", 466_700_000))  # fmt: skip
     assert build_message("skelstream_msgs/msg/ActionEvent", fields, dds_class).serialize() == expected
     assert rosbags_bytes("skelstream_msgs/msg/ActionEvent", fields) == expected
 

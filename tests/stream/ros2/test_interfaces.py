@@ -60,7 +60,8 @@ def test_every_published_type_is_known_with_its_fields():
 
 
 def test_the_converter_constants_are_the_msg_constants():
-    assert constants("skelstream_msgs/msg/ActionEvent") == {"START": EVENT_KINDS["start"], "END": EVENT_KINDS["end"]}
+    assert constants("skelstream_msgs/msg/ActionEvent") == {"START": EVENT_KINDS["start"], "END": EVENT_KINDS["end"],
+                                                           "GESTURE": EVENT_KINDS["gesture"]}  # fmt: skip
     assert set(constants("skelstream_msgs/msg/SkeletonArray").values()) == {v for v in UNITS.values() if v}
     levels = constants("diagnostic_msgs/msg/DiagnosticStatus")
     assert (levels["OK"], levels["WARN"]) == (DIAGNOSTIC_OK, DIAGNOSTIC_WARN)
@@ -75,13 +76,15 @@ def test_definitions_load_from_another_directory():
 
 POINT = {"x": 1.0, "y": 2, "z": -0.5}
 HEADER = {"stamp": {"sec": 1, "nanosec": 2}, "frame_id": "camera"}
+DELAY = {"sec": 0, "nanosec": 466_700_000}
 
 
 def test_build_message_makes_rosbags_messages_with_numpy_arrays():
     store = typestore()
-    fields = {"header": HEADER, "kind": 1, "body_id": "body_1", "label": "walk", "score": 0.5, "frame": 2**40}
+    fields = {"header": HEADER, "kind": 2, "body_id": "body_1", "label": "duck", "score": 0.5, "frame": 2**40,
+              "delay": DELAY}  # fmt: skip
     event = build_message("skelstream_msgs/msg/ActionEvent", fields, store.types.__getitem__, numpy_array)
-    assert (event.kind, event.frame, event.header.stamp.nanosec) == (1, 2**40, 2)
+    assert (event.kind, event.frame, event.header.stamp.nanosec, event.delay.nanosec) == (2, 2**40, 2, 466_700_000)
     label = build_message("skelstream_msgs/msg/ActionLabel", {
         "header": HEADER, "body_id": "body_1", "frame": 3, "label": "walk", "score": 0.9,
         "top_k_labels": ["walk", "sit"], "top_k_scores": [0.9, 0.1], "latency": {"sec": 0, "nanosec": 5}},
@@ -106,11 +109,11 @@ def test_build_message_makes_rosbags_messages_with_numpy_arrays():
         ("skelstream_msgs/msg/Skeleton", {"body_id": "b", "joints": [], "confidences": [], "image_points": [],
                                           "has_position": 1, "position": POINT}, r"has_position: expected a bool"),
         ("skelstream_msgs/msg/ActionEvent", {"header": HEADER, "kind": 256, "body_id": "b", "label": "l", "score": 1,
-                                             "frame": 0}, r"kind: 256 is out of the uint8 range"),
+                                             "frame": 0, "delay": DELAY}, r"kind: 256 is out of the uint8 range"),
         ("skelstream_msgs/msg/ActionEvent", {"header": HEADER, "kind": 0, "body_id": "b", "label": "l", "score": 1,
-                                             "frame": -1}, r"ActionEvent\.frame: -1 is out of the uint64 range"),
+                                             "frame": -1, "delay": DELAY}, r"ActionEvent\.frame: -1 is out of the uint64 range"),
         ("skelstream_msgs/msg/ActionEvent", {"header": {**HEADER, "stamp": {"sec": 1, "nanosec": 2.5}}, "kind": 0,
-                                             "body_id": "b", "label": "l", "score": 1, "frame": 0},
+                                             "body_id": "b", "label": "l", "score": 1, "frame": 0, "delay": DELAY},
          r"header\.stamp\.nanosec: expected an integer"),
         ("skelstream_msgs/msg/Nope", {}, r"unknown ROS 2 message type"),
     ],
