@@ -3,6 +3,7 @@
     ros2 launch skelstream_ros skelstream.launch.py                         # image_raw → labels (defaults)
     ros2 launch skelstream_ros skelstream.launch.py camera:=0 backend:=onnxruntime
     ros2 launch skelstream_ros skelstream.launch.py input:=body_markers namespace:=robot
+    ros2 launch skelstream_ros skelstream.launch.py checkpoint:=gestures                    # MSRC-12 gestures
     ros2 launch skelstream_ros skelstream.launch.py params_file:=my_robot.yaml checkpoint:=/opt/ckpt
 
 An argument left empty keeps the parameter file's value; ``camera:=N`` also
@@ -22,7 +23,8 @@ ARGUMENTS = {
     "camera": "camera index, device path or URL the node opens itself (sets input to camera); empty: the "
               "parameter file's input",
     "input": "camera | image_topic | body_markers | synthetic; empty: the parameter file's",
-    "checkpoint": "detection checkpoint directory; empty: the parameter file's (default: the shipped one)",
+    "checkpoint": "a shipped checkpoint's name (actions, gestures) or a checkpoint directory; empty: the parameter "
+                  "file's (default: actions)",
     "backend": "torch | onnxruntime | tensorrt | auto; empty: the parameter file's",
     "namespace": "namespace of the node and its relative topics (skelstream/..., humans/bodies/...)",
 }  # fmt: skip

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.checkpoint import CheckpointError
 from models.config_files import ConfigError, load_config
+from models.pretrained import resolve_checkpoint
 from stream.backends import CHOICES as BACKENDS
 from stream.run_config import RunConfig
 
@@ -64,7 +66,8 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "seed": "input synthetic: scene seed",
     "seconds": "input synthetic: length of the scene in seconds; 0: endless",
     "max_frames": "stop after this many frames (the node then exits); 0: no limit",
-    "checkpoint": "detection checkpoint directory; empty: the one shipped with skelstream",
+    "checkpoint": "detection checkpoint: a shipped one's name (actions: UTKinect actions; gestures: MSRC-12 "
+                  "gestures, with gesture events) or a checkpoint directory; empty: actions",
     "backend": f"model backend: {' | '.join(BACKENDS)}",
     "threads": "CPU threads for the model; 0: the backend's default (torch 1, onnxruntime 2)",
     "stride": "model-rate frames between model calls; 0: automatic, the smallest the machine sustains",
@@ -104,7 +107,7 @@ NOT_PARAMETERS = {
 }  # fmt: skip
 """RunConfig keys that are not node parameters, and why."""
 
-_EXISTING_PATHS = ("checkpoint", "pose_model", "intrinsics", "extrinsics")
+_EXISTING_PATHS = ("pose_model", "intrinsics", "extrinsics")  # checkpoint: a name, or a path RunConfig checks
 MAX_WAIT_FOR_SUBSCRIBERS = 1000
 _AUTOMATIC = ("stride",)
 """Integer parameters whose 0 means RunConfig's automatic choice (``"auto"``)."""
@@ -206,6 +209,13 @@ def settings_from_parameters(values: Mapping[str, Any]) -> NodeSettings:
     for name in _EXISTING_PATHS:
         if name in run_values and not Path(run_values[name]).exists():
             raise ParameterError(f"parameter {name!r}: {run_values[name]} does not exist")
+    if "checkpoint" in run_values:
+        try:
+            checkpoint = resolve_checkpoint(run_values["checkpoint"])
+        except CheckpointError as error:
+            raise ParameterError(f"parameter 'checkpoint': {error}") from None
+        if not checkpoint.exists():
+            raise ParameterError(f"parameter 'checkpoint': {checkpoint} does not exist")
     try:
         run = load_config(RunConfig, None, source=INPUTS[merged["input"]], **run_values)
     except ConfigError as error:

@@ -46,6 +46,7 @@ def test_values_reach_the_run_config_and_zero_or_empty_mean_not_set(tmp_path):
     assert run.backend == "onnxruntime" and run.smoothing is False and run.print_events is True
     assert run.checkpoint == str(tmp_path) and run.record == str(tmp_path / "run.skrec") and run.camera == "/dev/video2"
     assert settings_from_parameters({"seconds": 0.0, "max_frames": 0, "record": ""}).run.record is None
+    assert settings_from_parameters({"checkpoint": "actions"}).run.checkpoint == str(DEFAULT_CHECKPOINT)  # by name
 
 
 @pytest.mark.parametrize("values, message", [
@@ -59,6 +60,8 @@ def test_values_reach_the_run_config_and_zero_or_empty_mean_not_set(tmp_path):
     ({"stride": -1}, r"stride \(--stride\) must be 'auto' or an integer >= 1 .*got -1"),
     ({"lookahead": -1}, r"lookahead \(--lookahead\) must be >= 0, got -1"),
     ({"checkpoint": "/no/such/checkpoint"}, "parameter 'checkpoint': /no/such/checkpoint does not exist"),
+    ({"checkpoint": "gesturez"}, "parameter 'checkpoint': unknown checkpoint 'gesturez': the shipped checkpoints are "
+                                 "actions"),
     ({"extrinsics": "/no/camera_to_base.yaml"}, "parameter 'extrinsics': /no/camera_to_base.yaml does not exist"),
     ({"image_topic": "camera/2image"}, "parameter 'image_topic': .*not a valid ROS name token"),
     ({"image_topic": ""}, "parameter 'image_topic' must be a topic name"),
