@@ -2,13 +2,16 @@
 
 Examples::
 
-    stream-eval --checkpoint models/checkpoints/actions --dataset utkinect \\
+    stream-eval --checkpoint actions --dataset utkinect \\
         --root ../shared/data/utkinect_action3d --subjects 5,6 --json out.json
+    # gestures on MSRC-12's action points, causal as stream-run; --lookahead 2 adds what waiting 2 frames buys
+    stream-eval --checkpoint gestures --dataset msrc12 --root ../shared/data --subjects 5,9,13,18,23,29 \\
+        --lookahead 2 --json gestures.json
     # a checkpoint you trained: runs/msr-usdrl-finetune/ is made by bash models/configs/run_experiments.sh
     stream-eval --checkpoint runs/msr-usdrl-finetune/checkpoint --dataset msr-action3d \\
         --root ../shared/data/msr_action3d --subjects 2,4,6 --json out.json
     # as stream-run labels by default: a window every model frame, causal (each frame's label as soon as possible)
-    stream-eval --checkpoint models/checkpoints/actions --dataset utkinect \\
+    stream-eval --checkpoint actions --dataset utkinect \\
         --root ../shared/data/utkinect_action3d --subjects 5,6 --stride 1 --lookahead 0
 
 Detection checkpoints report frame_accuracy, frame_map, segment_map (tIoU
@@ -20,6 +23,24 @@ Windows are fused as the stream fuses them (--stride, --lookahead, --fusion);
 the default, every window covering a frame, is the offline protocol of the
 model card. Classification checkpoints report accuracy. Subjects whose files
 are absent from --root are skipped (what is there is evaluated).
+
+Recordings with action points (``--dataset msrc12``) are scored by the
+latency-aware protocol of Fothergill et al. (CHI 2012): the checkpoint's
+gesture events (its ``config.json`` → ``events.points``, exactly as the
+stream emits them) against the action points, one to one, an event correct
+when it names the gesture within Δ = 0.333, 0.5 and 1.0 s of a point:
+precision, recall and F1 pooled and per gesture, and the median and 90th
+percentile delay of the correct events (event time − action point; negative:
+early). Causal by default (``--stride 1 --lookahead 0``: what stream-run
+does); ``--lookahead N`` adds a row with N frames of waiting (events then
+come N frames later); ``--baseline`` adds the project's simple baseline
+(pooled joints and velocities → logistic regression, fitted on the dataset's
+other people with the checkpoint's dense targets around each action point)
+on the same protocol. ``--json`` writes ``event_f1``, ``event_precision``,
+``event_recall`` (Δ in seconds, ``"0.333"``, ``"0.5"``, ``"1.0"`` → the pooled
+figure), ``per_gesture`` (gesture → ``f1``/``precision``/``recall`` → the
+same maps), ``delay_ms`` (``p50``, ``p90``, ``count``) and ``counts`` of the
+causal row, then ``with_lookahead`` and ``baseline`` (each the same keys).
 Video datasets run through the camera path instead (the ``stream-eval``
 command sends them to the streaming side): ``stream-eval --dataset
 florence-video --help`` lists their flags.
@@ -36,20 +57,30 @@ from models.errors import SkelstreamError
 from models.fusion import FUSIONS
 from models.output_files import OutputError, write_atomically
 
+DEFAULT = object()
+"""``--stride``/``--lookahead`` not given: the protocol's default (detection: 8 / every window; points: 1 / 0)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stream-eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--checkpoint", required=True, help="checkpoint directory (config.json + model.safetensors)")
-    parser.add_argument("--dataset", required=True, help="dataset name: utkinect, msr-action3d, ...")
+    parser.add_argument("--checkpoint", required=True,
+                        help="a shipped checkpoint's name (actions, gestures) or a checkpoint directory "
+                             "(config.json + model.safetensors)")
+    parser.add_argument("--dataset", required=True, help="dataset name: utkinect, msr-action3d, msrc12, ...")
     parser.add_argument("--root", required=True, help="the dataset's folder (or a data root containing it)")
     parser.add_argument("--subjects", help="comma-separated subject ids to evaluate (default: all)")
     parser.add_argument("--gallery-subjects",
                         help="classification: subjects whose clips form the 1-NN retrieval gallery (e.g. 1,3,5,7)")
-    parser.add_argument("--stride", type=int, default=8, help="frames between windows, as in streaming (default 8)")
-    parser.add_argument("--lookahead", type=_lookahead, default=None,
+    parser.add_argument("--stride", type=int, default=DEFAULT,
+                        help="frames between windows, as in streaming (default 8; msrc12: 1, as stream-run)")
+    parser.add_argument("--lookahead", type=_lookahead, default=DEFAULT,
                         help="detection: frames after a frame whose windows may still count (0: causal, as "
-                             "stream-run; default all: every window covering the frame)")
+                             "stream-run; default all: every window covering the frame); msrc12: the causal row "
+                             "is always reported, N > 0 adds a row that waits N frames")
+    parser.add_argument("--baseline", action="store_true",
+                        help="msrc12: also score the project's simple baseline on the same protocol, fitted on the "
+                             "dataset's people not in --subjects (slow: minutes)")
     parser.add_argument("--fusion", choices=FUSIONS, default="recent",
                         help="detection: how the windows covering a frame combine (default recent)")
     parser.add_argument("--json", help="write the metrics here")
@@ -78,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.checkpoint import load_checkpoint
     from models.datasets.registry import dataset_spec, load_dataset
     from models.evaluation.runner import evaluate_classification, evaluate_detection
+    from models.pretrained import resolve_checkpoint
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -88,8 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         print("stream-eval: error: --subjects and --gallery-subjects take comma-separated integers", file=sys.stderr)
         return 2
     try:
-        model, config = load_checkpoint(args.checkpoint)
+        checkpoint = resolve_checkpoint(args.checkpoint)
+        model, config = load_checkpoint(checkpoint)
         spec = dataset_spec(args.dataset)
+        if spec.task == "points" and args.lookahead is None:
+            raise SkelstreamError("--lookahead all gives gesture events no time to be published at: give a number "
+                                  "of frames")  # fmt: skip
+        if args.baseline and spec.task != "points":
+            raise SkelstreamError(f"--baseline scores recordings with action points (msrc12), not {args.dataset}")
         sequences = load_dataset(args.dataset, args.root, subjects)
         if not sequences:
             raise SkelstreamError(f"no {args.dataset} files for subjects {args.subjects} under {args.root}")
@@ -97,19 +135,36 @@ def main(argv: list[str] | None = None) -> int:
         if list(config.labels) != expected:
             raise SkelstreamError(f"{args.checkpoint} predicts {config.labels}, but {args.dataset} is labelled "
                                   f"{expected}")  # fmt: skip
-        if config.task == "detection":
-            metrics = evaluate_detection(model, config, sequences, stride=args.stride, confusion_png=args.confusion,
-                                         lookahead=args.lookahead, fusion=args.fusion)  # fmt: skip
+        if spec.task == "points":
+            metrics = _gesture_metrics(args, model, config, sequences, subjects)
+        elif config.task == "detection":
+            stride = 8 if args.stride is DEFAULT else args.stride
+            lookahead = None if args.lookahead is DEFAULT else args.lookahead
+            metrics = evaluate_detection(model, config, sequences, stride=stride, confusion_png=args.confusion,
+                                         lookahead=lookahead, fusion=args.fusion)  # fmt: skip
+            metrics["fusion"] = {"stride": stride, "lookahead": lookahead, "fusion": args.fusion}
         else:
             gallery = load_dataset(args.dataset, args.root, gallery_subjects) if gallery_subjects else None
             metrics = evaluate_classification(model, config, sequences, gallery=gallery, confusion_png=args.confusion)
-    except SkelstreamError as error:
+    except (SkelstreamError, ValueError) as error:
         print(f"stream-eval: error: {error}", file=sys.stderr)
         return 2
-    metrics = {"dataset": args.dataset, "subjects": subjects, **metrics}
-    if config.task == "detection":
-        metrics["fusion"] = {"stride": args.stride, "lookahead": args.lookahead, "fusion": args.fusion}
-    print(_table(metrics))
+    metrics = {"dataset": args.dataset, "subjects": subjects, "checkpoint": str(checkpoint), **metrics}
+    if spec.task == "points":
+        from models.evaluation.gestures import gesture_table
+
+        rows = {"causal": metrics}
+        if "with_lookahead" in metrics:
+            rows[f"lookahead {args.lookahead}"] = metrics["with_lookahead"]
+        if "baseline" in metrics:
+            rows["baseline"] = metrics["baseline"]
+            if "with_lookahead" in metrics["baseline"]:
+                rows[f"baseline, lookahead {args.lookahead}"] = metrics["baseline"]["with_lookahead"]
+        print(f"{args.dataset}: {metrics['num_recordings']} recordings, {metrics['num_points']} action points, "
+              f"{checkpoint.name}, stride {metrics['stride']}")  # fmt: skip
+        print(gesture_table(rows))
+    else:
+        print(_table(metrics))
     if args.json:
         try:
             write_atomically(args.json, json.dumps(metrics, indent=2) + "\n")
@@ -117,6 +172,41 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stream-eval: error: --json: {error}", file=sys.stderr)
             return 1
     return 0
+
+
+def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, subjects: list[int] | None) -> dict:
+    """The action-point protocol: the causal row, ``with_lookahead`` when asked, ``baseline`` when asked."""
+    from models.datasets.registry import load_dataset
+    from models.evaluation.gestures import evaluate_gesture_detector, evaluate_gestures, frame_baseline_probabilities
+    from models.inference import torch_logits
+    from models.training.config import TrainConfig
+
+    if config.points is None:
+        raise SkelstreamError(f"{args.checkpoint} declares no gesture events (config.json events.points): the "
+                              f"{args.dataset} protocol scores gesture events")  # fmt: skip
+    stride = 1 if args.stride is DEFAULT else args.stride
+    waiting = 0 if args.lookahead is DEFAULT else args.lookahead
+    logits = torch_logits(model)
+    metrics = evaluate_gesture_detector(logits, config, sequences, stride=stride, lookahead=0)
+    if waiting:
+        metrics["with_lookahead"] = evaluate_gesture_detector(logits, config, sequences, stride=stride,
+                                                              lookahead=waiting)  # fmt: skip
+    if args.baseline:
+        train = [s for s in load_dataset(args.dataset, args.root) if s.subject not in set(subjects or ())]
+        if not train or subjects is None:
+            raise SkelstreamError("--baseline fits on the people not evaluated: give --subjects, leaving others")
+        recipe = config.training.get("config", {})  # the checkpoint's dense targets around each point, else the default
+        span = tuple(recipe.get("point_span_s", TrainConfig().point_span_s))
+        baseline: dict = {}
+        for name, future in (("causal", 0), ("with_lookahead", waiting)) if waiting else (("causal", 0),):
+            probabilities, prepared = frame_baseline_probabilities(train, sequences, config, span, future=future)
+            scores = evaluate_gestures(probabilities, prepared, list(config.labels), config.points, future)
+            if name == "causal":
+                baseline.update(scores, point_span_s=list(span), train_recordings=len(train))
+            else:
+                baseline[name] = scores
+        metrics["baseline"] = baseline
+    return metrics
 
 
 if __name__ == "__main__":

@@ -14,20 +14,18 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
-from models.checkpoint import CheckpointConfig, build_model, load_checkpoint, save_checkpoint
+from models.checkpoint import load_checkpoint
 from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12
-from models.dste_config import DSTEConfig
 from models.inference import fused_probabilities, torch_logits
-from models.point_events import PointRules, detect_points
+from models.point_events import detect_points
 from models.skeleton.sequence import SkeletonSequence
-from models.windows import cut_window, prepare_sequence
+from models.windows import prepare_sequence
 from tests.conftest import shared_dataset
+from tests.gesture_checkpoint import gesture_checkpoint
 from tests.stream.conftest import free_endpoint
 
 RECORDING = "P2_2_1_p05"  # 652 rows at 28.6 fps, 10 action points, one person throughout
-RULES = PointRules(threshold=0.5, release=0.3, refractory_s=0.5, confirm_frames=1)
 
 
 def from_row(sequence: SkeletonSequence, first: int) -> SkeletonSequence:
@@ -42,26 +40,8 @@ def recording():
 
 
 @pytest.fixture(scope="module")
-def gesture_checkpoint(tmp_path_factory, recording) -> str:
-    """Seeded random weights whose head is standardised on this recording (so that the 12 gestures take turns at
-    the top instead of one class winning everywhere), with low-threshold gesture rules in its config."""
-    labels = ["background", *MSRC12_GESTURES]
-    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),
-                              task="detection", labels=labels, fps=15.0, points=RULES)  # fmt: skip
-    torch.manual_seed(2)
-    model = build_model(config).eval()
-    sequence = read_msrc12(recording)
-    tracked = int(np.argmax(sequence.mask.any(axis=(1, 2))))
-    prepared = prepare_sequence(from_row(sequence, tracked), config.fps)
-    windows = np.stack([cut_window(prepared, end, 16, config.normalization)[0] for end in range(prepared.num_frames)])
-    with torch.no_grad():
-        last = model(torch.from_numpy(windows))[:, -1]  # what a causal stream labels each frame with
-        mean, std = last.mean(0), last.std(0)
-        model.head.weight.mul_((3.0 / std)[:, None])
-        model.head.bias.copy_(3.0 * (model.head.bias - mean) / std)
-    path = tmp_path_factory.mktemp("gestures")
-    save_checkpoint(path, model, config)
-    return str(path)
+def gesture_model(tmp_path_factory, recording) -> str:
+    return gesture_checkpoint(tmp_path_factory.mktemp("gestures"), recording)
 
 
 def offline_events(checkpoint: str, recording, first_row: int) -> tuple[list, np.ndarray, SkeletonSequence]:
@@ -90,7 +70,7 @@ def read_bag_events(path) -> list:
         return [store.deserialize_cdr(data, c.msgtype) for c, _, data in reader.messages(connections=connections)]
 
 
-def test_a_subscriber_sees_exactly_the_offline_gesture_events_of_a_replayed_recording(gesture_checkpoint, recording,
+def test_a_subscriber_sees_exactly_the_offline_gesture_events_of_a_replayed_recording(gesture_model, recording,
                                                                                       tmp_path):  # fmt: skip
     pytest.importorskip("rosbags", reason="the bag part needs pip install skelstream[ros]")
     endpoint, stats, bag, received = free_endpoint(), tmp_path / "stats.json", tmp_path / "bag", tmp_path / "received"
@@ -99,7 +79,7 @@ def test_a_subscriber_sees_exactly_the_offline_gesture_events_of_a_replayed_reco
                                      "actions,events", "--json-out"], stdout=out, stderr=subprocess.PIPE, text=True)
     try:
         result = subprocess.run([sys.executable, "-m", "stream.cli.run", "--skeleton-file", str(recording), "--format",
-                                 "msrc12", "--fast", "--checkpoint", gesture_checkpoint, "--backend", "torch",
+                                 "msrc12", "--fast", "--checkpoint", gesture_model, "--backend", "torch",
                                  "--stride", "1", "--zmq", endpoint, "--wait-subscribers", "1", "--print-events",
                                  "--stats-json", str(stats), "--record-bag", str(bag)],
                                 capture_output=True, text=True, timeout=300)  # fmt: skip
@@ -114,7 +94,7 @@ def test_a_subscriber_sees_exactly_the_offline_gesture_events_of_a_replayed_reco
     assert len({m["track"] for m in actions}) == 1, "one person, one track: the offline reference assumes it"
     first_row = actions[0]["frame"]  # the track's first sample: the row where the tracker confirmed the person
 
-    expected, probabilities, sequence = offline_events(gesture_checkpoint, recording, first_row)
+    expected, probabilities, sequence = offline_events(gesture_model, recording, first_row)
     assert len(expected) >= 10 and len({e.label for e in expected}) >= 5  # enough to tell right from wrong
     labels = ["background", *MSRC12_GESTURES]
     rows = source_rows(sequence, first_row, np.array([e.frame for e in expected]), 15.0)
