@@ -17,7 +17,7 @@ Examples::
     stream-eval --dataset florence-video --root ../shared/data --json florence.json --confusion florence.png
     stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
         --backend onnxruntime --stride 4
-    stream-eval --dataset utkinect --checkpoint models/checkpoints/actions \\
+    stream-eval --dataset utkinect --checkpoint actions \\
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
 Defaults are ``stream-run``'s (checkpoint, backend, threads, stride, lookahead,
@@ -70,7 +70,8 @@ def build_video_parser() -> argparse.ArgumentParser:
                         help="the clips' folder, or a data root holding videos/florence3d (e.g. ../shared/data)")
     parser.add_argument("--subjects", help="comma-separated actors to evaluate (default: all present)")
     parser.add_argument("--checkpoint", default=defaults.checkpoint,
-                        help="detection checkpoint (default: stream-run's)")
+                        help="a shipped checkpoint's name (actions, gestures) or a detection checkpoint directory "
+                             "(default: stream-run's, actions)")
     parser.add_argument("--backend", default=defaults.backend, choices=BACKENDS,
                         help=f"(default {defaults.backend}, as stream-run)")
     parser.add_argument("--threads", type=int, default=defaults.threads,

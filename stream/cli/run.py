@@ -6,6 +6,8 @@ Examples::
     stream-run --video clip.mp4 --output annotated.mp4      # a video file, annotated copy written
     stream-run --skeleton-file joints_s05_e01.txt --format utkinect --fast   # Kinect data, as fast as possible
     stream-run --source synthetic --people 3 --max-frames 900               # the embedded synthetic scene
+    stream-run --checkpoint gestures --skeleton-file P1_1_1_p06.csv.xz --format msrc12 --print-events  # gestures
+    stream-run --list-checkpoints                                           # the shipped checkpoints, by name
     stream-run --config run.yaml --lookahead 8 --stats-json stats.json      # YAML config, flags override it
     stream-listen --zmq tcp://127.0.0.1:5560 --topics actions,events        # watch what it publishes
     stream-run --camera 0 --ros2 dds --allow-remote --ros-namespace lab   # also as ROS 2 topics (/lab/skelstream/...)
@@ -81,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="format of --skeleton-file: ntu (*.skeleton), pku (a PKU-MMD skeleton .txt, replayed "
                              "without its label file), utkinect (the dataset's own joints_sXX_eYY.txt, labels from "
                              "actionLabel.txt beside it), msr (the dataset's own aXX_sYY_eZZ_skeleton3D.txt: the name "
-                             "gives the action), recording (a --record file)")  # fmt: skip
+                             "gives the action), msrc12 (an MSRC-12 recording P*_p*.csv or .csv.xz, its action points "
+                             "from the .tagstream beside it), recording (a --record file)")  # fmt: skip
     source.add_argument("--source", choices=("camera", "video", "skeleton-file", "synthetic"),
                         help="source type (implied by --camera/--video/--skeleton-file; default synthetic)")
     source.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
