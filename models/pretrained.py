@@ -9,9 +9,10 @@ shipped checkpoint, named after the directory: nothing is listed by hand, so a
 checkpoint added there is known at once. ``actions`` (UTKinect actions) is the
 default. A bare name (no path separator, no dot) that names nothing in the
 current folder must be a shipped checkpoint's; anything else is a path (a
-checkpoint directory, or an exported model file for the backends that take one). `describe_checkpoint` is what ``stream-run --list-checkpoints``
-prints: labels, training data, point events and validation figures, all read
-from the config.
+checkpoint directory, or an exported model file for the backends that take
+one). `describe_checkpoint` is what ``stream-run --list-checkpoints`` prints:
+labels, training data, gesture events and validation figures, all read from
+the config.
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ def test_checkpoints_by_name_and_an_unknown_name_lists_the_shipped_ones(capsys):
     err = refused(capsys, "--checkpoint", "gesturez", "--max-frames", "5")
     assert err.startswith("stream-run: error: checkpoint (--checkpoint): unknown checkpoint 'gesturez': the shipped "
                           f"checkpoints are {', '.join(shipped_checkpoints())} (stream-run --list-checkpoints)")
-    assert config_from_args(build_parser().parse_args(["--checkpoint", "actions"])).checkpoint == str(DEFAULT_CHECKPOINT)
+    by_name = config_from_args(build_parser().parse_args(["--checkpoint", "actions"]))
+    assert by_name.checkpoint == str(DEFAULT_CHECKPOINT)
     assert main(["--list-checkpoints"]) == 0
     listed = capsys.readouterr().out
     assert listed.startswith("actions (default): dste-small detection, 10 classes + background at 15 fps")
