@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"(default: {default})")  # fmt: skip
         elif isinstance(default, list):
-            parser.add_argument(flag, nargs="*", default=None, help=f"(default: {' '.join(map(str, default))})")
+            item = type(default[0]) if default else str
+            parser.add_argument(flag, nargs="*", type=item, default=None,
+                                help=f"(default: {' '.join(map(str, default))})")
         elif isinstance(default, dict):
             parser.add_argument(flag, type=json.loads, default=None,
                                 help='model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'')
