@@ -32,6 +32,9 @@ class TrainConfig:
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
     label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
     primary_share: float = 0.5  # detect with several datasets: share of windows from the first; the rest split evenly
+    calibrate: bool = False  # detect: fit a temperature on the validation windows and bake it into the head
+    temperature: float | None = None  # detect: bake this temperature instead (e.g. the validated recipe's)
+    background_offset: float = 0.0  # detect: take this off the background logit (a prior shift), baked in
     camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
     young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
@@ -61,6 +64,8 @@ class TrainConfig:
         self.model = coerce_fields(DSTEConfig, self.model, prefix="model.")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ConfigError(f"temperature must be > 0, got {self.temperature}")
         if not 0.0 < self.primary_share <= 1.0:
             raise ConfigError(f"primary_share must be in (0, 1], got {self.primary_share}")
         if self.label_map is not None:

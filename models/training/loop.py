@@ -179,6 +179,15 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
                                         "epochs_done": epoch + 1}
             task.checkpoint.metrics = {"validation": metrics} if metrics else {}
             save_checkpoint(output / "checkpoint", task.model, task.checkpoint)
+    if rank == 0:
+        task.model.eval()
+        finished = task.finish()
+        if finished:  # the task changed the model after training (e.g. calibrated its scores): evaluate again
+            metrics = task.evaluate()
+            task.checkpoint.metrics = {**({"validation": metrics} if metrics else {}), **finished}
+            save_checkpoint(output / "checkpoint", task.model, task.checkpoint)
+            logger.info("after %s: %s", ", ".join(finished), " ".join(f"{k}={v:.4f}" for k, v in
+                                                                       _scalars(metrics).items() if "frame_ap" not in k))
     if logs is not None:
         logs.close()
     if world > 1:

@@ -32,6 +32,7 @@ from models.dste_config import DSTE_VARIANTS, DSTEConfig
 from models.errors import SkelstreamError
 from models.evaluation.gestures import evaluate_gestures
 from models.evaluation.runner import evaluate_classification, evaluate_detection
+from models.fusion import softmax
 from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.skeleton.layouts import UNIFIED_30, get_layout
@@ -41,12 +42,13 @@ from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
 from models.training.detection_targets import detection_targets
 from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
+from models.training.score_calibration import bake_into_head, expected_calibration_error, fit_temperature
 from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
 from models.training.window_augment import WindowAugment
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
-from models.windows import IGNORE_INDEX, prepare_sequence
+from models.windows import IGNORE_INDEX, cut_window, prepare_sequence, window_ends, window_frames
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,10 @@ class Task(ABC):
     def evaluate(self) -> dict[str, Any]:
         return {}
 
+    def finish(self) -> dict[str, Any]:
+        """Changes to the trained model before the final save, and what they did (empty: none)."""
+        return {}
+
 
 class PretrainTask(Task):
     def __init__(self, config: TrainConfig) -> None:
@@ -211,6 +217,42 @@ class DetectTask(Task):
         self.label_smoothing = config.label_smoothing
         self.stride = config.eval_stride
         self.point_rules = PointRules()
+        self.calibrate, self.temperature = config.calibrate, config.temperature
+        self.background_offset = config.background_offset
+
+    def finish(self) -> dict[str, Any]:
+        """Calibrate the scores (`score_calibration`): fit the temperature on the validation windows unless given,
+        take the background offset off, bake both into the classifier."""
+        if not (self.calibrate or self.temperature is not None or self.background_offset):
+            return {}
+        report: dict[str, Any] = {"temperature": self.temperature or 1.0, "background_offset": self.background_offset}
+        if self.calibrate:
+            logits, labels = self._validation_logits()
+            temperature = fit_temperature(logits, labels)
+            report.update(temperature=temperature, fitted_on="validation windows, every frame of each",
+                          ece_before=expected_calibration_error(softmax(logits), labels),
+                          ece_after=expected_calibration_error(softmax(logits / temperature), labels))  # fmt: skip
+        bake_into_head(self.model.head, report["temperature"], self.background_offset)
+        self.checkpoint.training["score_calibration"] = report
+        return {"score_calibration": report}
+
+    @torch.no_grad()
+    def _validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-frame logits and classes of the validation windows (ends every ``eval_stride`` frames, real frames)."""
+        if not self.val_raw:
+            raise SkelstreamError("calibrate needs validation data (val)")
+        labels = list(self.checkpoint.labels)
+        all_logits, all_labels = [], []
+        for sequence in self.val_raw:
+            truth = sequence.frame_labels(labels)
+            for end in window_ends(sequence.num_frames, self.stride):
+                window, real = cut_window(sequence, int(end), self.checkpoint.num_frames,
+                                          self.checkpoint.normalization)  # fmt: skip
+                logits = self.model(torch.from_numpy(window)[None]).float()[0].numpy()
+                frames = window_frames(sequence.num_frames, int(end), self.checkpoint.num_frames)
+                all_logits.append(logits[real])
+                all_labels.append(truth[frames][real])
+        return np.concatenate(all_logits), np.concatenate(all_labels)
 
     @staticmethod
     def _label_map(config: TrainConfig, primary: str, dataset: str):

@@ -114,3 +114,17 @@ def test_tensorboard_and_csv_logs(data_root, tmp_path):
     events = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
     events.Reload()
     assert "train/total" in events.Tags()["scalars"]
+
+
+def test_detection_scores_are_calibrated_and_baked_in(data_root, tmp_path):
+    config = load_train_config(task="detect", output=str(tmp_path / "cal"), data_root=str(data_root),
+                               train=["utkinect:1"], val=["utkinect:2"], model=TINY, epochs=2, steps_per_epoch=10,
+                               batch_size=16, lr=3e-3, eval_stride=8, calibrate=True,
+                               background_offset=0.5)  # fmt: skip
+    train(config)
+    model, checkpoint = load_checkpoint(tmp_path / "cal" / "checkpoint")
+    report = checkpoint.metrics["score_calibration"]
+    assert report["temperature"] > 0 and report["background_offset"] == 0.5
+    assert report["ece_after"] <= report["ece_before"] + 1e-6  # the temperature (fitted by NLL) also lowers ECE here
+    assert checkpoint.training["score_calibration"] == report  # the recipe is recorded with the weights
+    assert checkpoint.metrics["validation"]["frame_accuracy"] > 0
