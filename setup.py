@@ -32,7 +32,9 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["stream", "stream.*", "models", "models.*", "calibration", "calibration.*"]),
     package_data={
-        "models": ["checkpoints/*/*.json", "checkpoints/*/*.safetensors"],
+        "models": [
+            "checkpoints/*/*.json", "checkpoints/*/*.safetensors", "encoders/*/*.json", "encoders/*/*.safetensors"
+        ],
         # stream/ros2/msg links to ros2_ws/src/skelstream_msgs/msg: the wheel gets copies of the .msg files
         "stream.ros2": ["msg/*.msg", "upstream_msgs/*/msg/*.msg"],
     },
