@@ -86,7 +86,7 @@ class LatencyConfig:
 
 
 def available_backends() -> list[str]:
-    from models.export import is_available
+    from foundation.optional import is_available
 
     names = ["torch"]
     if all(is_available(m) for m in ("onnxruntime", "onnx", "onnxscript")):

@@ -36,6 +36,7 @@ import numpy as np
 
 from benchmarks.machine import machine_info
 
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TOPICS = ("actions", "skeletons")
 DDS_DOMAIN = 87  # away from ROS 2's default 0
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if "zmq" in args.transports:
         results["zeromq"] = bench_zmq(args.count, args.rate)
     if "dds" in args.transports:
-        from models.export import is_available
+        from foundation.optional import is_available
 
         if not is_available("cyclonedds"):
             print("skipping DDS: cyclonedds is not installed (pip install skelstream[ros])", file=sys.stderr)

@@ -31,7 +31,7 @@ from typing import Any
 
 import zmq
 
-from stream.errors import KeyFileError
+from foundation.errors import KeyFileError
 
 logger = logging.getLogger(__name__)
 

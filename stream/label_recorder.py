@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
 from stream.recording import RecordedPerson, RecordingWriter
 from stream.types import FrameLabel, Person, TrackedPerson
 

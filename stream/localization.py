@@ -15,9 +15,9 @@ import logging
 import numpy as np
 
 from calibration.camera_info import CameraInfo
-from calibration.errors import CalibrationError
 from calibration.person_position import person_pose, skeleton_in_frame
 from calibration.transforms import Transform
+from foundation.errors import CalibrationError
 from models.skeleton.layouts import get_layout
 from stream.types import Person
 

@@ -31,8 +31,9 @@ from typing import Any, NoReturn
 import msgpack
 import numpy as np
 
-from stream.errors import MessageError
+from foundation.errors import MessageError
 from stream.types import EVENT_KINDS, ActionEvent, FrameLabel, TrackedPerson
+
 
 SCHEMA_VERSION = 1
 """Bumped only by a breaking change (a field removed, renamed, or changing type or meaning).

@@ -7,7 +7,7 @@
 The video is written at ``fps`` (give the source's rate, or it plays too fast
 or too slow) under a temporary name beside ``output``
 (``annotated.partial-XXXXXX.mp4``) and renamed into place by `close`
-(`models.output_files`); `discard` drops it instead.
+(`foundation.output_files`); `discard` drops it instead.
 
 Camera frames are drawn on; skeleton-only sources (synthetic, Kinect/NTU
 replays) have no image, so their people are drawn on a blank canvas, the 3D
@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from models.output_files import OutputError, StagedOutput
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.optional import require
+from foundation.output_files import OutputError, StagedOutput
 from stream.types import Frame, FrameLabel, TrackedPerson
+
 
 PALETTE = (  # BGR, one per track id (modulo)
     (80, 200, 255), (255, 160, 60), (120, 230, 120), (200, 120, 255), (60, 220, 220),
@@ -48,12 +50,8 @@ VIEW_HEIGHT_M = 2.6  # metres of the scene the canvas shows vertically
 
 
 def _cv2() -> Any:
-    try:
-        import cv2
-    except ImportError as error:
-        raise PublisherError(f"the overlay needs OpenCV ({error}); install the pose extra: "
-                             "pip install -e '.[pose]' (mediapipe brings opencv-contrib-python)") from None  # fmt: skip
-    return cv2
+    """OpenCV, which draws the overlay (the pose extra: mediapipe brings opencv-contrib-python)."""
+    return require("cv2", extra="pose", what="the overlay", pip_name="opencv-contrib-python")
 
 
 def track_color(track_id: int) -> tuple[int, int, int]:
@@ -132,7 +130,8 @@ class Overlay:
             are resized to it.
 
     Raises:
-        PublisherError: OpenCV missing, ``show`` without GUI or display, or ``output``
+        MissingDependencyError: OpenCV missing.
+        PublisherError: ``show`` without GUI or display, or ``output``
             not writable (checked here, before the stream starts).
     """
 

@@ -68,11 +68,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from foundation.errors import PublisherError
 from models.evaluation.time_to_detect import DetectionDelays
 from models.skeleton.layouts import LAYOUTS
 from stream.backends import Backend
 from stream.decoding import FAILED_LABEL, OnlineDecoder
-from stream.errors import PublisherError
 from stream.label_recorder import LabelledRecorder
 from stream.publishers.base import Publisher
 from stream.run_config import RunConfig

@@ -40,7 +40,7 @@ crash) from corruption inside the file (`DataFormatError` naming the file, the
 record and its byte offset); the end record tells a complete recording from
 one that was cut (the reader's ``complete`` and ``cut_note``: "incomplete: cut
 after frame N"). A new recording is written under a temporary name beside its
-target and renamed into place when closed (`models.output_files`): a killed run
+target and renamed into place when closed (`foundation.output_files`): a killed run
 leaves ``run.partial-<random>.skrec``, a readable, cut recording, and never
 touches an existing ``run.skrec``. Appending (`RecordingWriter(...,
 append=True)`) writes in place: it checks that the header matches, cuts a torn
@@ -64,10 +64,10 @@ from typing import IO, Any
 import msgpack
 import numpy as np
 
-from models.errors import DataFormatError
-from models.output_files import OutputError, StagedOutput
+from foundation.errors import DataFormatError
+from foundation.errors import PublisherError
+from foundation.output_files import OutputError, StagedOutput
 from models.skeleton.layouts import LAYOUTS, Layout
-from stream.errors import PublisherError
 from stream.types import Person
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def _pack_record(value: dict[str, Any]) -> bytes:
 class RecordingWriter:
     """Writes a recording one frame at a time; each record reaches the operating system as it is written.
 
-    A new recording goes to a temporary file beside ``path`` (`models.output_files.StagedOutput`; a named
+    A new recording goes to a temporary file beside ``path`` (`foundation.output_files.StagedOutput`; a named
     pipe or a device is written in place) and `close` writes the end record, fsyncs it and renames it to
     ``path``; `discard` drops it instead. The output is checked at construction (a parent that is a file, a
     read-only folder, a path that is a folder, a full disk raise `PublisherError` at once, not at exit;

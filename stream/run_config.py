@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.config_files import load_config
-from models.fusion import FUSIONS
+from foundation.config_files import load_config
 from models.checkpoint import CheckpointError
+from models.fusion import FUSIONS
 from models.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
 from stream.ros2.topics import check_domain_id, normalize_namespace
 

@@ -26,11 +26,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from calibration.boards import detect_oriented
-from calibration.cli.board_args import add_board_arguments, board_from_args, read_image
 from calibration.camera_info import read_camera_info
-from calibration.errors import CalibrationError
+from calibration.cli.board_args import add_board_arguments, board_from_args, read_image
 from calibration.extrinsics import camera_pose_from_board
 from calibration.transforms import Transform, write_transform
+from foundation.errors import CalibrationError
 
 logger = logging.getLogger(__name__)
 

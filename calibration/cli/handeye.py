@@ -28,26 +28,20 @@ import logging
 import sys
 from pathlib import Path
 
-import yaml
-
-from calibration.camera_info import read_camera_info
 from calibration.boards import detect_oriented
+from calibration.camera_info import read_camera_info
 from calibration.cli.board_args import IMAGE_SUFFIXES, add_board_arguments, board_from_args, read_image
-from calibration.errors import CalibrationError
 from calibration.extrinsics import HAND_EYE_METHODS, board_view, hand_eye
 from calibration.transforms import Transform, transform_from_dict, write_transform
+from foundation.errors import CalibrationError
+from foundation.yaml_files import read_yaml
 
 logger = logging.getLogger(__name__)
 
 
 def read_poses(path: Path) -> list[Transform]:
     """The head poses file (see the module docstring); errors name the file and the key."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read poses: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path}: not valid YAML: {exc}") from None
+    doc = read_yaml(path, "poses", CalibrationError)
     if not isinstance(doc, dict) or not isinstance(doc.get("poses"), list):
         raise CalibrationError(f"{path}: expected a mapping with parent_frame, child_frame and a list 'poses'")
     poses = []

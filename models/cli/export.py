@@ -31,7 +31,7 @@ import logging
 import sys
 from pathlib import Path
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 
 logger = logging.getLogger("stream-export")
 

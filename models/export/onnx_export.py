@@ -51,9 +51,10 @@ from typing import Any
 
 import numpy as np
 
+from foundation.optional import require
+from foundation.output_files import OutputError, StagedOutput
 from models.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, CheckpointError, read_config
-from models.export import ExportError, require_package
-from models.output_files import OutputError, StagedOutput
+from models.export import ExportError
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +167,8 @@ def export_onnx(
         raise ExportError(f"{checkpoint}: a {config.task} checkpoint; stream-export exports detection checkpoints")
     if output.is_dir():
         raise ExportError(f"{output} is a directory; --output names the .onnx file to write")
-    onnx = require_package("onnx", extra="onnx", what="ONNX export")
-    require_package("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
+    onnx = require("onnx", extra="onnx", what="ONNX export")
+    require("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
     import torch
 
     from models.checkpoint import load_checkpoint
@@ -252,7 +253,7 @@ def split_streams(path: str | Path) -> tuple[bytes, bytes, bytes] | None:
     """The temporal stream (windows → `TEMPORAL_FEATURES`), the spatial stream (windows → `SPATIAL_FEATURES`)
     and the head (both → logits) of an export, as three serialised ONNX models; None when the export does not
     name both stream outputs (an export of an earlier version, or a head that reads the temporal stream only)."""
-    onnx = require_package("onnx", extra="onnx", what="splitting an ONNX export into its streams")
+    onnx = require("onnx", extra="onnx", what="splitting an ONNX export into its streams")
     from onnx.utils import Extractor
 
     model = onnx.load(str(path))
@@ -295,7 +296,7 @@ def verify_onnx(path: str | Path, model: Any, config: CheckpointConfig, batches:
 
 def onnx_metadata(path: str | Path) -> dict[str, str]:
     """The metadata properties of an ONNX file (weights are not loaded)."""
-    onnx = require_package("onnx", extra="onnx", what="reading ONNX metadata")
+    onnx = require("onnx", extra="onnx", what="reading ONNX metadata")
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as error:

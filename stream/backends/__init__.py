@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.export import is_available
+from foundation.optional import is_available, require
 from stream.backends.base import Backend
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,6 @@ def make_backend(
 
 
 def _torch_default_device() -> str:
-    import torch
+    torch = require("torch", extra="train", what="the torch backend")
 
     return "cuda" if torch.cuda.is_available() else "cpu"

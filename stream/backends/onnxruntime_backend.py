@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.optional import MissingDependencyError, is_available, require
 from models.checkpoint import CheckpointError
-from models.export import MissingDependencyError, is_available, require_package
 from models.export.onnx_export import (INPUT_NAME, ONNXRUNTIME_OPSET, OUTPUT_NAME, SPATIAL_FEATURES,
                                        TEMPORAL_FEATURES, cached_onnx, config_from_metadata,
                                        split_streams)  # fmt: skip
@@ -76,7 +76,7 @@ class OnnxRuntimeBackend(Backend):
     ) -> None:
         """``concurrent_streams=False`` runs the whole graph in one session even with ``threads`` >= 2 on the CPU
         (on CUDA it always does: the split is about CPU threads). ``precision``: "fp32" or "int8"."""
-        ort = require_package("onnxruntime", extra="onnx", what="the onnxruntime backend")
+        ort = require("onnxruntime", extra="onnx", what="the onnxruntime backend")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         if precision not in PRECISIONS:

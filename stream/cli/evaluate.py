@@ -39,8 +39,9 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from models.errors import SkelstreamError
-from models.output_files import write_atomically
+from foundation.errors import SkelstreamError
+from foundation.output_files import write_atomically
+
 
 VIDEO_DATASETS = ("florence-video",)
 PROGRESS_EVERY = 16  # clips between progress lines on a terminal

@@ -26,8 +26,9 @@ import json
 import sys
 import time
 
-from stream.errors import KeyFileError, MessageError
+from foundation.errors import KeyFileError, MessageError
 from stream.messages import TOPICS, decode, parse_topics
+
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5560"
 POLL_MS = 100  # wake up this often so Ctrl-C and --timeout are honoured promptly

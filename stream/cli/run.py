@@ -47,9 +47,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from models.errors import SkelstreamError
-from models.output_files import OutputError, check_output, probe_writable, write_atomically
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.errors import SkelstreamError
+from foundation.output_files import OutputError, check_output, probe_writable, write_atomically
 from models.fusion import FUSIONS
 from stream.run_config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
                                RunConfig, flag, load_run_config)  # fmt: skip
@@ -291,7 +291,7 @@ def run_inputs(config: RunConfig, config_file: str | None) -> list[tuple[str, st
 
 def check_outputs(config: RunConfig, overwrite: bool, config_file: str | None = None) -> None:
     """Refuse, before anything starts, outputs that would destroy a file: an input, another output, an existing
-    file without ``overwrite``, an existing bag; `OutputError` naming the flag (models.output_files)."""
+    file without ``overwrite``, an existing bag; `OutputError` naming the flag (foundation.output_files)."""
     taken = run_inputs(config, config_file)
     for key in ("record", "output", "stats_json"):
         path = getattr(config, key)

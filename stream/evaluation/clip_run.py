@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import SourceError
 from stream.backends import Backend
-from stream.errors import SourceError
 from stream.evaluation.pose_cache import CachingPose, PoseCache
 from stream.pipeline import Pipeline
 from stream.publishers.base import Publisher

@@ -35,8 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models.errors import DataFormatError
-from stream.errors import SourceError
+from foundation.errors import DataFormatError
+from foundation.errors import SourceError
+from foundation.optional import require
 from stream.recording import RecordingHeader, RecordingWriter, read_recording
 from stream.run_config import RunConfig
 from stream.types import Frame, Person
@@ -66,7 +67,7 @@ def file_digest(path: str | Path) -> str:
 
 def pose_settings(config: RunConfig, model_path: str | Path) -> dict[str, Any]:
     """Everything besides the clip that decides MediaPipe's people in a ``config`` run (the key's other parts)."""
-    import cv2
+    cv2 = require("cv2", extra="pose", what="the video evaluation", pip_name="opencv-contrib-python")
 
     from stream.pose.mediapipe_pose import MediaPipePoseEstimator
     from stream.pose.one_euro import OneEuroConfig

@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from models.export import require_package
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.optional import require
 from stream.messages import SCHEMA_VERSION
 from stream.publishers.base import Publisher
 from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
@@ -89,7 +89,7 @@ class BagRecorder(Publisher):
         camera_frame: str = DEFAULT_CAMERA_FRAME,
         stamp_offset_ns: int | None = None,
     ) -> None:
-        rosbag2 = require_package("rosbags.rosbag2", extra="ros", what="rosbag2 recording (--record-bag)",
+        rosbag2 = require("rosbags.rosbag2", extra="ros", what="rosbag2 recording (--record-bag)",
                                   pip_name="rosbags")  # fmt: skip
         self.path = Path(path)
         if self.path.exists():

@@ -38,8 +38,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from models.export import require_package
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.optional import require
 from stream.publishers.base import Publisher
 from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
 from stream.ros2.interfaces import build_message, typestore
@@ -95,7 +95,7 @@ class DdsPublisher(Publisher):
         max_body_writers: int = 64,
         stamp_offset_ns: int | None = None,
     ) -> None:
-        require_package("cyclonedds", extra="ros", what="DDS-direct publishing (--ros2 dds)")
+        require("cyclonedds", extra="ros", what="DDS-direct publishing (--ros2 dds)")
         from cyclonedds.core import DDSException
         from cyclonedds.domain import DomainParticipant
 

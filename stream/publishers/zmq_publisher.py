@@ -52,8 +52,8 @@ from typing import Any
 
 import zmq
 
+from foundation.errors import KeyFileError, PublisherError
 from stream.curve import server_socket
-from stream.errors import KeyFileError, PublisherError
 from stream.messages import encode, topic_of
 from stream.publishers.base import Publisher
 

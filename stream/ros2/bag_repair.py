@@ -31,9 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.export import require_package
-from models.output_files import fsync_folder
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.optional import require
+from foundation.output_files import fsync_folder
+
 
 MAGIC = b"\x89MCAP0\r\n"
 OP_SCHEMA, OP_CHANNEL, OP_MESSAGE, OP_CHUNK = 0x03, 0x04, 0x05, 0x06
@@ -148,7 +149,7 @@ def _offered_qos(metadata: bytes) -> list:
 
 def bag_opens(path: Path) -> int | None:
     """The message count of a bag rosbags can open, else None."""
-    rosbag2 = require_package("rosbags.rosbag2", extra="ros", what="bag repair (--repair-bag)", pip_name="rosbags")
+    rosbag2 = require("rosbags.rosbag2", extra="ros", what="bag repair (--repair-bag)", pip_name="rosbags")
     try:
         with rosbag2.Reader(path) as reader:
             return reader.message_count

@@ -47,9 +47,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from models.errors import DataFormatError
+from foundation.errors import DataFormatError
+from foundation.errors import SourceError
 from models.skeleton.sequence import SkeletonSequence
-from stream.errors import SourceError
 from stream.recording import RecordingHeader, RecordingReader, read_recording
 from stream.sources.base import END_OF_STREAM, Capture, Source, SourceConfig, check_bool, config_error
 from stream.types import Person

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from foundation.optional import is_available
 from models.cli.export import main
-from models.export import MissingDependencyError, is_available, require_package
 from tests.conftest import VARIANT_LABELS, variant_checkpoint
+
 
 ONNX_STACK = ("onnx", "onnxruntime", "onnxscript")
 needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ONNX_STACK),
@@ -195,12 +196,6 @@ def test_tensorrt_without_tensorrt_names_the_extra(small, tmp_path, capsys):
 def test_inconsistent_flags_exit_2(small, tmp_path, capsys, flags, message):
     assert main(["--checkpoint", small, "--output", str(tmp_path / "m.onnx"), *flags]) == 2
     assert message in capsys.readouterr().err
-
-
-def test_require_package_names_the_extra():
-    with pytest.raises(MissingDependencyError, match=r"pip install skelstream\[onnx\]"):
-        require_package("skelstream_no_such_module", extra="onnx", what="a test")
-    assert require_package("json", extra="onnx") is json
 
 
 # --------------------------------------------------------------------------- TensorRT: what needs no GPU

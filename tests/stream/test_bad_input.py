@@ -19,11 +19,11 @@ import zmq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.config_files import ConfigError
-from models.errors import DataFormatError
+from foundation.config_files import ConfigError
+from foundation.errors import DataFormatError
+from foundation.errors import MessageError
 from models.skeleton.layouts import LAYOUTS
 from stream.cli.listen import handle
-from stream.errors import MessageError
 from stream.messages import MAX_PAYLOAD_BYTES, TOPICS, decode, encode
 from stream.publishers.zmq_publisher import ZmqPublisher
 from stream.recording import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
@@ -32,6 +32,7 @@ from tests.fuzzing import EXAMPLES, FUZZ, PLAIN, WITH_BYTES, mutated, replace_so
 from tests.stream.test_listen import finish, listen
 from tests.stream.test_messages import sample
 from tests.stream.test_zmq import LOCAL
+
 
 # --- messages: stream.messages.decode and stream-listen's decode path -------------------------------------------
 

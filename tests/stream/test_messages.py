@@ -10,7 +10,7 @@ import msgpack
 import numpy as np
 import pytest
 
-from stream.errors import MessageError
+from foundation.errors import MessageError
 from stream.messages import (
     COMMON_FIELDS,
     FIELDS,
@@ -30,6 +30,7 @@ from stream.messages import (
     status_message,
 )
 from stream.types import ActionEvent, FrameLabel, Person, TrackedPerson
+
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "messages.md"
 

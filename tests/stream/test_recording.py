@@ -11,12 +11,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from models.errors import DataFormatError
-from stream.errors import PublisherError, SourceError
+from foundation.errors import DataFormatError
+from foundation.errors import PublisherError, SourceError
 from stream.recording import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
 from stream.sources import make_source
 from stream.sources.skeleton_file import SkeletonFileConfig
 from stream.types import Person
+
 
 HEADER = RecordingHeader(layout="unified_30", fps=30.0, labels=("background", "wave", "walk"), source="test",
                          meta={"checkpoint": "dste-small"})  # fmt: skip
@@ -216,7 +217,7 @@ def test_a_read_only_directory_fails_at_construction(tmp_path):
             pytest.skip("running as root and util-linux setpriv is absent: cannot make a directory read-only")
         script = textwrap.dedent(f"""
             import sys
-            from stream.errors import PublisherError
+            from foundation.errors import PublisherError
             from stream.recording import RecordingHeader, RecordingWriter
             try:
                 RecordingWriter({str(folder / "run.skrec")!r}, RecordingHeader(layout="unified_30", fps=30.0))

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import PoseModelError, SourceError
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.skeleton.layouts import MEDIAPIPE_33
-from stream.errors import PoseModelError, SourceError
 from stream.evaluation.clip_readings import read_clip
 from stream.evaluation.florence import (CATEGORIES, FLORENCE_TO_VOCABULARY, clip_folder, expected_label,
                                         list_clips, parse_clip_name)  # fmt: skip
@@ -28,6 +28,7 @@ from stream.run_config import RunConfig
 from stream.types import Frame, FrameLabel, Person
 from tests.conftest import shared_dataset
 from tests.stream.conftest import free_endpoint
+
 
 UTKINECT_VOCABULARY = ["background", "walk", "sitDown", "standUp", "pickUp", "carry", "throw", "push", "pull",
                        "waveHands", "clapHands"]  # fmt: skip

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import zmq
 
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
 from stream.messages import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
 from stream.publishers.zmq_publisher import ZmqPublisher, is_loopback_endpoint
 from tests.stream.test_messages import gesture_sample, sample
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "tcp://127.0.0.1:*"  # a free port, chosen at bind time

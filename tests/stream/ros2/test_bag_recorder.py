@@ -10,14 +10,15 @@ from collections import Counter, defaultdict
 import pytest
 import yaml
 
+from foundation.errors import PublisherError
 from models.pretrained import DEFAULT_CHECKPOINT
-from stream.errors import PublisherError
 from stream.publishers.fan_out import FanOut
 from stream.ros2.conversions import RosConverter
 from stream.ros2.interfaces import build_message, numpy_array, typestore
 from stream.ros2.topics import resolve_topic, topic_spec
 from tests.stream.conftest import free_endpoint
 from tests.stream.ros2.conftest import Tap, run_pipeline
+
 
 rosbag2 = pytest.importorskip("rosbags.rosbag2", reason="recording needs pip install skelstream[ros]")
 from rosbags.interfaces import QosDurability, QosHistory, QosReliability  # noqa: E402 - after the skip

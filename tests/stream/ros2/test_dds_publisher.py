@@ -11,8 +11,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from foundation.errors import PublisherError
 from models.pretrained import DEFAULT_CHECKPOINT
-from stream.errors import PublisherError
 from stream.messages import action_message
 from stream.publishers.dds_publisher import DdsPublisher
 from stream.ros2.dds_types import dds_class, dds_typename
@@ -20,6 +20,7 @@ from stream.ros2.interfaces import typestore
 from stream.ros2.topics import TOPICS
 from stream.types import FrameLabel
 from tests.stream.conftest import free_endpoint
+
 
 cyclonedds = pytest.importorskip("cyclonedds", reason="DDS-direct needs pip install skelstream[ros]")
 from cyclonedds.core import Policy, Qos  # noqa: E402 - after the skip

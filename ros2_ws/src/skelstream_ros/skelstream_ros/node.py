@@ -53,7 +53,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import Marker, MarkerArray
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 from skelstream_ros.health import InputHealth
 from skelstream_ros.image_conversion import UnsupportedImage, image_to_bgr
 from skelstream_ros.interface_origins import interface_origins

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from foundation.config_files import ConfigError, load_config
 from models.checkpoint import CheckpointError
-from models.config_files import ConfigError, load_config
 from models.pretrained import resolve_checkpoint
 from stream.backends import CHOICES as BACKENDS
 from stream.run_config import RunConfig
+
 
 INPUTS = {"camera": "camera", "image_topic": "pushed-images", "body_markers": "pushed-skeletons",
           "synthetic": "synthetic"}  # fmt: skip

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stream.errors import MessageError
+from foundation.errors import MessageError
 from stream.publishers.base import Publisher
 from stream.ros2.conversions import RosConverter, RosMessage
 from stream.ros2.topics import TRACKED_BODIES, body_id, topic_spec

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from models.output_files import OutputError, StagedOutput, check_output, probe_writable, write_atomically
+from foundation.output_files import OutputError, StagedOutput, check_output, probe_writable, write_atomically
 
 
 def test_a_staged_output_leaves_the_target_untouched_until_commit(tmp_path):

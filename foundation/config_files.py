@@ -13,8 +13,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any, TypeVar
 
-from models.errors import SkelstreamError
-from models.yaml_files import quote, read_yaml
+from foundation.errors import SkelstreamError
+from foundation.yaml_files import quote, read_yaml
+
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """Reading small YAML files from outside: bounded in size, safe loading, and errors that name the file.
 
-Shared by the config loader (`models.config_files`) and the calibration readers
+Shared by the config loader (`foundation.config_files`) and the calibration readers
 (`calibration.yaml_files`); each passes its own project exception type.
 """
 

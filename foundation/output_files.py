@@ -33,7 +33,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
+
 
 PARTIAL_MARK = ".partial-"
 
