@@ -32,6 +32,12 @@ thread each (see ``stream/backends/onnxruntime_backend.py``).
 `cached_onnx` exports a checkpoint once into a cache folder keyed by the
 checkpoint's fingerprint (SHA-256 of config.json and model.safetensors), so a
 backend can be pointed at a checkpoint directory.
+
+A checkpoint directory may carry its own export, `RUNTIME_ONNX` (written by
+``stream-export --checkpoint DIR --into-checkpoint``, verified against torch):
+`checkpoint_onnx` prefers it while its recorded fingerprint matches the
+weights, so a runtime without torch (the ``runtime`` extra) runs the
+checkpoint; without a current one it exports into the cache (needs torch).
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from foundation.optional import require
+from foundation.optional import is_available, require
 from foundation.output_files import OutputError, StagedOutput
 from models.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, CheckpointError, read_config
 from models.export import ExportError
@@ -72,6 +78,8 @@ META_EXPORT = "skelstream.export"
 # errors are ~1e-6 relative; see tests/stream/test_backend_equivalence.py for the bounds the backends keep).
 VERIFY_ATOL = 1e-4
 VERIFY_RTOL = 1e-4
+RUNTIME_ONNX = "model.onnx"
+"""A checkpoint directory's own export, at `ONNXRUNTIME_OPSET`: what a runtime without torch runs."""
 
 
 @dataclass
@@ -169,7 +177,7 @@ def export_onnx(
         raise ExportError(f"{output} is a directory; --output names the .onnx file to write")
     onnx = require("onnx", extra="onnx", what="ONNX export")
     require("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
-    import torch
+    torch = require("torch", extra="train", what="ONNX export")
 
     from models.checkpoint import load_checkpoint
 
@@ -322,6 +330,27 @@ def read_onnx_config(path: str | Path) -> tuple[CheckpointConfig, dict[str, str]
     """The checkpoint config embedded in an exported ONNX file, and all its metadata."""
     metadata = onnx_metadata(path)
     return config_from_metadata(metadata, str(path)), metadata
+
+
+def checkpoint_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None) -> Path:
+    """The ONNX Runtime export of a checkpoint directory: its own `RUNTIME_ONNX` when that was exported from
+    these weights and config, else `cached_onnx` at `ONNXRUNTIME_OPSET` (exported on first use, which needs
+    torch; without it, a `CheckpointError` naming the command that writes `RUNTIME_ONNX`)."""
+    checkpoint = Path(checkpoint)
+    read_config(checkpoint)  # a bad checkpoint fails here, with its own message
+    own = checkpoint / RUNTIME_ONNX
+    if own.is_file():
+        exported_from = onnx_metadata(own).get(META_FINGERPRINT)
+        if exported_from == checkpoint_fingerprint(checkpoint):
+            return own
+        logger.warning("%s was exported from other weights or another config than %s's: ignored (write a current "
+                       "one: stream-export --checkpoint %s --into-checkpoint)", own, checkpoint, checkpoint)
+    if not is_available("torch"):
+        state = "is out of date" if own.is_file() else "is missing"
+        raise CheckpointError(f"{own} {state}, and this install cannot export the checkpoint (no torch: the runtime "
+                              f"extra); write it where torch is installed: stream-export --checkpoint {checkpoint} "
+                              "--into-checkpoint")  # fmt: skip
+    return cached_onnx(checkpoint, cache_dir, opset=ONNXRUNTIME_OPSET)
 
 
 def cached_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:

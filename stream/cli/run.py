@@ -285,7 +285,8 @@ def run_inputs(config: RunConfig, config_file: str | None) -> list[tuple[str, st
     if config.source == "camera" and Path(config.camera).exists():  # a device path, or a file opened as a camera
         inputs.append(("--camera", config.camera))
     checkpoint = Path(config.checkpoint)
-    inputs += [("--checkpoint", str(checkpoint / name)) for name in ("config.json", "model.safetensors")]
+    inputs += [("--checkpoint", str(checkpoint / name))
+               for name in ("config.json", "model.safetensors", "model.onnx")]  # fmt: skip
     return [(name, path) for name, path in inputs if path]
 
 
