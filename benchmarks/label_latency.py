@@ -36,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("resample", "window", "queue", "stages", "model", "publish")
@@ -204,11 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     print("ms; stride auto→N: where the automatic stride ended; detect = true start → first label naming the action "
           "(never: the fraction never named), start = → its start event; parts: where a label's latency goes; "
           "busy: the machine's CPU busy share during the run")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
-                                     "cells": cells}) + "\n")  # every label's latency: one line, not one a line
-    plot(cells, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
+                              "cells": cells}, lambda path: plot(cells, path), args.plot)  # fmt: skip
     return 0
 
 

@@ -37,7 +37,6 @@ person from one view (frontal, 3.8 m): indicative numbers, not a population.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -47,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.machine import machine_info
-
+from benchmarks.results_files import write_results
 from models.checkpoint import CheckpointConfig, read_config
 from models.datasets.ntu import read_ntu_skeleton
 from models.evaluation.skeleton_gap import joint_errors, length_ratio, white_noise_std
@@ -341,9 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         "augmentation": augmentation_numbers(results["smoothed"], used),
         "machine": machine_info(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(output, indent=1) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, output, indent=1)
     return 0
 
 

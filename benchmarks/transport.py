@@ -22,7 +22,6 @@ DESIGN.md §6 measured round trips (pyzmq ≈0.2 ms, Cyclone DDS Python ≈0.3 m
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import statistics
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -307,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.rate:.0f} frames/s | load average {load['before'][0]:.2f} before, "
           f"{load['after'][0]:.2f} after")  # fmt: skip
     print(table(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
@@ -316,11 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             versions[dist] = version(dist)
         except PackageNotFoundError:
             versions[dist] = None
-    args.json.write_text(json.dumps({"machine": machine, "load_average": load, "versions": versions,
-                                     "settings": {"count": args.count, "rate": args.rate},
-                                     "results": results}, indent=2) + "\n")  # fmt: skip
-    plot(results, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "load_average": load, "versions": versions,
+                              "settings": {"count": args.count, "rate": args.rate},
+                              "results": results}, lambda path: plot(results, path), args.plot)  # fmt: skip
     return 0
 
 
