@@ -9,7 +9,7 @@ detect (true start → first label naming the action, → its start event), the
 drops, the model call, the stride the run ended on, and where a label's
 latency went (p50 of each part: resampling wait, the wait for its window,
 the capture queue, the stages before the model, the batched model call,
-decoding and publishing; `stream.pipeline`). CPU load is recorded per cell:
+decoding and publishing; `stream.run.pipeline`). CPU load is recorded per cell:
 the load average before and after, the share of the machine's CPU time busy
 during the run (``/proc/stat``) and the CPU seconds of the run itself.
 
@@ -79,7 +79,7 @@ class LabelCollector(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        from stream.messages import decode
+        from stream.messages.codec import decode
 
         poller_timeout_ms = 100
         while not self.done.is_set():

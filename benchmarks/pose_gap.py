@@ -2,7 +2,7 @@
 
 The NTU take S001C001P001R001A001 (drink water, 103 frames at 30 fps) exists as
 the Kinect v2's skeleton file and as its colour video. The video goes through
-the stream's pose step (`stream.stages.make_pose_estimator`: MediaPipe
+the stream's pose step (`stream.run.assembly.make_pose_estimator`: MediaPipe
 PoseLandmarker in VIDEO mode, ``--num-poses 2``, One-Euro smoothing on, as
 ``stream-run``; once more with smoothing off), both skeletons are mapped to
 unified_30, and they are compared in three spaces:
@@ -81,9 +81,9 @@ def kinect_take(root: Path) -> dict[str, np.ndarray]:
 
 def mediapipe_take(root: Path, smoothing: bool, pose_model: str | None) -> dict[str, np.ndarray]:
     """The video through the stream's pose step: unified joints and image points mirrored back, visibility."""
-    from stream.run_config import RunConfig
+    from stream.run.config import RunConfig
     from stream.sources import make_source
-    from stream.stages import make_pose_estimator, make_source_config
+    from stream.run.assembly import make_pose_estimator, make_source_config
 
     video = root / "videos" / f"{TAKE}_rgb.avi"
     config = RunConfig(source="video", video=str(video), fast=True, smoothing=smoothing, pose_model=pose_model)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = read_config(args.checkpoint)
     kinect = kinect_take(args.data)
-    from stream.native_log import NativeLogFilter
+    from stream.pose.native_log import NativeLogFilter
 
     with NativeLogFilter():  # MediaPipe's and TFLite's informational lines
         runs = {name: mediapipe_take(args.data, smoothing, args.pose_model)

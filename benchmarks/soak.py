@@ -47,7 +47,7 @@ from models.pretrained import DEFAULT_CHECKPOINT
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 QUEUE_SIZE = 4  # stream-run's default capture queue
-RECORDER_MAX_PENDING = 512  # stream.label_recorder.LabelledRecorder's default
+RECORDER_MAX_PENDING = 512  # stream.publishers.recorder.LabelledRecorder's default
 WARM_UP = 0.2  # the first fifth of the labelled part of a run is warm-up for the memory slope
 
 
@@ -108,7 +108,7 @@ def soak(people: int, seconds: float, *, fast: bool = False, checkpoint: str = s
 
 
 def _recorded_labels(path: Path) -> set[tuple[int, int, str]]:
-    from stream.recording import read_recording
+    from stream.recordings.skrec import read_recording
 
     _, reader = read_recording(path)
     with reader:

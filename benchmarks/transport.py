@@ -7,7 +7,7 @@
   discovery (no multicast leaves the machine).
 
 Both carry the same real payloads: an ``actions`` message of one frame (≈200 B) and a ``skeletons`` message of
-two unified_30 people (≈3 kB), built by `stream.messages` and decoded by `stream.messages.decode` on the
+two unified_30 people (≈3 kB), built by `stream.messages` and decoded by `stream.messages.codec.decode` on the
 receiving side. Latency is one way: the receiver's ``time.monotonic_ns()`` after decoding minus the stamp taken
 just before the message was built and published (CLOCK_MONOTONIC is one clock for every process on Linux), so
 encode, transport and decode are all inside it. Messages are paced (``--rate``) so the numbers are latency,
@@ -49,7 +49,7 @@ DDS_LOOPBACK = (
 
 def build_message(topic: str, frame: int) -> dict:
     """A realistic message of ``topic`` stamped now (monotonic ns)."""
-    from stream.messages import action_message, skeleton_message
+    from stream.messages.builders import action_message, skeleton_message
     from stream.types import FrameLabel, Person, TrackedPerson
 
     stamp = time.monotonic_ns()
@@ -82,7 +82,7 @@ def summarize(latencies_ms: list[float], sent: int) -> dict:
 def _zmq_receiver(endpoint: str, expected: int, timeout_s: float, conn) -> None:
     import zmq
 
-    from stream.messages import decode
+    from stream.messages.codec import decode
 
     context = zmq.Context()
     socket = context.socket(zmq.SUB)
@@ -126,7 +126,7 @@ def bench_zmq(count: int, rate: float) -> dict:
 
 
 def _encoded(topic: str) -> bytes:
-    from stream.messages import encode
+    from stream.messages.codec import encode
 
     return encode(build_message(topic, 0))
 
@@ -182,7 +182,7 @@ def _dds_receiver(expected: int, timeout_s: float, conn) -> None:
     from cyclonedds.topic import Topic
     from cyclonedds.util import duration
 
-    from stream.messages import decode
+    from stream.messages.codec import decode
 
     message = _dds_types()
     participant = DomainParticipant(DDS_DOMAIN)
@@ -206,7 +206,7 @@ def bench_dds(count: int, rate: float) -> dict:
     from cyclonedds.pub import DataWriter
     from cyclonedds.topic import Topic
 
-    from stream.messages import encode
+    from stream.messages.codec import encode
 
     message = _dds_types()
     ctx = multiprocessing.get_context("spawn")

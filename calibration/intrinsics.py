@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,7 +248,7 @@ def images_from_folder(folder: str | Path) -> Iterator[tuple[str, np.ndarray]]:
     return generate()
 
 
-def _frames(capture: cv2.VideoCapture, label: str, every: int, max_frames: int | None) -> Iterator[tuple[str, np.ndarray]]:
+def _frames(capture: Any, label: str, every: int, max_frames: int | None) -> Iterator[tuple[str, np.ndarray]]:
     try:
         index = taken = 0
         while max_frames is None or taken < max_frames:

@@ -51,7 +51,7 @@ from foundation.errors import PublisherError
 from foundation.errors import SkelstreamError
 from foundation.output_files import OutputError, check_output, probe_writable, write_atomically
 from models.fusion import FUSIONS
-from stream.run_config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
+from stream.run.config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
                                RunConfig, flag, load_run_config)  # fmt: skip
 
 if TYPE_CHECKING:
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_checkpoints()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
-    logging.getLogger("stream.stride_control").setLevel(logging.INFO)  # each change of the automatic stride
+    logging.getLogger("stream.run.stride_control").setLevel(logging.INFO)  # each change of the automatic stride
     if args.repair_bag:
         return repair(args.repair_bag)
     try:
@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with ExitStack() as stack:
         if config.has_images and not args.verbose:
-            from stream.native_log import NativeLogFilter
+            from stream.pose.native_log import NativeLogFilter
 
             stack.enter_context(NativeLogFilter())
         return _run(config, stack)
@@ -375,11 +375,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run(config: RunConfig, stack: ExitStack) -> int:
     """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
     from stream.backends import choose_backend, make_backend
-    from stream.pipeline import Pipeline
+    from stream.run.pipeline import Pipeline
     from stream.publishers.fan_out import FanOut
     from stream.publishers.zmq_publisher import ZmqPublisher
     from stream.sources import make_source
-    from stream.stages import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
+    from stream.run.assembly import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
                                warm_up)  # fmt: skip
 
     closing = _Closing()
@@ -410,7 +410,7 @@ def _run(config: RunConfig, stack: ExitStack) -> int:
             publisher = FanOut(publishers, stream_name=config.stream_name) if len(publishers) > 1 else zmq
             overlay = None
             if config.show or config.output:
-                from stream.overlay import Overlay
+                from stream.publishers.overlay import Overlay
 
                 overlay = Overlay(show=config.show, output=config.output, fps=source.fps or Overlay.DEFAULT_FPS)
                 outputs.callback(lambda: overlay.close() if started else overlay.discard())

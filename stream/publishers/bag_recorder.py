@@ -38,7 +38,7 @@ from typing import Any
 
 from foundation.errors import PublisherError
 from foundation.optional import require
-from stream.messages import SCHEMA_VERSION
+from stream.messages.schema import SCHEMA_VERSION
 from stream.publishers.base import Publisher
 from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
 from stream.ros2.interfaces import build_message, numpy_array, typestore

@@ -7,7 +7,7 @@ import pytest
 
 from foundation.errors import PublisherError
 from models.synthetic.generator import SyntheticConfig, iter_frames
-from stream.overlay import OrthographicView, Overlay, track_color
+from stream.publishers.overlay import OrthographicView, Overlay, track_color
 from stream.types import Frame, FrameLabel, Person, TrackedPerson
 
 

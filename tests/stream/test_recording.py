@@ -13,7 +13,7 @@ import pytest
 
 from foundation.errors import DataFormatError
 from foundation.errors import PublisherError, SourceError
-from stream.recording import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
+from stream.recordings.skrec import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
 from stream.sources import make_source
 from stream.sources.skeleton_file import SkeletonFileConfig
 from stream.types import Person
@@ -126,7 +126,7 @@ def test_a_killed_writer_leaves_every_flushed_frame_readable_in_its_partial_file
     path = tmp_path / "killed.skrec"
     script = textwrap.dedent(f"""
         import os, numpy as np
-        from stream.recording import RecordingHeader, RecordingWriter, RecordedPerson
+        from stream.recordings.skrec import RecordingHeader, RecordingWriter, RecordedPerson
         writer = RecordingWriter({str(path)!r}, RecordingHeader(layout="unified_30", fps=30.0))
         for k in range(12):
             writer.write_frame(k, k, [RecordedPerson(1, np.full((30, 3), k, np.float32), np.ones(30, np.float32))])
@@ -218,7 +218,7 @@ def test_a_read_only_directory_fails_at_construction(tmp_path):
         script = textwrap.dedent(f"""
             import sys
             from foundation.errors import PublisherError
-            from stream.recording import RecordingHeader, RecordingWriter
+            from stream.recordings.skrec import RecordingHeader, RecordingWriter
             try:
                 RecordingWriter({str(folder / "run.skrec")!r}, RecordingHeader(layout="unified_30", fps=30.0))
             except PublisherError as error:

@@ -102,7 +102,7 @@ def test_a_checkpoint_without_model_onnx_says_how_to_write_one(runtime_python, c
 
 def labels(path: Path) -> list[tuple]:
     """(frame, track, label, score) of every label of a recording."""
-    from stream.recording import read_recording
+    from stream.recordings.skrec import read_recording
 
     _, reader = read_recording(path)
     return [(r.index, p.id, p.label, round(p.score, 4)) for r in reader for p in r.people if p.label]

@@ -15,7 +15,7 @@ import pytest
 import zmq
 
 from foundation.errors import PublisherError
-from stream.messages import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
+from stream.messages.schema import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
 from stream.publishers.zmq_publisher import ZmqPublisher, is_loopback_endpoint
 from tests.stream.test_messages import gesture_sample, sample
 
@@ -26,7 +26,8 @@ LOCAL = "tcp://127.0.0.1:*"  # a free port, chosen at bind time
 # A subscriber in another process: prints every decoded message as a JSON line, exits after N.
 SUBSCRIBER = """
 import json, sys, zmq
-from stream.messages import TOPICS, decode
+from stream.messages.codec import decode
+from stream.messages.schema import TOPICS
 endpoint, count = sys.argv[1], int(sys.argv[2])
 sub = zmq.Context().socket(zmq.SUB)
 sub.setsockopt(zmq.LINGER, 0)

@@ -3,7 +3,7 @@
 import pytest
 
 from foundation.errors import MessageError
-from stream.messages import status_message
+from stream.messages.builders import status_message
 from stream.ros2.conversions import DIAGNOSTIC_OK, DIAGNOSTIC_WARN, RosConverter
 from stream.ros2.topics import ACTIONS, BODY_ACTION, DIAGNOSTICS, EVENTS, SKELETONS, TRACKED_BODIES
 

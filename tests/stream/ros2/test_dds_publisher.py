@@ -13,7 +13,7 @@ import pytest
 
 from foundation.errors import PublisherError
 from models.pretrained import DEFAULT_CHECKPOINT
-from stream.messages import action_message
+from stream.messages.builders import action_message
 from stream.publishers.dds_publisher import DdsPublisher
 from stream.ros2.dds_types import dds_class, dds_typename
 from stream.ros2.interfaces import typestore
@@ -201,7 +201,7 @@ def test_without_cyclonedds_the_error_names_the_extra():
 
 
 def test_the_ros_mapping_needs_neither_dds_nor_rosbags():
-    code = ("import sys, stream.ros2.conversions, stream.ros2.topics, stream.run_config, stream.cli.run; "
+    code = ("import sys, stream.ros2.conversions, stream.ros2.topics, stream.run.config, stream.cli.run; "
             "loaded = [m for m in ('cyclonedds', 'rosbags', 'rclpy') if m in sys.modules]; assert not loaded, loaded")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -62,11 +62,11 @@ from skelstream_ros.placement import make_localizer, transform_stamped
 from skelstream_ros.ros_publisher import RosTopicPublisher
 from skelstream_ros.stamps import header_to_monotonic
 from skelstream_ros.static_tf import static_broadcaster, tf_origin
-from stream.azure_kinect_bodies import LAYOUT as AZURE_KINECT_LAYOUT
-from stream.azure_kinect_bodies import people_from_markers
 from stream.ros2 import topics
 from stream.ros2.conversions import RosConverter, RosMessage
 from stream.ros2.interfaces import build_message
+from stream.sources.azure_kinect_bodies import LAYOUT as AZURE_KINECT_LAYOUT
+from stream.sources.azure_kinect_bodies import people_from_markers
 
 logger = logging.getLogger(__name__)
 NODE_NAME = "skelstream"
@@ -126,10 +126,10 @@ class SkelstreamNode(Node):
 
     def _start(self) -> None:
         from stream.backends import make_backend
-        from stream.pipeline import Pipeline
+        from stream.run.pipeline import Pipeline
         from stream.sources import make_source
         from stream.sources.pushed import PushSource, PushSourceConfig
-        from stream.stages import make_pose_estimator, make_recorder, make_source_config, warm_up
+        from stream.run.assembly import make_pose_estimator, make_recorder, make_source_config, warm_up
 
         self.settings = settings = settings_from_parameters(self._declare_parameters())
         run = settings.run

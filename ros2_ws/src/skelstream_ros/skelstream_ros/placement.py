@@ -2,7 +2,7 @@
 
 skelstream keeps 3D skeletons in its own camera convention (x left, y up, z
 forward; `stream.types`), which is no ROS frame. The node therefore always
-places them through a `stream.localization.Localizer`: with an ``extrinsics``
+places them through a `stream.stages.localization.Localizer`: with an ``extrinsics``
 file (robot frame ← camera optical frame) into the robot frame, whose transform
 it broadcasts as a static TF; without one, by the identity into the camera's
 optical frame (x right, y down, z forward, REP-103's ``*_optical_frame``), so a TF
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from calibration.transforms import Transform
 from skelstream_ros.parameters import NodeSettings, ParameterError
-from stream.localization import Localizer
 from stream.ros2.conversions import DEFAULT_CAMERA_FRAME
+from stream.stages.localization import Localizer
+
 
 AZURE_KINECT_DEPTH_FRAME = "depth_camera_link"
 """The Azure Kinect ROS driver's depth camera frame, in which its body markers are (optical convention)."""

@@ -15,6 +15,7 @@ from skelstream_ros.ros_publisher import RosTopicPublisher
 from stream.ros2.conversions import RosConverter
 from stream.types import ActionEvent, FrameLabel, Person, TrackedPerson
 
+
 interfaces = pytest.importorskip("stream.ros2.interfaces")
 pytest.importorskip("rosbags")
 
@@ -88,9 +89,9 @@ def test_a_pipeline_publishes_through_it_as_the_node_runs_it(tmp_path):
     from models.datasets.utkinect import UTKINECT_ACTIONS
     from models.dste_config import DSTEConfig
     from stream.backends import make_backend
-    from stream.pipeline import Pipeline
+    from stream.run.pipeline import Pipeline
     from stream.sources import make_source
-    from stream.stages import make_source_config
+    from stream.run.assembly import make_source_config
 
     labels = ["background", *UTKINECT_ACTIONS]
     config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),

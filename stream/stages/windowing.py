@@ -58,7 +58,7 @@ Decisions:
   `models.windows.window_ends`), and is snapshotted at once, so every grid
   window runs even if one push emits several samples (a slow source, a gap).
   `set_stride` changes the grid from the next sample on (the automatic
-  stride, `stream.stride_control`).
+  stride, `stream.run.stride_control`).
   `end_track` queues the window ending at the track's last sample when that one
   is not a grid end, as the offline path runs a window at the last frame.
 - **The checkpoint's joint set** (`NormalizationConfig.joints`: the others sit

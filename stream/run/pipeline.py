@@ -23,7 +23,7 @@ took that frame: the capture queue), ``label.stages`` (pose, tracking,
 windowing of that frame), ``label.model`` (the batched call) and
 ``label.publish`` (decoding and publishing).
 
-The stride is `stream.stride_control.StrideController`'s: pinned by
+The stride is `stream.run.stride_control.StrideController`'s: pinned by
 ``config.stride``, or automatic (the smallest the measured model cost and the
 track count sustain; each change logged and kept in `RunSummary.stride`).
 
@@ -72,19 +72,19 @@ from foundation.errors import PublisherError
 from models.evaluation.time_to_detect import DetectionDelays
 from models.skeleton.layouts import LAYOUTS
 from stream.backends import Backend
-from stream.decoding import FAILED_LABEL, OnlineDecoder
-from stream.label_recorder import LabelledRecorder
+from stream.stages.decoding import FAILED_LABEL, OnlineDecoder
+from stream.publishers.recorder import LabelledRecorder
 from stream.publishers.base import Publisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources.base import Source
-from stream.stats import StageStats
-from stream.stride_control import StrideController
-from stream.tracking import Tracker
+from stream.run.stats import StageStats
+from stream.run.stride_control import StrideController
+from stream.stages.tracking import Tracker
 from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
-from stream.windowing import WindowBatcher
+from stream.stages.windowing import WindowBatcher
 
 if TYPE_CHECKING:  # calibration (OpenCV) is needed only by runs that place people
-    from stream.localization import Localizer
+    from stream.stages.localization import Localizer
 
 logger = logging.getLogger(__name__)
 STAGES = ("pose", "track", "window", "model", "decode", "publish")

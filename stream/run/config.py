@@ -43,7 +43,7 @@ def named(name: str) -> str:
 
 
 def check_stride(stride: int | str, window: int | None = None, fps: float | None = None) -> None:
-    """``stride``: "auto" (`stream.stride_control` picks it), or 1 to ``window`` model frames (the checkpoint's
+    """``stride``: "auto" (`stream.run.stride_control` picks it), or 1 to ``window`` model frames (the checkpoint's
     window length; unknown: no upper bound yet). The one place the stride is checked."""
     if stride == "auto":
         return
@@ -77,7 +77,7 @@ class RunConfig:
     checkpoint: str = str(DEFAULT_CHECKPOINT)  # a shipped checkpoint's name (actions, gestures) or a directory
     backend: str = "auto"  # TensorRT on an NVIDIA GPU, else ONNX Runtime when installed, else torch
     threads: int | None = None  # None: torch 1 (never spin-waits against pose), onnxruntime 2 (streams in parallel)
-    stride: int | str = "auto"  # "auto": the smallest the machine sustains (stream.stride_control); N pins it
+    stride: int | str = "auto"  # "auto": the smallest the machine sustains (stream.run.stride_control); N pins it
     lookahead: int = 0
     fusion: str = "recent"  # how the windows covering a frame combine (models.fusion)
     precision: str | None = None  # the backend's default (fp32; TensorRT fp16); onnxruntime also int8
@@ -89,7 +89,7 @@ class RunConfig:
     zmq: str = "tcp://127.0.0.1:5560"
     zmq_json: bool = False
     allow_remote: bool = False
-    zmq_curve_secret_key: str | None = None  # CURVE: the server's .key_secret file (stream.curve); encrypts ZeroMQ
+    zmq_curve_secret_key: str | None = None  # CURVE: the server's .key_secret file (stream.publishers.curve); encrypts ZeroMQ
     zmq_curve_clients: str | None = None  # CURVE: folder of the allowed clients' .key files (default: any client)
     stream_name: str = "skelstream"
     wait_subscribers: int = 0  # wait (up to WAIT_S) for this many ZeroMQ subscribers before starting
@@ -153,7 +153,7 @@ class RunConfig:
     def check_model(self, checkpoint: CheckpointConfig, where: str = "") -> None:
         """What this run asks of its checkpoint (``where``: its path, for messages): the stride and the
         lookahead within its window, and no class named like the runtime's reserved label; ValueError."""
-        from stream.decoding import FAILED_LABEL
+        from stream.stages.decoding import FAILED_LABEL
 
         if FAILED_LABEL in checkpoint.labels:
             raise ValueError(f"{f'checkpoint {where}' if where else 'the checkpoint'} names a class "

@@ -43,7 +43,7 @@ final, partial window); offline, that last window also counts for samples
 already final online — the one place the two can differ.
 
 **A stride that changes** (`set_stride`, the automatic stride of
-`stream.stride_control`) applies from the next window on. A window also
+`stream.run.stride_control`) applies from the next window on. A window also
 covers every not-yet-final sample it contains, even beyond the reach, so a
 sample between the old grid and the new one is never left without scores.
 
@@ -69,7 +69,7 @@ time since its evidence began (samples / fps). Offline,
 `models.point_events.detect_points` on the same probabilities gives the same
 events; `models.evaluation.gestures` scores them.
 
-Only *primary* samples (`stream.windowing.SampleInfo`) give a `FrameLabel`, so a
+Only *primary* samples (`stream.stages.windowing.SampleInfo`) give a `FrameLabel`, so a
 source frame covered by several model samples (a slow source) is labelled once;
 every sample counts for events (start/end and gestures). Without sample infos (``samples=None``), sample
 ``t`` is labelled as frame ``t`` with stamp 0.
@@ -95,7 +95,7 @@ from models.action_runs import ActionRuns, EventRules
 from models.fusion import FUSIONS, softmax
 from models.point_events import PointDetector, PointRules
 from stream.types import ActionEvent, FrameLabel
-from stream.windowing import SampleInfo
+from stream.stages.windowing import SampleInfo
 
 if TYPE_CHECKING:
     from models.checkpoint import CheckpointConfig

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from foundation.errors import PublisherError
-from stream.recording import RecordedPerson, RecordingWriter
+from stream.recordings.skrec import RecordedPerson, RecordingWriter
 from stream.types import FrameLabel, Person, TrackedPerson
 
 

@@ -21,7 +21,7 @@ stride is over the budget, and **shrinks** only when a smaller stride would
 stay under ``shrink_margin · budget`` (0.7), so a cost near the limit does not
 make it flap; either only after ``min_calls`` calls measured since the last
 change and ``hold_s`` seconds of stream time after it. It starts at 1. Every
-change is logged (INFO, logger ``stream.stride_control``) with the figures
+change is logged (INFO, logger ``stream.run.stride_control``) with the figures
 behind it and kept in `StrideController.changes`.
 
 Nothing here reads a clock: the caller feeds measured costs (`observe_call`,

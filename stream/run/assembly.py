@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stream.run_config import PUSHED_SOURCES, RunConfig
+from stream.run.config import PUSHED_SOURCES, RunConfig
 
 if TYPE_CHECKING:
     from models.checkpoint import CheckpointConfig
     from stream.backends import Backend
-    from stream.label_recorder import LabelledRecorder
-    from stream.localization import Localizer
+    from stream.publishers.recorder import LabelledRecorder
+    from stream.stages.localization import Localizer
     from stream.sources.base import Source, SourceConfig
 
 
@@ -70,7 +70,7 @@ def make_localizer(config: RunConfig) -> Localizer | None:
         return None
     from calibration.camera_info import read_camera_info
     from calibration.transforms import read_transform
-    from stream.localization import Localizer
+    from stream.stages.localization import Localizer
 
     return Localizer(read_camera_info(config.intrinsics) if config.intrinsics else None,
                      read_transform(config.extrinsics) if config.extrinsics else None)  # fmt: skip
@@ -87,8 +87,8 @@ def make_recorder(config: RunConfig, source: Source, checkpoint: CheckpointConfi
     """A recorder of skeletons and labels to ``config.record`` (close it at the end), else None."""
     if not config.record:
         return None
-    from stream.label_recorder import LabelledRecorder
-    from stream.recording import RecordingHeader, RecordingWriter
+    from stream.publishers.recorder import LabelledRecorder
+    from stream.recordings.skrec import RecordingHeader, RecordingWriter
 
     header = RecordingHeader(layout=recording_layout(config, source), fps=source.fps or checkpoint.fps,
                              labels=tuple(checkpoint.labels), source=config.source)  # fmt: skip
