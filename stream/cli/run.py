@@ -41,7 +41,6 @@ import json
 import logging
 import signal
 import sys
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,6 +55,7 @@ from stream.run.config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_W
 
 if TYPE_CHECKING:
     from stream.publishers.base import Publisher
+    from stream.ros2.publisher import RosPublisher
 
 logger = logging.getLogger("stream-run")
 
@@ -236,29 +236,51 @@ def _accuracy_lines(data: dict) -> list[str]:
     return [line]
 
 
-def ros_publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool] = lambda: True
-                   ) -> dict[str, Publisher]:  # fmt: skip
-    """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start. A bag
-    is finalised when ``stack`` closes, or removed if ``started()`` says the run never started."""
-    publishers = {}
-    stamp_offset_ns = time.time_ns() - time.monotonic_ns()  # one clock offset: DDS and bag stamps agree
-    if config.ros2 == "dds":
-        from stream.publishers.dds_publisher import DdsPublisher
+def publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool]) -> Publisher:
+    """The run's message publishers, entered into ``stack``: ZeroMQ, and the ROS 2 outputs ``config`` asks for
+    (one `FanOut` when there are both)."""
+    from stream.publishers.fan_out import FanOut
+    from stream.publishers.zmq_publisher import ZmqPublisher
 
-        dds = stack.enter_context(DdsPublisher(config.ros_domain_id, config.ros_namespace, config.stream_name,
-                                               config.ros_camera_frame, stamp_offset_ns=stamp_offset_ns))  # fmt: skip
-        if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=WAIT_S):
-            logger.warning("fewer than %d ROS 2 subscribers after %g s; starting anyway", config.ros_wait_subscribers,
-                           WAIT_S)  # fmt: skip
-        publishers["dds"] = dds
-    if config.record_bag:
-        from stream.publishers.bag_recorder import BagRecorder
+    zmq = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name, json=config.zmq_json,
+                                           allow_remote=config.allow_remote,
+                                           curve_secret_key=config.zmq_curve_secret_key,
+                                           curve_clients=config.zmq_curve_clients))  # fmt: skip
+    if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=WAIT_S):
+        logger.warning("fewer than %d subscribers after %g s; starting anyway", config.wait_subscribers, WAIT_S)
+    ros = ros_publisher(config, stack, started)
+    return zmq if ros is None else FanOut({"zmq": zmq, "ros2": ros}, stream_name=config.stream_name)
 
-        bag = BagRecorder(config.record_bag, config.ros_namespace, config.stream_name, config.ros_camera_frame,
-                          stamp_offset_ns=stamp_offset_ns)  # fmt: skip
-        stack.callback(lambda: bag.close() if started() else bag.discard())
-        publishers["bag"] = bag
-    return publishers
+
+def ros_publisher(config: RunConfig, stack: ExitStack, started: Callable[[], bool] = lambda: True
+                  ) -> RosPublisher | None:  # fmt: skip
+    """The ROS 2 outputs ``config`` asks for (``dds``, ``bag``) on one `RosPublisher`, entered into ``stack``,
+    else None; they fail at start. A bag is finalised when ``stack`` closes, or removed if ``started()`` says the
+    run never started."""
+    if config.ros2 != "dds" and not config.record_bag:
+        return None
+    from stream.ros2.conversions import RosConverter
+    from stream.ros2.publisher import RosPublisher
+
+    writers = {}
+    with ExitStack() as opened:  # a writer that opened is closed again if the next cannot start
+        if config.ros2 == "dds":
+            from stream.ros2.dds_writer import DdsWriter
+
+            dds = writers["dds"] = DdsWriter(config.ros_domain_id, config.ros_namespace)
+            opened.callback(dds.close)
+            if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers,
+                                                                            timeout_s=WAIT_S):  # fmt: skip
+                logger.warning("fewer than %d ROS 2 subscribers after %g s; starting anyway",
+                               config.ros_wait_subscribers, WAIT_S)  # fmt: skip
+        if config.record_bag:
+            from stream.ros2.bag_writer import BagWriter
+
+            writers["bag"] = BagWriter(config.record_bag, config.ros_namespace, config.stream_name)
+        opened.pop_all()
+    ros = RosPublisher(writers, config.stream_name, RosConverter(camera_frame=config.ros_camera_frame))
+    stack.callback(lambda: ros.close() if started() else ros.discard())
+    return ros
 
 
 class _Closing:
@@ -374,67 +396,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(config: RunConfig, stack: ExitStack) -> int:
     """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
-    from stream.backends import choose_backend, make_backend
-    from stream.run.pipeline import Pipeline
-    from stream.publishers.fan_out import FanOut
-    from stream.publishers.zmq_publisher import ZmqPublisher
-    from stream.sources import make_source
-    from stream.run.assembly import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
-                               warm_up)  # fmt: skip
+    from stream.run.assembly import open_run
 
     closing = _Closing()
     started = False  # outputs of a run that never started are discarded, not completed
     with ExitStack() as outputs:
         outputs.push(closing)
         try:
-            backend_name, why = (choose_backend(config.checkpoint) if config.backend == "auto"
-                                 else (config.backend, "asked for"))  # fmt: skip
-            why = f"auto: {why}" if config.backend == "auto" else why
-            backend = make_backend(backend_name, config.checkpoint, threads=config.threads,
-                                   precision=config.precision)  # fmt: skip
-            config.check_model(backend.config, config.checkpoint)
-            source = make_source(make_source_config(config)).open()  # no camera: fail before anything else
-            outputs.callback(source.stop)
-            pose = make_pose_estimator(config)
-            if pose is not None:
-                outputs.enter_context(pose)
-            localizer = make_localizer(config)
-            zmq = outputs.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name,
-                                                     json=config.zmq_json, allow_remote=config.allow_remote,
-                                                     curve_secret_key=config.zmq_curve_secret_key,
-                                                     curve_clients=config.zmq_curve_clients))  # fmt: skip
-            if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=WAIT_S):
-                logger.warning("fewer than %d subscribers after %g s; starting anyway", config.wait_subscribers,
-                               WAIT_S)  # fmt: skip
-            publishers = {"zmq": zmq, **ros_publishers(config, outputs, lambda: started)}
-            publisher = FanOut(publishers, stream_name=config.stream_name) if len(publishers) > 1 else zmq
-            overlay = None
-            if config.show or config.output:
-                from stream.publishers.overlay import Overlay
-
-                overlay = Overlay(show=config.show, output=config.output, fps=source.fps or Overlay.DEFAULT_FPS)
-                outputs.callback(lambda: overlay.close() if started else overlay.discard())
-            recorder = make_recorder(config, source, backend.config)
-            if recorder is not None:
-                outputs.callback(lambda: recorder.close() if started else recorder.discard())
+            run = open_run(config, outputs, lambda: publishers(config, outputs, lambda: started),
+                           started=lambda: started)  # fmt: skip
             if config.stats_json:
                 probe_writable(config.stats_json)  # an unwritable folder or a full disk: fail now, not at exit
-            warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
-            source.start()
+            run.source.start()
             started = True
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-run: error: {error}", file=sys.stderr)
             return 2
-        pipeline = Pipeline(config, source, backend, publisher, pose=pose, overlay=overlay, recorder=recorder,
-                            localizer=localizer)  # fmt: skip
+        pipeline, source = run.pipeline, run.source
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
-        names = [zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")]
+        backend = run.backend
         stride = ("auto, starting at 1: the smallest the machine sustains" if config.pinned_stride is None
                   else f"{config.pinned_stride}, pinned")  # fmt: skip
-        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {', '.join(names)}\n"
-              f"stream-run: backend {backend.name} {getattr(backend, 'precision', 'fp32')} ({why}); stride {stride}",
-              file=sys.stderr)  # fmt: skip
+        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → "
+              f"{pipeline.publisher}\n"
+              f"stream-run: backend {backend.name} {getattr(backend, 'precision', 'fp32')} ({run.backend_reason}); "
+              f"stride {stride}", file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
         closing.run_over = True
     print(_summary_table(summary, pipeline.stats.table()))

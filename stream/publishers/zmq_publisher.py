@@ -225,6 +225,9 @@ class ZmqPublisher(Publisher):
             poller.poll(min(50.0, left * 1000.0))
 
     # --- lifetime ---------------------------------------------------------------------
+    def __str__(self) -> str:
+        return self.endpoint
+
     def close(self) -> None:
         """Close at once (linger 0: queued messages are discarded); safe to call twice."""
         with self._lock:

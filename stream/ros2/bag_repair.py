@@ -4,10 +4,10 @@
 
     print(repair_bag("runs/session_bag"))   # "repaired bag runs/session_bag: 1432 messages on 9 topics, ..."
 
-A recording killed before `BagRecorder.close` (SIGKILL, power loss) leaves an
+A recording killed before `BagWriter.close` (SIGKILL, power loss) leaves an
 MCAP file without its summary and footer and no ``metadata.yaml``: rosbags and
 ``ros2 bag play`` refuse it. The recorder closes a chunk at least every
-`stream.publishers.bag_recorder.CHUNK_SECONDS` (or `CHUNK_BYTES`), so the file
+`stream.ros2.bag_writer.CHUNK_SECONDS` (or `CHUNK_BYTES`), so the file
 holds every message up to its last complete chunk. `repair_bag` reads those
 chunks (the schemas, channels and messages inside them; a torn last record is
 dropped), writes them into a new bag beside it with rosbags — indexed, with
@@ -166,7 +166,7 @@ def repair_bag(path: str | Path) -> str:
     """
     from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 
-    from stream.publishers.bag_recorder import BAG_VERSION
+    from stream.ros2.bag_writer import BAG_VERSION
     from stream.ros2.interfaces import typestore
 
     path = Path(path)

@@ -1,11 +1,15 @@
-"""A run's stages built from its `RunConfig`: what `stream-run` and the ROS 2 node share.
+"""A run assembled from its `RunConfig`: the one assembly `stream-run` and the ROS 2 node both call.
 
-    source = make_source(make_source_config(config)).open()   # not started yet: no camera fails here
-    pose = make_pose_estimator(config)         # MediaPipe for image sources (a context manager), else None
-    localizer = make_localizer(config)         # people in the robot frame with intrinsics/extrinsics, else None
-    recorder = make_recorder(config, source, backend.config)   # skeletons + labels to config.record, else None
-    warm_up(backend, pose)                     # lazy initialisation before capture starts
-    source.start()
+    with ExitStack() as outputs:
+        run = open_run(config, outputs, lambda: my_publisher)   # backend, source, pose, placement, overlay,
+        run.source.start()                                       # recording, pipeline; warmed up
+        summary = run.pipeline.run()
+
+`open_run` builds the stages in the order that fails fastest (the backend, then
+the source: no camera fails before anything else opens), each entered into the
+caller's exit stack. Its parts are usable alone: `open_backend`,
+`make_source_config`, `make_pose_estimator`, `make_localizer`, `make_recorder`,
+`warm_up`.
 
 Each stage's heavy dependency (OpenCV, MediaPipe, calibration) is imported only
 when that stage is built. Sources an integration feeds (``pushed-images``,
@@ -15,16 +19,95 @@ when that stage is built. Sources an integration feeds (``pushed-images``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stream.run.config import PUSHED_SOURCES, RunConfig
 
 if TYPE_CHECKING:
     from models.checkpoint import CheckpointConfig
     from stream.backends import Backend
+    from stream.pose.estimator import PoseEstimator
+    from stream.publishers.base import Publisher
+    from stream.publishers.overlay import Overlay
     from stream.publishers.recorder import LabelledRecorder
-    from stream.stages.localization import Localizer
+    from stream.run.pipeline import Pipeline
     from stream.sources.base import Source, SourceConfig
+    from stream.stages.localization import Localizer
+
+
+@dataclass
+class OpenRun:
+    """The stages of one run, built by `open_run`; the source is not started yet."""
+
+    backend: Backend
+    backend_reason: str  # why this backend: auto's reason, or "asked for"
+    source: Source
+    pose: PoseEstimator | None
+    localizer: Localizer | None
+    overlay: Overlay | None
+    recorder: LabelledRecorder | None
+    pipeline: Pipeline
+
+
+def open_run(
+    config: RunConfig,
+    outputs: ExitStack,
+    publisher: Callable[[], Publisher],
+    *,
+    source: Source | None = None,
+    localizer: Localizer | None = None,
+    started: Callable[[], bool] = lambda: True,
+    status_line: bool = True,
+) -> OpenRun:
+    """Build every stage of ``config``'s run, each entered into ``outputs``, and warm the model and pose up.
+
+    ``publisher`` makes the run's publishers (called once the source is open: ZeroMQ and ROS 2 for
+    stream-run, ROS topics for the node). ``source``: one the caller feeds (the node's topics), else
+    ``config.source``'s, opened here. ``localizer``: the caller's (the node publishes in its TF frame),
+    else `make_localizer`. The overlay video and the recording are completed when ``outputs`` closes, or
+    discarded when ``started()`` says the run never started. Raises what cannot start
+    (`foundation.errors.SkelstreamError`, OSError, ValueError), with everything opened so far left to
+    ``outputs``.
+    """
+    from stream.run.pipeline import Pipeline
+    from stream.sources import make_source
+
+    backend, reason = open_backend(config)
+    if source is None:
+        source = make_source(make_source_config(config)).open()  # no camera: fail before anything else opens
+    outputs.callback(source.stop)
+    pose = make_pose_estimator(config)
+    if pose is not None:
+        outputs.enter_context(pose)
+    localizer = localizer if localizer is not None else make_localizer(config)
+    publishing = publisher()
+    overlay = None
+    if config.show or config.output:
+        from stream.publishers.overlay import Overlay
+
+        overlay = Overlay(show=config.show, output=config.output, fps=source.fps or Overlay.DEFAULT_FPS)
+        outputs.callback(lambda: overlay.close() if started() else overlay.discard())
+    recorder = make_recorder(config, source, backend.config)
+    if recorder is not None:
+        outputs.callback(lambda: recorder.close() if started() else recorder.discard())
+    warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
+    pipeline = Pipeline(config, source, backend, publishing, pose=pose, overlay=overlay, recorder=recorder,
+                        localizer=localizer, status_line=status_line)  # fmt: skip
+    return OpenRun(backend, reason, source, pose, localizer, overlay, recorder, pipeline)
+
+
+def open_backend(config: RunConfig) -> tuple[Backend, str]:
+    """The run's backend (``auto`` resolved, `stream.backends.choose_backend`) and why it was chosen; the
+    checkpoint checked against what the run asks of it (stride, lookahead)."""
+    from stream.backends import choose_backend, make_backend
+
+    name, why = choose_backend(config.checkpoint) if config.backend == "auto" else (config.backend, "asked for")
+    backend = make_backend(name, config.checkpoint, threads=config.threads, precision=config.precision)
+    config.check_model(backend.config, config.checkpoint)
+    return backend, f"auto: {why}" if config.backend == "auto" else why
 
 
 def make_source_config(config: RunConfig) -> SourceConfig:
@@ -52,7 +135,7 @@ def make_source_config(config: RunConfig) -> SourceConfig:
     return SyntheticSourceConfig(scene=scene, fast=config.fast, **common)
 
 
-def make_pose_estimator(config: RunConfig) -> Any | None:
+def make_pose_estimator(config: RunConfig) -> PoseEstimator | None:
     """The MediaPipe pose estimator of an image source (enter it as a context manager), else None."""
     if not config.has_images:
         return None
@@ -64,16 +147,20 @@ def make_pose_estimator(config: RunConfig) -> Any | None:
                                   smoothing=OneEuroConfig() if config.smoothing else None)  # fmt: skip
 
 
-def make_localizer(config: RunConfig) -> Localizer | None:
-    """Places skeletons in the robot frame when ``intrinsics`` or ``extrinsics`` is given, else None."""
-    if not (config.intrinsics or config.extrinsics):
+def make_localizer(config: RunConfig, camera_frame: str | None = None) -> Localizer | None:
+    """Places skeletons in the robot frame of ``extrinsics`` (MediaPipe people by PnP with ``intrinsics``); else,
+    given a ``camera_frame`` (an integration publishing in a TF frame: the ROS 2 node), in that optical frame
+    by the identity; else None (skeletons stay in the camera convention)."""
+    if not (config.intrinsics or config.extrinsics or camera_frame):
         return None
     from calibration.camera_info import read_camera_info
-    from calibration.transforms import read_transform
+    from calibration.transforms import Transform, read_transform
     from stream.stages.localization import Localizer
 
-    return Localizer(read_camera_info(config.intrinsics) if config.intrinsics else None,
-                     read_transform(config.extrinsics) if config.extrinsics else None)  # fmt: skip
+    extrinsics = read_transform(config.extrinsics) if config.extrinsics else None
+    if extrinsics is None and camera_frame:
+        extrinsics = Transform(camera_frame, camera_frame)
+    return Localizer(read_camera_info(config.intrinsics) if config.intrinsics else None, extrinsics)
 
 
 def recording_layout(config: RunConfig, source: Source) -> str:
@@ -95,7 +182,7 @@ def make_recorder(config: RunConfig, source: Source, checkpoint: CheckpointConfi
     return LabelledRecorder(RecordingWriter(config.record, header))
 
 
-def warm_up(backend: Backend, pose: Any | None) -> None:
+def warm_up(backend: Backend, pose: PoseEstimator | None) -> None:
     """Run the model (and the pose estimator) once so their lazy initialisation happens before capture starts."""
     import numpy as np
 

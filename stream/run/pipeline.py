@@ -83,7 +83,9 @@ from stream.stages.tracking import Tracker
 from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
 from stream.stages.windowing import WindowBatcher
 
-if TYPE_CHECKING:  # calibration (OpenCV) is needed only by runs that place people
+if TYPE_CHECKING:  # calibration, OpenCV and MediaPipe are needed only by runs that use them
+    from stream.pose.estimator import PoseEstimator
+    from stream.publishers.overlay import Overlay
     from stream.stages.localization import Localizer
 
 logger = logging.getLogger(__name__)
@@ -160,8 +162,8 @@ class Pipeline:
         source: Source,
         backend: Backend,
         publisher: Publisher,
-        pose: Any | None = None,
-        overlay: Any | None = None,
+        pose: PoseEstimator | None = None,
+        overlay: Overlay | None = None,
         recorder: LabelledRecorder | None = None,
         localizer: Localizer | None = None,
         status_line: bool = True,

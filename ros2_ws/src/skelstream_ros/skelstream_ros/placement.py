@@ -37,15 +37,15 @@ def camera_frame(settings: NodeSettings, extrinsics: Transform | None) -> str:
     return AZURE_KINECT_DEPTH_FRAME if settings.input == "body_markers" else DEFAULT_CAMERA_FRAME
 
 
-def make_localizer(settings: NodeSettings) -> tuple[Localizer, str]:
-    """The localizer of the node's skeletons and the camera frame (reads the intrinsics and extrinsics files)."""
-    from calibration.camera_info import read_camera_info
+def node_localizer(settings: NodeSettings) -> tuple[Localizer, str]:
+    """The localizer of the node's skeletons (`stream.run.assembly.make_localizer` in the node's camera frame)
+    and that frame (reads the intrinsics and extrinsics files)."""
     from calibration.transforms import read_transform
+    from stream.run.assembly import make_localizer
 
-    intrinsics = read_camera_info(settings.run.intrinsics) if settings.run.intrinsics else None
     extrinsics = read_transform(settings.run.extrinsics) if settings.run.extrinsics else None
     frame = camera_frame(settings, extrinsics)
-    return Localizer(intrinsics, extrinsics if extrinsics is not None else Transform(frame, frame)), frame
+    return make_localizer(settings.run, camera_frame=frame), frame
 
 
 def transform_stamped(transform: Transform, stamp: dict) -> dict:

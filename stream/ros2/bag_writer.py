@@ -1,19 +1,20 @@
 """Recording everything published as an MCAP rosbag2, replayable with ``ros2 bag play``.
 
-    from stream.publishers.bag_recorder import BagRecorder
+    from stream.ros2.bag_writer import BagWriter
+    from stream.ros2.publisher import RosPublisher
 
-    with BagRecorder("runs/session_bag") as bag:   # a new directory: metadata.yaml + session_bag.mcap
+    with RosPublisher({"bag": BagWriter("runs/session_bag")}) as bag:   # a new directory: metadata.yaml + .mcap
         bag.publish_label(frame_label)
 
-Each schema-v1 message becomes the ROS messages of `stream.ros2.conversions`, under the
-topic names a ROS 2 node of this namespace would publish (``/skelstream/actions``,
+`stream.ros2.publisher.RosPublisher` converts each schema-v1 message into its ROS messages
+(`stream.ros2.conversions`) and counts; this writer records them under the topic names a ROS 2 node of this namespace would publish (``/skelstream/actions``,
 ``/humans/bodies/body_1/action``, ``/diagnostics``, ...), serialized as CDR from the
 ``.msg`` definitions (`stream.ros2.interfaces`), each connection carrying the topic's
 offered QoS (`stream.ros2.topics`) so that ``ros2 bag play`` republishes with it. A
 message's bag timestamp is its header stamp (the capture time for labels, events and
 skeletons), so a replay shows each label with its frame; ``ActionLabel.latency`` keeps
 how late it really was. Nothing is dropped: a message that cannot be written (a full
-disk) is logged and counted in ``dropped``.
+disk) is logged and counted (``bag_dropped``).
 
 Crash safety: rosbags keeps a chunk in memory until it holds 1 MiB, so a killed run
 lost everything since the last MiB (its first seconds left a 0-byte file). Here a chunk
@@ -32,16 +33,15 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from foundation.errors import PublisherError
 from foundation.optional import require
 from stream.messages.schema import SCHEMA_VERSION
-from stream.publishers.base import Publisher
-from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
+from stream.ros2.conversions import RosMessage
 from stream.ros2.interfaces import build_message, numpy_array, typestore
+from stream.ros2.publisher import RosWriter
 from stream.ros2.topics import QosProfile, normalize_namespace, resolve_topic, topic_spec
 
 logger = logging.getLogger(__name__)
@@ -64,16 +64,13 @@ def rosbag2_qos(profile: QosProfile) -> Any:
     )  # fmt: skip
 
 
-class BagRecorder(Publisher):
-    """Writes every published message into a new MCAP rosbag2 directory; `close` finalises it.
+class BagWriter(RosWriter):
+    """Writes every ROS message into a new MCAP rosbag2 directory; `close` finalises it.
 
     Args:
         path: the bag directory to create (it must not exist; missing parents are created).
-        namespace: ROS namespace of the relative topic names, as for `DdsPublisher`.
-        stream_name: the ``stream`` field of the messages built here.
-        camera_frame: ROS frame of the camera (`stream.ros2.conversions.RosConverter`).
-        stamp_offset_ns: epoch − monotonic clock for header stamps (default: measured now); give the
-            same value to every ROS output of a run so their stamps agree.
+        namespace: ROS namespace of the relative topic names, as for `stream.ros2.dds_writer.DdsWriter`.
+        stream_name: the stream's name, recorded in the bag's custom data.
 
     Raises:
         MissingDependencyError: rosbags is not installed.
@@ -86,8 +83,6 @@ class BagRecorder(Publisher):
         path: str | Path,
         namespace: str = "",
         stream_name: str = "skelstream",
-        camera_frame: str = DEFAULT_CAMERA_FRAME,
-        stamp_offset_ns: int | None = None,
     ) -> None:
         rosbag2 = require("rosbags.rosbag2", extra="ros", what="rosbag2 recording (--record-bag)",
                                   pip_name="rosbags")  # fmt: skip
@@ -98,14 +93,12 @@ class BagRecorder(Publisher):
             self.namespace = normalize_namespace(namespace)
         except ValueError as error:
             raise PublisherError(f"cannot record under ROS namespace {namespace!r}: {error}") from None
-        self.stream_name = stream_name
-        self.converter = RosConverter(stamp_offset_ns, camera_frame=camera_frame)
-        self.sent = 0
-        self.dropped = 0
+        self.lost = 0
         self._store = typestore()
         self._connections: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._write_failed = False  # a write failed (logged once)
         self._failed = False  # a chunk could not be written (a full disk)
         self._writer = rosbag2.Writer(self.path, version=BAG_VERSION, storage_plugin=rosbag2.StoragePlugin.MCAP)
         self._writer.set_custom_data("skelstream.stream", stream_name)
@@ -144,40 +137,33 @@ class BagRecorder(Publisher):
             self._connections[name] = connection
         return connection
 
-    def publish(self, topic: str, msg: Mapping[str, Any]) -> bool:
-        """Write the ROS messages ``msg`` maps to, stamped with their header stamps; False if one failed."""
+    def write(self, message: RosMessage) -> bool:
+        """Record one ROS message at its header stamp; False when it could not be written (a full disk)."""
         with self._lock:
-            if self._closed:
-                raise PublisherError(f"bag recorder of {self.path} is closed")
-            if self._failed:  # a chunk could not be written: the file is broken, what follows is lost
-                self.dropped += len(self.converter.convert(topic, msg))
+            if self._closed or self._failed:  # after a chunk could not be written the file is broken: lost
                 return False
-            written = True
-            for ros in self.converter.convert(topic, msg):
-                message = build_message(ros.typename, ros.fields, self._store.types.__getitem__, numpy_array)
-                data = self._store.serialize_cdr(message, ros.typename)
-                stamp = ros.fields["header"]["stamp"]
-                try:
-                    self._writer.write(self._connection(ros.topic), stamp["sec"] * 1_000_000_000 + stamp["nanosec"],
-                                       data)  # fmt: skip
-                except (OSError, self._write_error) as error:
-                    if not self.dropped:
-                        logger.error("cannot write to the bag %s: %s; counting lost messages", self.path, error)
-                    self.dropped += 1
-                    written = False
-                    continue
-                self.sent += 1
+            data = self._store.serialize_cdr(build_message(message.typename, message.fields,
+                                                           self._store.types.__getitem__, numpy_array),
+                                             message.typename)  # fmt: skip
+            stamp = message.fields["header"]["stamp"]
+            try:
+                self._writer.write(self._connection(message.topic), stamp["sec"] * 1_000_000_000 + stamp["nanosec"],
+                                   data)  # fmt: skip
+            except (OSError, self._write_error) as error:
+                if not self._write_failed:
+                    self._write_failed = True
+                    logger.error("cannot write to the bag %s: %s; counting lost messages", self.path, error)
+                return False
             try:
                 self._bound_chunk()
             except OSError as error:
                 lost = sum(len(v) for v in self._storage.chunk.msgs.values())  # type: ignore[union-attr]
                 logger.error("cannot write a chunk of the bag %s (%s): its %d messages and every later one are lost; "
                              "the chunks before stay readable (--repair-bag)", self.path, error, lost)  # fmt: skip
-                self.sent -= lost
-                self.dropped += lost
+                self.lost += lost - 1  # this message is counted as dropped by the caller
                 self._failed = True
                 return False
-            return written
+            return True
 
     def close(self) -> None:
         """Finalise the bag (MCAP summary, metadata.yaml); safe to call twice."""
@@ -203,4 +189,4 @@ class BagRecorder(Publisher):
         return f"rosbag2 {self.path}"
 
     def __repr__(self) -> str:
-        return f"BagRecorder({str(self.path)!r}, sent={self.sent}, dropped={self.dropped})"
+        return f"BagWriter({str(self.path)!r})"

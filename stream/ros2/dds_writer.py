@@ -1,13 +1,14 @@
-"""DDS-direct publisher: skelstream's ROS 2 topics over pip cyclonedds, for ROS 2 nodes, from a machine without ROS.
+"""DDS-direct writer: skelstream's ROS 2 topics over pip cyclonedds, for ROS 2 nodes, from a machine without ROS.
 
-    from stream.publishers.dds_publisher import DdsPublisher
+    from stream.ros2.dds_writer import DdsWriter
+    from stream.ros2.publisher import RosPublisher
 
-    with DdsPublisher(domain_id=0, namespace="lab") as pub:
+    with RosPublisher({"dds": DdsWriter(domain_id=0, namespace="lab")}) as pub:
         pub.publish_label(frame_label)   # rt/lab/skelstream/actions + rt/lab/humans/bodies/body_1/action
         pub.publish_event(action_event)  # rt/lab/skelstream/events
 
-Each schema-v1 message becomes the ROS messages of `stream.ros2.conversions`, written as
-rmw_cyclonedds writes them: DDS topic ``rt/<namespace>/<name>``, type
+`stream.ros2.publisher.RosPublisher` converts each schema-v1 message into its ROS messages
+(`stream.ros2.conversions`) and counts; this writer writes them as rmw_cyclonedds does: DDS topic ``rt/<namespace>/<name>``, type
 ``pkg::msg::dds_::Name_``, XCDR1, the QoS of `stream.ros2.topics`. A ROS 2 node using
 rmw_cyclonedds_cpp on the same domain receives them as ordinary topics (``ros2 topic echo
 /lab/skelstream/actions``). Which network: Cyclone DDS's own configuration,
@@ -18,14 +19,15 @@ acknowledged; with keep-last history it silently overwrites the oldest of them, 
 keep-all it blocks ``max_blocking_time`` once they pass its high-water mark (500 kB).
 The reliable topics here are written keep-all with ``max_blocking_time`` 0: while a
 reader lags by more than the high-water mark the write fails at once, and the sample is
-dropped (for every reader, as with ZeroMQ's counted drops) and counted in `dropped`.
+dropped (for every reader, as with ZeroMQ's counted drops) and counted (``dds_dropped``).
 History is not part of DDS matching, so subscribers see the table's profile otherwise.
 Best-effort topics never wait for anyone.
 
-Per-body topics (``humans/bodies/<body_id>/action``) get their writer when the body id
-first appears on ``humans/bodies/tracked``, before its first label (a model window
-later), so subscribers that follow the tracked list have matched by then; at most
-``max_body_writers`` are kept, the least recently used deleted first.
+Per-body topics (``humans/bodies/<body_id>/action``) get their DDS writer when
+`RosPublisher` prepares them (the body first appears on ``humans/bodies/tracked``, a
+model window before its first label, so subscribers that follow the tracked list have
+matched by then) and lose it when it forgets them (the body left); at most
+``max_body_writers`` are kept all the same, the least recently used deleted first.
 """
 
 from __future__ import annotations
@@ -35,26 +37,15 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any
 
 from foundation.errors import PublisherError
 from foundation.optional import require
-from stream.publishers.base import Publisher
-from stream.ros2.conversions import DEFAULT_CAMERA_FRAME, RosConverter
+from stream.ros2.conversions import RosMessage
 from stream.ros2.interfaces import build_message, typestore
-from stream.ros2.topics import (
-    ACTIONS,
-    MAX_DOMAIN_ID,
-    BODY_ACTION,
-    TOPICS,
-    TRACKED_BODIES,
-    TopicSpec,
-    check_domain_id,
-    dds_topic,
-    normalize_namespace,
-    topic_spec,
-)
+from stream.ros2.publisher import RosWriter
+from stream.ros2.topics import (ACTIONS, MAX_DOMAIN_ID, TOPICS, TopicSpec, check_domain_id, dds_topic,
+                                 normalize_namespace, topic_spec)  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +59,12 @@ def default_domain_id() -> int:
     return int(text)
 
 
-class DdsPublisher(Publisher):
-    """Publishes every message as ROS 2 topics through Cyclone DDS; `publish` never blocks.
+class DdsWriter(RosWriter):
+    """Writes ROS messages as ROS 2 topics through Cyclone DDS; `write` never blocks.
 
     Args:
         domain_id: DDS domain (= ROS_DOMAIN_ID of the receiving nodes); default `default_domain_id`.
         namespace: ROS namespace of the relative topics (e.g. ``"lab"`` → ``/lab/skelstream/actions``).
-        stream_name: the ``stream`` field of the messages built here.
-        camera_frame: ROS frame of the camera (`stream.ros2.conversions.RosConverter`).
-        stamp_offset_ns: epoch − monotonic clock for header stamps (default: measured now); give the
-            same value to every ROS output of a run so their stamps agree.
         max_body_writers: per-body writers kept at most.
 
     Raises:
@@ -90,10 +77,7 @@ class DdsPublisher(Publisher):
         self,
         domain_id: int | None = None,
         namespace: str = "",
-        stream_name: str = "skelstream",
-        camera_frame: str = DEFAULT_CAMERA_FRAME,
         max_body_writers: int = 64,
-        stamp_offset_ns: int | None = None,
     ) -> None:
         require("cyclonedds", extra="ros", what="DDS-direct publishing (--ros2 dds)")
         from cyclonedds.core import DDSException
@@ -109,11 +93,7 @@ class DdsPublisher(Publisher):
             self.namespace = normalize_namespace(namespace)
         except ValueError as error:
             raise PublisherError(f"cannot publish under ROS namespace {namespace!r}: {error}") from None
-        self.stream_name = stream_name
-        self.converter = RosConverter(stamp_offset_ns, camera_frame=camera_frame)
         self.max_body_writers = max_body_writers
-        self.sent = 0
-        self.dropped = 0
         self._lock = threading.Lock()
         self._closed = False
         self._reported: set[tuple[str, int]] = set()
@@ -164,33 +144,33 @@ class DdsPublisher(Publisher):
         self._body_writers.move_to_end(name)
         return writer
 
-    # --- publishing ----------------------------------------------------------------------
-    def publish(self, topic: str, msg: Mapping[str, Any]) -> bool:
-        """Write the ROS messages ``msg`` maps to; False when any was dropped (see the module docstring)."""
+    # --- writing -------------------------------------------------------------------------
+    def write(self, message: RosMessage) -> bool:
+        """Write one ROS message; False when DDS refused it (a reader lagging past the high-water mark)."""
         from cyclonedds.core import DDSException
 
         from stream.ros2.dds_types import dds_class
 
         with self._lock:
             if self._closed:
-                raise PublisherError(f"DDS publisher on domain {self.domain_id} is closed")
-            delivered = True
-            for ros in self.converter.convert(topic, msg):
-                writer = self._writer(ros.topic)
-                try:
-                    writer.write(build_message(ros.typename, ros.fields, dds_class))
-                except DDSException as error:
-                    delivered = False
-                    self.dropped += 1
-                    if error.code != self._timeout_code and (ros.topic, error.code) not in self._reported:
-                        self._reported.add((ros.topic, error.code))
-                        logger.warning("DDS write on %s failed (%s); counting it as a drop", ros.topic, error)
-                    continue
-                self.sent += 1
-                if ros.topic == TRACKED_BODIES.name:
-                    for body in ros.fields["ids"]:
-                        self._writer(BODY_ACTION.for_body(body))
-            return delivered
+                return False
+            try:
+                self._writer(message.topic).write(build_message(message.typename, message.fields, dds_class))
+            except DDSException as error:
+                if error.code != self._timeout_code and (message.topic, error.code) not in self._reported:
+                    self._reported.add((message.topic, error.code))
+                    logger.warning("DDS write on %s failed (%s); counting it as a drop", message.topic, error)
+                return False
+            return True
+
+    def prepare(self, topic: str) -> None:
+        with self._lock:
+            if not self._closed:
+                self._writer(topic)
+
+    def forget(self, topic: str) -> None:
+        with self._lock:
+            self._body_writers.pop(topic, None)  # deleted with its last reference
 
     # --- subscribers -----------------------------------------------------------------------
     def subscriber_count(self, topic: str = ACTIONS.name) -> int:
@@ -224,5 +204,4 @@ class DdsPublisher(Publisher):
         return f"ROS 2 over DDS (domain {self.domain_id}, namespace {self.namespace or '/'})"
 
     def __repr__(self) -> str:
-        return f"DdsPublisher(domain {self.domain_id}, namespace {self.namespace!r}, sent={self.sent}, " \
-               f"dropped={self.dropped})"  # fmt: skip
+        return f"DdsWriter(domain {self.domain_id}, namespace {self.namespace!r})"

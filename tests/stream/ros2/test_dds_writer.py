@@ -14,9 +14,10 @@ import pytest
 from foundation.errors import PublisherError
 from models.pretrained import DEFAULT_CHECKPOINT
 from stream.messages.builders import action_message
-from stream.publishers.dds_publisher import DdsPublisher
+from stream.ros2.dds_writer import DdsWriter
 from stream.ros2.dds_types import dds_class, dds_typename
 from stream.ros2.interfaces import typestore
+from stream.ros2.publisher import RosPublisher
 from stream.ros2.topics import TOPICS
 from stream.types import FrameLabel
 from tests.stream.conftest import free_endpoint
@@ -108,14 +109,14 @@ def test_endpoints_are_announced_as_rmw_cyclonedds_announces_them(loopback_domai
     assert typestore().hash_rihs01("std_msgs/msg/String") == \
            "RIHS01_df668c740482bbd48fb39d76a70dfd4bd59db1288021743503259e948f6b1a18"  # fmt: skip
     participant = DomainParticipant(loopback_domain)
-    with DdsPublisher(domain_id=loopback_domain, namespace="lab") as publisher:
+    with RosPublisher({"dds": DdsWriter(domain_id=loopback_domain, namespace="lab")}) as publisher:
         for spec in TOPICS:
             if spec.per_body:
                 continue
             topic = "rt" + (spec.name if spec.name.startswith("/") else f"/lab/{spec.name}")
             subscription = DataReader(participant, Topic(participant, topic, dds_class(spec.typename)),
                                       qos=Qos(Policy.Reliability.BestEffort))  # matches any writer
-            assert publisher.wait_for_subscribers(1, topic=spec.name, timeout_s=10)
+            assert publisher.writers["dds"].wait_for_subscribers(1, topic=spec.name, timeout_s=10)
             (handle,) = subscription.get_matched_publications()
             endpoint = subscription.get_matched_publication_data(handle)
             assert (endpoint.topic_name, endpoint.type_name) == (topic, dds_typename(spec.typename))
@@ -147,8 +148,8 @@ def test_a_stalled_subscriber_costs_counted_drops_never_time(loopback_domain):
                                text=True)  # fmt: skip
     try:
         assert stalled.stdout.readline().strip() == "ready"
-        with DdsPublisher(domain_id=loopback_domain) as publisher:
-            assert publisher.wait_for_subscribers(1, timeout_s=10)
+        with RosPublisher({"dds": DdsWriter(domain_id=loopback_domain)}) as publisher:
+            assert publisher.writers["dds"].wait_for_subscribers(1, timeout_s=10)
             os.kill(stalled.pid, signal.SIGSTOP)  # alive, matched, and never acknowledging again
             top_k = [(f"action_{i:02d}", 1 / 64) for i in range(64)]  # ~1.3 kB per label
             durations = []
@@ -170,12 +171,12 @@ def test_a_stalled_subscriber_costs_counted_drops_never_time(loopback_domain):
 
 def test_publisher_refuses_bad_settings(monkeypatch):
     with pytest.raises(PublisherError, match="domain id must be an integer 0-232"):
-        DdsPublisher(domain_id=300)
+        DdsWriter(domain_id=300)
     with pytest.raises(PublisherError, match="namespace '9lives'"):
-        DdsPublisher(domain_id=5, namespace="9lives")
+        DdsWriter(domain_id=5, namespace="9lives")
     monkeypatch.setenv("ROS_DOMAIN_ID", "kitchen")
     with pytest.raises(PublisherError, match="ROS_DOMAIN_ID='kitchen'"):
-        DdsPublisher()
+        DdsWriter()
 
 
 def test_dds_that_cannot_start_exits_2(monkeypatch, tmp_path):

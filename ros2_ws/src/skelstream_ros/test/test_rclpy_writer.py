@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from skelstream_ros.parameters import settings_from_parameters
-from skelstream_ros.placement import make_localizer
-from skelstream_ros.ros_publisher import RosTopicPublisher
+from skelstream_ros.placement import node_localizer
+from skelstream_ros.rclpy_writer import RclpyWriter
 from stream.ros2.conversions import RosConverter
+from stream.ros2.publisher import RosPublisher
 from stream.types import ActionEvent, FrameLabel, Person, TrackedPerson
 
 
@@ -37,9 +38,9 @@ def person(track: int) -> TrackedPerson:
 
 
 def test_each_stream_message_becomes_its_ros_messages_and_body_topics_close_with_their_body():
-    sent, forgotten = Sent(), []
-    publisher = RosTopicPublisher(RosConverter(stamp_offset_ns=0, camera_frame="camera_optical_frame"), sent,
-                                  forgotten.append, stream_name="lab")  # fmt: skip
+    sent, prepared, forgotten = Sent(), [], []
+    publisher = RosPublisher({"ros": RclpyWriter(sent, prepared.append, forgotten.append)}, stream_name="lab",
+                             converter=RosConverter(stamp_offset_ns=0, camera_frame="camera_optical_frame"))  # fmt: skip
     label = FrameLabel(track_id=3, frame=40, stamp_ns=5_000_000_123, label="wave", score=0.8,
                        top_k=[("wave", 0.8), ("walk", 0.1)], latency_ns=210_000_000)  # fmt: skip
     assert publisher.publish_label(label)
@@ -54,10 +55,11 @@ def test_each_stream_message_becomes_its_ros_messages_and_body_topics_close_with
     ]
     assert sent[0].fields["header"] == {"stamp": {"sec": 5, "nanosec": 123}, "frame_id": "camera_optical_frame"}
     assert sent[3].fields["header"]["frame_id"] == "base_link" and sent[4].fields["ids"] == ["body_3", "body_4"]
-    assert publisher.stats() == {"sent": 5, "dropped": 0, "body_topics": 1}
+    assert prepared == ["humans/bodies/body_4/action"]  # body 4 appeared: its topic opens before its first label
+    assert publisher.stats() == {"sent": 5, "dropped": 0, "ros_sent": 5, "ros_dropped": 0, "body_topics": 2}
 
     publisher.publish_skeletons(42, 5_066_000_000, [person(4)])  # body 3 left: its topic closes
-    assert forgotten == ["humans/bodies/body_3/action"] and publisher.stats()["body_topics"] == 0
+    assert forgotten == ["humans/bodies/body_3/action"] and publisher.stats()["body_topics"] == 1
     assert publisher.publish_status({"rates": {"frames": 30.0}, "drops": {"capture": 0}, "tracks": 1}, frame=42)
     assert sent[-1].topic == "/diagnostics"
 
@@ -69,21 +71,23 @@ def test_what_cannot_be_converted_or_sent_is_dropped_and_the_stream_goes_on(capl
         kept.append(message)
 
     kept = []
-    publisher = RosTopicPublisher(RosConverter(stamp_offset_ns=0), failing_send)
+    publisher = RosPublisher({"ros": RclpyWriter(failing_send)}, converter=RosConverter(stamp_offset_ns=0))
     label = FrameLabel(track_id=1, frame=0, stamp_ns=0, label="walk", score=0.9, top_k=[("walk", 0.9)])
     assert not publisher.publish_label(label)  # its Classification could not be sent
     assert [m.topic for m in kept] == ["skelstream/actions"]
     assert not publisher.publish("actions", {"v": 1, "stream": "x", "frame": 0, "stamp_ns": 0})  # fields missing
     assert not publisher.publish("weather", {})
     assert publisher.stats()["dropped"] == 3 and publisher.stats()["sent"] == 1
-    assert "cannot publish vision_msgs/msg/Classification on humans/bodies/body_1/action: publisher gone" in caplog.text
+    assert "ros cannot write vision_msgs/msg/Classification on humans/bodies/body_1/action: publisher gone" \
+        in caplog.text
     assert "cannot convert a actions message to ROS" in caplog.text
     publisher.close()
     assert not publisher.publish_label(label) and publisher.stats()["sent"] == 1
 
 
 def test_a_pipeline_publishes_through_it_as_the_node_runs_it(tmp_path):
-    """The node's chain minus rclpy: synthetic people → Pipeline → RosTopicPublisher → built ROS messages."""
+    """The node's chain minus rclpy: synthetic people → Pipeline → RosPublisher → RclpyWriter → built ROS
+    messages."""
     pytest.importorskip("torch")
     from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
     from models.datasets.utkinect import UTKINECT_ACTIONS
@@ -99,9 +103,9 @@ def test_a_pipeline_publishes_through_it_as_the_node_runs_it(tmp_path):
     save_checkpoint(tmp_path, build_model(config), config)
     settings = settings_from_parameters({"input": "synthetic", "people": 2, "seconds": 3.0, "checkpoint": str(tmp_path),
                                          "stride": 2})  # fmt: skip
-    localizer, frame = make_localizer(settings)
+    localizer, frame = node_localizer(settings)
     sent = Sent()
-    publisher = RosTopicPublisher(RosConverter(camera_frame=frame), sent, stream_name=settings.run.stream_name)
+    publisher = RosPublisher({"ros": RclpyWriter(sent)}, settings.run.stream_name, RosConverter(camera_frame=frame))
     run = dataclasses.replace(settings.run, fast=True)  # as fast as the pipeline takes frames: no 3 s wait
     with make_source(make_source_config(run)) as source:
         summary = Pipeline(run, source, make_backend("torch", str(tmp_path), threads=1), publisher,
