@@ -196,46 +196,6 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return load_run_config(args.config, **flags)
 
 
-def _summary_table(summary, stats_table: str) -> str:
-    lines = ["", stats_table, ""]
-    data = summary.to_dict()
-    gestures = f" ({data['gestures']} gestures)" if data["gestures"] is not None else ""
-    lines.append(f"frames {data['frames']} in {data['seconds']:.1f} s ({data['fps']:.1f} fps), "
-                 f"labels {data['labels']}, events {data['events']}{gestures}, model calls {data['model_calls']} "
-                 f"({data['windows']} windows)")  # fmt: skip
-    lines.append(f"drops: capture {data['source'].get('dropped', 0)}, "
-                 f"publish {data['publisher'].get('dropped', 0)}; stopped: {data['stop_reason']}")  # fmt: skip
-    stride = data["stride"]
-    changes = ", ".join(f"{c['old']}→{c['new']} at {c['at_s']:.1f} s" for c in stride.get("changes", []))
-    lines.append(f"stride {stride.get('stride')} ({stride.get('mode')}{'; ' + changes if changes else ''})")
-    label = data["latency_ms"].get("label")
-    if label:
-        lines.append(f"label latency p50 {label['p50']:.1f} ms, p95 {label['p95']:.1f} ms (capture → final label)")
-    for name, what in (("time_to_detect", "first label naming it"), ("time_to_start", "its start event")):
-        entry = data["latency_ms"].get(name)
-        if entry and entry.get("instances"):
-            figures = f"p50 {entry['p50']:.0f} ms, p95 {entry['p95']:.0f} ms, " if "p50" in entry else ""
-            lines.append(f"time to detect, true start → {what}: {figures}never detected {entry['never_detected']:.0%}"
-                         f" of {entry['instances']} actions")  # fmt: skip
-    lines += _accuracy_lines(data)
-    return "\n".join(lines)
-
-
-def _accuracy_lines(data: dict) -> list[str]:
-    """Frame accuracy only against truth the model can name; nothing for a source without truth."""
-    if not data["ground_truth"]:
-        return []
-    truths = ", ".join(map(repr, data["unscored_truths"]))
-    if data["frame_accuracy"] is None:
-        return [f"frame accuracy: no ground truth in this model's labels (the source's truth is {truths}; "
-                f"{data['unscored_labels']} labels not scored)"]  # fmt: skip
-    line = (f"frame accuracy against the source's ground truth: {data['frame_accuracy']:.3f} "
-            f"({data['scored_labels']} labels)")  # fmt: skip
-    if data["unscored_labels"]:
-        line += f"; {data['unscored_labels']} labels against truth not in this model's labels ({truths}) not scored"
-    return [line]
-
-
 def publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool]) -> Publisher:
     """The run's message publishers, entered into ``stack``: ZeroMQ, and the ROS 2 outputs ``config`` asks for
     (one `FanOut` when there are both)."""
@@ -397,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(config: RunConfig, stack: ExitStack) -> int:
     """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
     from stream.run.assembly import open_run
+    from stream.run.report import summary_table
 
     closing = _Closing()
     started = False  # outputs of a run that never started are discarded, not completed
@@ -424,7 +385,7 @@ def _run(config: RunConfig, stack: ExitStack) -> int:
               f"stride {stride}", file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
         closing.run_over = True
-    print(_summary_table(summary, pipeline.stats.table()))
+    print(summary_table(summary, pipeline.stats.table()))
     failures = [f"the source failed: {source.error}"] if source.error else []
     failures += summary.errors + closing.errors  # a model that kept failing, a recording or a bag that failed
     if config.stats_json:

@@ -25,15 +25,11 @@ windowing of that frame), ``label.model`` (the batched call) and
 
 The stride is `stream.run.stride_control.StrideController`'s: pinned by
 ``config.stride``, or automatic (the smallest the measured model cost and the
-track count sustain; each change logged and kept in `RunSummary.stride`).
+track count sustain; each change logged and kept in `stream.run.report.RunSummary.stride`).
 
-Time to detect (sources with ground truth: synthetic scenes, labelled
-replays; MSRC-12 replays by their action points): each track's true action
-instances, from the truth (or the action points) its skeletons carry, against
-the ``actions`` labels and ``start`` events published for it
-(`models.evaluation.time_to_detect`; only actions the model can name); in
-``status`` and the summary as ``latency_ms.time_to_detect`` and
-``latency_ms.time_to_start``.
+Scoring against ground truth, time to detect, printed events and the status
+line are the run's report (`stream.run.report.RunReport`), told what was
+published; the summary it keeps is what `run` returns.
 
 Faults (docs/reliability.md):
 
@@ -60,28 +56,26 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from foundation.errors import PublisherError
-from models.evaluation.time_to_detect import DetectionDelays
 from models.skeleton.layouts import LAYOUTS
 from stream.backends import Backend
-from stream.stages.decoding import FAILED_LABEL, OnlineDecoder
-from stream.publishers.recorder import LabelledRecorder
 from stream.publishers.base import Publisher
+from stream.publishers.recorder import LabelledRecorder
 from stream.run.config import RunConfig
-from stream.sources.base import Source
+from stream.run.report import RunReport, RunSummary
 from stream.run.stats import StageStats
 from stream.run.stride_control import StrideController
+from stream.sources.base import Source
+from stream.stages.decoding import OnlineDecoder
 from stream.stages.tracking import Tracker
-from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
 from stream.stages.windowing import WindowBatcher
+from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
 
 if TYPE_CHECKING:  # calibration, OpenCV and MediaPipe are needed only by runs that use them
     from stream.pose.estimator import PoseEstimator
@@ -91,7 +85,6 @@ if TYPE_CHECKING:  # calibration, OpenCV and MediaPipe are needed only by runs t
 logger = logging.getLogger(__name__)
 STAGES = ("pose", "track", "window", "model", "decode", "publish")
 LABEL_PARTS = ("resample", "window", "queue", "stages", "model", "publish")  # where a label's latency goes
-DETECTION = {"label": "time_to_detect", "start": "time_to_start"}  # `latency_ms` names of the time to detect
 MAX_MODEL_FAILURES = 10  # failed model calls in a row that end the run
 
 
@@ -109,48 +102,6 @@ def unusable(person: Person, space: str) -> str | None:
     if space == "image" and layout.dims == 3 and np.shape(person.image_points) != (layout.num_joints, 2):
         return f"{layout.name} image points {np.shape(person.image_points)} in a stream tracked in the image"
     return None
-
-
-@dataclass
-class RunSummary:
-    """What a run did, for the exit table and ``--stats-json``."""
-
-    frames: int = 0
-    labels: int = 0
-    events: int = 0
-    gestures: int | None = None  # of the events: gestures recognised; None when the checkpoint declares none
-    model_calls: int = 0
-    windows: int = 0
-    failed_windows: int = 0  # windows whose model call failed (their frames may be labelled "failed")
-    dropped_people: int = 0  # skeletons the stages could not use (see `unusable`)
-    correct: int = 0  # labels matching the source's ground truth, where it has one the model can name
-    scored: int = 0
-    has_truth: bool = False  # the source knows each frame's true label
-    unscored: int = 0  # labels whose truth is not one of the model's labels (NTU's "A001" for a UTKinect model)
-    unscored_truths: list[str] = field(default_factory=list)  # a few of those truths, for the summary
-    source: dict[str, Any] = field(default_factory=dict)
-    publisher: dict[str, Any] = field(default_factory=dict)
-    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
-    seconds: float = 0.0
-    stop_reason: str = ""
-    errors: list[str] = field(default_factory=list)  # what failed mid-run (the run went on or stopped cleanly)
-    stride: dict[str, Any] = field(default_factory=dict)  # mode, the final stride, every change
-
-    @property
-    def frame_accuracy(self) -> float | None:
-        return self.correct / self.scored if self.scored else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "frames": self.frames, "labels": self.labels, "events": self.events, "gestures": self.gestures,
-            "model_calls": self.model_calls, "windows": self.windows, "failed_windows": self.failed_windows,
-            "dropped_people": self.dropped_people,
-            "frame_accuracy": self.frame_accuracy, "scored_labels": self.scored,
-            "ground_truth": self.has_truth, "unscored_labels": self.unscored, "unscored_truths": self.unscored_truths,
-            "fps": self.frames / self.seconds if self.seconds else 0.0, "seconds": self.seconds,
-            "source": self.source, "publisher": self.publisher, "latency_ms": self.latency_ms,
-            "stride": self.stride, "stop_reason": self.stop_reason, "errors": self.errors,
-        }  # fmt: skip
 
 
 class Pipeline:
@@ -176,25 +127,22 @@ class Pipeline:
         self.overlay = overlay
         self.recorder = recorder
         self.localizer = localizer
-        self.status_line = status_line and sys.stderr.isatty()
         checkpoint = backend.config
         self.tracker = Tracker(space="image" if config.has_images else "3d")
         self.strides = StrideController(checkpoint.fps, checkpoint.num_frames, pinned=config.pinned_stride)
         self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=self.strides.stride)
         self.decoder = OnlineDecoder.from_checkpoint(checkpoint, stride=self.strides.stride, lookahead=config.lookahead,
                                                      fusion=config.fusion)  # fmt: skip
-        self.detection = DetectionDelays() if source.has_truth or source.has_points else None
-        self._truths: dict[int, str | None] = {}  # each track's current true action
         self._marks: tuple[int, int, int] | None = None  # this frame's loop start, model start, model end
         self.stats = StageStats()
-        self.summary = RunSummary(gestures=None if self.decoder.points is None else 0)
+        self.report = RunReport(self.decoder.labels, source.has_truth, source.has_points, source.fps,
+                                config.print_events, status_line, gestures=self.decoder.points is not None)  # fmt: skip
+        self.summary = self.report.summary
         self._stop = threading.Event()
         self._latest: dict[int, FrameLabel] = {}
         self._started_at = time.perf_counter()
         self._last_frame = -1
         self._last_stamp = 0
-        self._first_stamp: int | None = None
-        self._last_line = 0.0
         self._failed_calls = 0  # model calls failed in a row
         self._faults_logged: set[str] = set()
         self._last_clock: int | None = None
@@ -220,8 +168,7 @@ class Pipeline:
                     self._publish_status(self._last_frame)
                     last_status = time.perf_counter()
                 continue
-            if self._first_stamp is None:
-                self._first_stamp = frame.stamp_ns
+            self.report.frame(frame.stamp_ns)
             self._step(frame)
             self._last_frame, self._last_stamp = frame.index, frame.stamp_ns
             self.summary.frames += 1
@@ -247,7 +194,7 @@ class Pipeline:
         stale = self._end_tracks_after_a_gap(clock)
         tracked = self.tracker.update(people, clock)
         ended = stale + self.tracker.pop_ended()
-        self._follow_truth(frame.stamp_ns, tracked, ended)
+        self.report.follow_truth(frame.stamp_ns, tracked, ended)
         t2 = time.perf_counter_ns()
         self.batcher.push_tracked(tracked, frame.index, frame.stamp_ns, clock)
         for track_id in ended:
@@ -265,10 +212,7 @@ class Pipeline:
         labels, events = self.decoder.pop_final(), self.decoder.pop_events()
         t5 = time.perf_counter_ns()
         self._publish(frame, clock, people, tracked, labels, events, ended)
-        for track_id in ended:
-            self._truths.pop(track_id, None)
-            if self.detection is not None:
-                self.detection.close(track_id)
+        self.report.tracks_ended(ended)
         t6 = time.perf_counter_ns()
         for stage, duration in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
             if stage != "pose" or frame.people is None:
@@ -277,8 +221,8 @@ class Pipeline:
         self.stats.add("after_pose", t6 - t1)  # everything this frame cost except pose estimation
         self.stats.add("end_to_end", time.monotonic_ns() - frame.stamp_ns)  # capture → this frame published
         self._adapt_stride(clock, (t6 - t0 - (t4 - t3)) / 1e9)
-        if self.status_line:
-            self._print_status_line()
+        if self.report.status_line:
+            self.report.show_status(self._status, STAGES)
 
     def _adapt_stride(self, clock: int, other_seconds: float) -> None:
         """Tell the stride controller what this frame cost besides the model; apply the stride it picks."""
@@ -293,27 +237,6 @@ class Pipeline:
         if self.source.fps:
             return float(self.source.fps)
         return self.summary.frames / max(1e-9, time.perf_counter() - self._started_at)
-
-    def _follow_truth(self, stamp_ns: int, tracked: list[TrackedPerson], ended: list[int]) -> None:
-        """Each track's true action instances, from the truth its skeletons carry (time to detect)."""
-        if self.detection is None:
-            return
-        nameable = set(self.decoder.labels[1:])  # a truth the model cannot name (NTU's "A001") is no instance
-        for t in tracked:
-            if t.person.action_point in nameable:
-                self.detection.begin(t.track_id, t.person.action_point, stamp_ns / 1e9, point=True)
-        if not self.source.has_truth:
-            return
-        now = [(t.track_id, t.person.truth if t.person.truth in nameable else None) for t in tracked]
-        now += [(track_id, None) for track_id in ended]
-        for track_id, truth in now:
-            if truth == self._truths.get(track_id):
-                continue
-            if self._truths.get(track_id) is not None:
-                self.detection.end(track_id, stamp_ns / 1e9)
-            if truth is not None:
-                self.detection.begin(track_id, truth, stamp_ns / 1e9)
-            self._truths[track_id] = truth
 
     def _end_tracks_after_a_gap(self, clock: int) -> list[int]:
         """Every track, ended, when the clock jumped past a whole window (a stall, a paused recording)."""
@@ -390,14 +313,10 @@ class Pipeline:
         events: list[ActionEvent],
         ended: list[int],
     ) -> None:
+        self._publish_final(labels, events)
         for label in labels:
-            self.publisher.publish_label(label)
-            self.stats.add("label", label.latency_ns)  # capture → final label (includes stride and lookahead)
             self._latest[label.track_id] = label
-            self._score(label)
             self._label_parts(label, frame.stamp_ns)
-        self._publish_events(events)
-        self.summary.labels += len(labels)
         if tracked:
             self._publish_skeletons(frame, tracked)
         if self.overlay is not None:
@@ -441,44 +360,21 @@ class Pipeline:
         for part, duration in zip(LABEL_PARTS, parts):
             self.stats.add(f"label.{part}", duration)
 
-    def _publish_events(self, events: list[ActionEvent]) -> None:
+    def _publish_final(self, labels: list[FrameLabel], events: list[ActionEvent]) -> None:
+        """Publish final labels and events (each told to the report)."""
+        for label in labels:
+            self.publisher.publish_label(label)
+            self.stats.add("label", label.latency_ns)  # capture → final label (includes stride and lookahead)
+            self.report.label(label)
         for event in events:
             self.publisher.publish_event(event)
-            if self.detection is not None and event.kind == "start":
-                self.detection.output("start", event.track_id, event.label, event.stamp_ns / 1e9,
-                                      time.monotonic_ns() / 1e9)  # fmt: skip
-            if self.config.print_events:
-                fps = self.source.fps
-                seconds = event.frame / fps if fps else (event.stamp_ns - (self._first_stamp or 0)) / 1e9
-                delay = "" if event.delay_ms is None else f", {event.delay_ms:.0f} ms after its evidence began"
-                print(f"{seconds:7.1f} s  person {event.track_id:<3} {event.kind:<7} {event.label:<10} "
-                      f"(score {event.score:.2f}{delay})", flush=True)  # fmt: skip
-        self.summary.events += len(events)
-        if self.summary.gestures is not None:
-            self.summary.gestures += sum(event.kind == "gesture" for event in events)
-
-    def _score(self, label: FrameLabel) -> None:
-        """Count ``label`` against the source's truth, where it has one that is among the model's labels (frame
-        accuracy), and as an output that may detect a true action (time to detect)."""
-        if self.detection is not None and label.label != FAILED_LABEL:
-            self.detection.output("label", label.track_id, label.label, label.stamp_ns / 1e9, time.monotonic_ns() / 1e9)
-        if not self.source.has_truth:
-            return
-        self.summary.has_truth = True
-        truth = label.truth if label.truth is not None else "background"
-        if truth not in self.decoder.labels:  # the model cannot name it: no measure of the model
-            self.summary.unscored += 1
-            if truth not in self.summary.unscored_truths and len(self.summary.unscored_truths) < 5:
-                self.summary.unscored_truths.append(truth)
-            return
-        self.summary.scored += 1
-        self.summary.correct += int(label.label == truth)
+            self.report.event(event)
 
     # -- status and the end ----------------------------------------------------------------------
     def _status(self) -> dict[str, Any]:
         source = self.source.stats()
         stages = (*STAGES, "model_call", "frame", "after_pose", "end_to_end", "label")
-        latency = {stage: self.stats.percentiles_ms(stage) for stage in stages} | self._detection_ms()
+        latency = {stage: self.stats.percentiles_ms(stage) for stage in stages} | self.report.detection_ms()
         queues = {"capture": int(source.get("queue_depth", 0)),
                   "decoder": sum(self.decoder.pending(t) for t in self.decoder.track_ids)}  # fmt: skip
         if self.recorder is not None:
@@ -492,48 +388,20 @@ class Pipeline:
             "queues": queues,
         }
 
-    def _detection_ms(self) -> dict[str, dict[str, float]]:
-        """Time to detect by labels and by start events: p50/p95/p99 ms, ``count`` detected, ``instances``
-        decided and the fraction ``never_detected``; empty without ground truth."""
-        if self.detection is None:
-            return {}
-        return {DETECTION[kind]: {**{k: v for k, v in entry.items() if k not in ("detected",)},
-                                  "count": entry["detected"]}
-                for kind, entry in self.detection.summary().items()}  # fmt: skip
-
     def _publish_status(self, frame: int) -> None:
         self.publisher.publish_status(self._status(), frame)
 
-    def _print_status_line(self) -> None:
-        now = time.perf_counter()
-        if now - self._last_line < 0.25:  # a few refreshes a second are enough for a person
-            return
-        self._last_line = now
-        status = self._status()
-        latency = status["latency_ms"]
-        stages = " ".join(f"{stage} {latency[stage]['p50']:.1f}/{latency[stage]['p95']:.1f}"
-                          for stage in (*STAGES, "end_to_end") if stage in latency)  # fmt: skip
-        line = (f"\r{status['rates']['frames']:5.1f} fps  tracks {status['tracks']}  drops {status['drops']['capture']}"
-                f"  p50/p95 ms: {stages} ")  # fmt: skip
-        print(line, end="", file=sys.stderr, flush=True)
-
     def _finish(self, seconds: float) -> None:
         ended = self.tracker.end_all()
-        self._follow_truth(self._last_stamp, [], ended)
+        self.report.follow_truth(self._last_stamp, [], ended)
         for track_id in ended:
             self.batcher.end_track(track_id)
         windows, refs = self.batcher.due_windows()
         self._run_model(windows, refs)
         self.decoder.flush_all()
         labels, events = self.decoder.pop_final(), self.decoder.pop_events()
-        for label in labels:
-            self.publisher.publish_label(label)
-            self.stats.add("label", label.latency_ns)
-            self._score(label)
-        self._publish_events(events)
-        self.summary.labels += len(labels)
-        if self.detection is not None:
-            self.detection.close_all()
+        self._publish_final(labels, events)
+        self.report.end()
         if self.recorder is not None:
             try:
                 self.recorder.add_labels(labels)
@@ -541,12 +409,10 @@ class Pipeline:
                 self.recorder.close()  # the frames still waiting are written now, so a failure is reported
             except PublisherError as error:
                 self._recording_failed(error)
-        if self.status_line:
-            print(file=sys.stderr)
         self.summary.seconds = seconds
         self.summary.source = self.source.stats()
         self.summary.publisher = self.publisher.stats()
-        self.summary.latency_ms = self.stats.summary() | self._detection_ms()
+        self.summary.latency_ms = self.stats.summary() | self.report.detection_ms()
         self.summary.stride = {"mode": "auto" if self.strides.automatic else "pinned", "stride": self.strides.stride,
                                "changes": [change.to_dict() for change in self.strides.changes]}  # fmt: skip
         self._publish_status(self._last_frame)
