@@ -14,6 +14,11 @@ EXTRAS = {
     # DDS-direct publishing and rosbag2 recording (stream/ros2); cyclonedds also benchmarks/transport.py
     "ros": ["cyclonedds>=11.0", "rosbags>=0.11"],
     "tensorrt": ["tensorrt>=10.0"],
+    # what a robot installs: camera/video pose, ONNX Runtime on a checkpoint's own model.onnx
+    # (stream-export --into-checkpoint), ZeroMQ (core), --config files; no torch
+    "runtime": ["mediapipe==1.2.2", "onnxruntime>=1.31", "onnx>=1.23", "PyYAML>=6.0"],
+    # stream-calibrate: OpenCV's contrib build (ChArUco), the one MediaPipe installs too; YAML calibration files
+    "calibration": ["opencv-contrib-python>=4.8", "PyYAML>=6.0"],
 }
 # `make test` installs the dev set: everything the tests exercise on a CPU machine.
 EXTRAS["dev"] = sorted(
@@ -30,10 +35,12 @@ setup(
     long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["stream", "stream.*", "models", "models.*", "calibration", "calibration.*"]),
+    packages=find_packages(include=["foundation", "foundation.*", "stream", "stream.*", "models", "models.*",
+                                     "calibration", "calibration.*"]),
     package_data={
         "models": [
-            "checkpoints/*/*.json", "checkpoints/*/*.safetensors", "encoders/*/*.json", "encoders/*/*.safetensors"
+            "checkpoints/*/*.json", "checkpoints/*/*.safetensors", "checkpoints/*/*.onnx",
+            "encoders/*/*.json", "encoders/*/*.safetensors",
         ],
         # stream/ros2/msg links to ros2_ws/src/skelstream_msgs/msg: the wheel gets copies of the .msg files
         "stream.ros2": ["msg/*.msg", "upstream_msgs/*/msg/*.msg"],

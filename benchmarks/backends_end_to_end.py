@@ -20,11 +20,11 @@ a Jetson, where an engine build takes minutes.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from benchmarks.streaming import RESULTS, VIDEO, run_scenario, scenarios, table
 from models.pretrained import DEFAULT_CHECKPOINT
 
@@ -113,11 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     for backend, per in results.items():
         print(f"\nbackend {backend}\n{table(per)}")
     print(f"\n{comparison(results)}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "checkpoint": args.checkpoint, "seconds": args.seconds,
-                                     "results": results}, indent=2) + "\n")  # fmt: skip
-    plot(results, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "checkpoint": args.checkpoint, "seconds": args.seconds,
+                              "results": results}, lambda path: plot(results, path), args.plot)  # fmt: skip
     return 0
 
 

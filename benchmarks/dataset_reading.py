@@ -12,7 +12,6 @@ decompression alone (every ``.xz`` file under the dataset folder through
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -65,11 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"{row['dataset']:<14}{row['sequences']:>10}{row['frames']:>10}{row['read_s']:>9.2f}{row['xz_s']:>8.2f}"
               f"{row['frames_per_s']:>11.0f}")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine, "runs": args.runs, "rows": rows,
               "load_average": {"before": load_before, "after": os.getloadavg()}}  # fmt: skip
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, report)
     return 0
 
 

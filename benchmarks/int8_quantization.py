@@ -21,7 +21,6 @@ faster at every measured batch and costs at most 1 point of frame accuracy.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -125,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     print("; ".join(verdict) + f" → offer --precision int8: {'yes' if faster else 'no'}")
     print(f"load average {load_before[0]:.2f} before, {result['load_after'][0]:.2f} after (on "
           f"{os.cpu_count()} CPUs)")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, result)
     return 0
 
 

@@ -9,7 +9,7 @@ detect (true start → first label naming the action, → its start event), the
 drops, the model call, the stride the run ended on, and where a label's
 latency went (p50 of each part: resampling wait, the wait for its window,
 the capture queue, the stages before the model, the batched model call,
-decoding and publishing; `stream.pipeline`). CPU load is recorded per cell:
+decoding and publishing; `stream.run.pipeline`). CPU load is recorded per cell:
 the load average before and after, the share of the machine's CPU time busy
 during the run (``/proc/stat``) and the CPU seconds of the run itself.
 
@@ -36,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("resample", "window", "queue", "stages", "model", "publish")
@@ -77,7 +79,7 @@ class LabelCollector(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        from stream.messages import decode
+        from stream.messages.codec import decode
 
         poller_timeout_ms = 100
         while not self.done.is_set():
@@ -204,11 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     print("ms; stride auto→N: where the automatic stride ended; detect = true start → first label naming the action "
           "(never: the fraction never named), start = → its start event; parts: where a label's latency goes; "
           "busy: the machine's CPU busy share during the run")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
-                                     "cells": cells}) + "\n")  # every label's latency: one line, not one a line
-    plot(cells, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
+                              "cells": cells}, lambda path: plot(cells, path), args.plot)  # fmt: skip
     return 0
 
 

@@ -37,7 +37,6 @@ the load average before and after is printed and recorded.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import statistics
@@ -50,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class LatencyConfig:
 
 
 def available_backends() -> list[str]:
-    from models.export import is_available
+    from foundation.optional import is_available
 
     names = ["torch"]
     if all(is_available(m) for m in ("onnxruntime", "onnx", "onnxscript")):
@@ -400,10 +400,7 @@ def main(argv: list[str] | None = None) -> int:
           f"OMP_WAIT_POLICY={report['env']['OMP_WAIT_POLICY']}")  # fmt: skip
     print(format_table(report["results"]))
     print(format_goals(report))
-    cfg.json.parent.mkdir(parents=True, exist_ok=True)
-    cfg.json.write_text(json.dumps(report, indent=2) + "\n")
-    plot(report, cfg.plot)
-    print(f"wrote {cfg.json} and {cfg.plot}")
+    write_results(cfg.json, report, lambda path: plot(report, path), cfg.plot)
     return 0
 
 

@@ -16,7 +16,6 @@ to cross-check DESIGN.md §3 (≈57 M parameters, ≈6.2 GMAC).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import statistics
 import time
@@ -27,7 +26,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.machine import machine_info
-
+from benchmarks.results_files import write_results
 from models.dste import DSTEDetector, create_model
 from models.dste_config import DSTE_VARIANTS, FRAME_FEATURES
 
@@ -186,9 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"(DESIGN ≈{DESIGN_BASE['params_M']}), "
             f"{c['measured_encoder_GMAC']:.2f} GMAC (DESIGN ≈{DESIGN_BASE['GMAC']})"
         )
-    cfg.json.parent.mkdir(parents=True, exist_ok=True)
-    cfg.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {cfg.json}")
+    write_results(cfg.json, report)
     return report
 
 

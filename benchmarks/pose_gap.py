@@ -2,7 +2,7 @@
 
 The NTU take S001C001P001R001A001 (drink water, 103 frames at 30 fps) exists as
 the Kinect v2's skeleton file and as its colour video. The video goes through
-the stream's pose step (`stream.stages.make_pose_estimator`: MediaPipe
+the stream's pose step (`stream.run.assembly.make_pose_estimator`: MediaPipe
 PoseLandmarker in VIDEO mode, ``--num-poses 2``, One-Euro smoothing on, as
 ``stream-run``; once more with smoothing off), both skeletons are mapped to
 unified_30, and they are compared in three spaces:
@@ -37,7 +37,6 @@ person from one view (frontal, 3.8 m): indicative numbers, not a population.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -47,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.machine import machine_info
-
+from benchmarks.results_files import write_results
 from models.checkpoint import CheckpointConfig, read_config
 from models.datasets.ntu import read_ntu_skeleton
 from models.evaluation.skeleton_gap import joint_errors, length_ratio, white_noise_std
@@ -82,9 +81,9 @@ def kinect_take(root: Path) -> dict[str, np.ndarray]:
 
 def mediapipe_take(root: Path, smoothing: bool, pose_model: str | None) -> dict[str, np.ndarray]:
     """The video through the stream's pose step: unified joints and image points mirrored back, visibility."""
-    from stream.run_config import RunConfig
+    from stream.run.config import RunConfig
     from stream.sources import make_source
-    from stream.stages import make_pose_estimator, make_source_config
+    from stream.run.assembly import make_pose_estimator, make_source_config
 
     video = root / "videos" / f"{TAKE}_rgb.avi"
     config = RunConfig(source="video", video=str(video), fast=True, smoothing=smoothing, pose_model=pose_model)
@@ -325,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = read_config(args.checkpoint)
     kinect = kinect_take(args.data)
-    from stream.native_log import NativeLogFilter
+    from stream.pose.native_log import NativeLogFilter
 
     with NativeLogFilter():  # MediaPipe's and TFLite's informational lines
         runs = {name: mediapipe_take(args.data, smoothing, args.pose_model)
@@ -341,9 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         "augmentation": augmentation_numbers(results["smoothed"], used),
         "machine": machine_info(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(output, indent=1) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, output, indent=1)
     return 0
 
 

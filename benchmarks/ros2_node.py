@@ -35,9 +35,11 @@ import numpy as np
 import yaml
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from tests.ros2.ros_env import REPO, SCRIPTS, ros_env_problem, ros_environment, ros_python, skelstream_node
 from tests.stream.conftest import free_endpoint
 from tests.stream.ros2.conftest import fresh_domain_id
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARAMETER_FILE = REPO / "ros2_ws" / "src" / "skelstream_ros" / "config" / "skelstream.yaml"
@@ -192,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in rows:
                 print(f"{name:<42}{value['p50']:>9.1f}{value['p95']:>9.1f}{value['count']:>8}")
             print(f"{'node added (label ready)':<42}{added['p50']:>9.1f}{added['p95']:>9.1f}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.output}")
+    write_results(args.output, result)
     return 0
 
 

@@ -40,12 +40,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 QUEUE_SIZE = 4  # stream-run's default capture queue
-RECORDER_MAX_PENDING = 512  # stream.label_recorder.LabelledRecorder's default
+RECORDER_MAX_PENDING = 512  # stream.publishers.recorder.LabelledRecorder's default
 WARM_UP = 0.2  # the first fifth of the labelled part of a run is warm-up for the memory slope
 
 
@@ -106,7 +108,7 @@ def soak(people: int, seconds: float, *, fast: bool = False, checkpoint: str = s
 
 
 def _recorded_labels(path: Path) -> set[tuple[int, int, str]]:
-    from stream.recording import read_recording
+    from stream.recordings.skrec import read_recording
 
     _, reader = read_recording(path)
     with reader:
@@ -270,13 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{machine['cpu_model']} | {machine['logical_cpus']} CPUs | backend {args.backend} | "
           f"load {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")  # fmt: skip
     print(table(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "backend": args.backend, "checkpoint": args.checkpoint,
-                                     "load_average": {"before": load_before, "after": os.getloadavg()},
-                                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-                                     "scenarios": results}, indent=1) + "\n")  # fmt: skip
-    plot(results, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "backend": args.backend, "checkpoint": args.checkpoint,
+                              "load_average": {"before": load_before, "after": os.getloadavg()},
+                              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                              "scenarios": results}, lambda path: plot(results, path), args.plot, indent=1)  # fmt: skip
     return 0 if all(r["passed"] for r in results) else 1
 
 

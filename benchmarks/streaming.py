@@ -22,7 +22,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "exercise.avi"
@@ -108,11 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print("other = every stage but pose, per frame; e2e = capture → the frame's outputs published; "
           "label = capture → final label (waits for the next window: about stride/2 model frames)")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "backend": args.backend, "checkpoint": args.checkpoint,
-                                     "scenarios": results}, indent=2) + "\n")  # fmt: skip
-    plot(results, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "backend": args.backend, "checkpoint": args.checkpoint,
+                              "scenarios": results}, lambda path: plot(results, path), args.plot)  # fmt: skip
     return 0
 
 

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -115,11 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print("time to detect in ms of stream time from the true start: label = the first frame label naming the action, "
           "start = its start event; never = the fraction never detected")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine_info(), "checkpoint": args.checkpoint,
-                                     "settings": vars(args) | {"json": str(args.json)}, "rows": rows},
-                                    indent=2, default=str) + "\n")  # fmt: skip
-    print(f"wrote {args.json}")
+    write_results(args.json, {"machine": machine_info(), "checkpoint": args.checkpoint,
+                               "settings": vars(args) | {"json": str(args.json)}, "rows": rows},
+                              indent=2, default=str)  # fmt: skip
     return 0
 
 

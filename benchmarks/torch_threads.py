@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = [(1, None), (1, "PASSIVE"), (2, None), (2, "PASSIVE")]
@@ -74,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         values = "".join(f"{row['median_ms'][str(b)]:>10.2f}" for b in args.batch)
         print(f"{row['threads']:>7}  {row['policy']:<16}{values}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, {"machine": machine, "rows": rows})
     return 0
 
 

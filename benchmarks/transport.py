@@ -7,7 +7,7 @@
   discovery (no multicast leaves the machine).
 
 Both carry the same real payloads: an ``actions`` message of one frame (≈200 B) and a ``skeletons`` message of
-two unified_30 people (≈3 kB), built by `stream.messages` and decoded by `stream.messages.decode` on the
+two unified_30 people (≈3 kB), built by `stream.messages` and decoded by `stream.messages.codec.decode` on the
 receiving side. Latency is one way: the receiver's ``time.monotonic_ns()`` after decoding minus the stamp taken
 just before the message was built and published (CLOCK_MONOTONIC is one clock for every process on Linux), so
 encode, transport and decode are all inside it. Messages are paced (``--rate``) so the numbers are latency,
@@ -22,7 +22,6 @@ DESIGN.md §6 measured round trips (pyzmq ≈0.2 ms, Cyclone DDS Python ≈0.3 m
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import statistics
@@ -35,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import machine_info
+from benchmarks.results_files import write_results
+
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOPICS = ("actions", "skeletons")
@@ -48,7 +49,7 @@ DDS_LOOPBACK = (
 
 def build_message(topic: str, frame: int) -> dict:
     """A realistic message of ``topic`` stamped now (monotonic ns)."""
-    from stream.messages import action_message, skeleton_message
+    from stream.messages.builders import action_message, skeleton_message
     from stream.types import FrameLabel, Person, TrackedPerson
 
     stamp = time.monotonic_ns()
@@ -81,7 +82,7 @@ def summarize(latencies_ms: list[float], sent: int) -> dict:
 def _zmq_receiver(endpoint: str, expected: int, timeout_s: float, conn) -> None:
     import zmq
 
-    from stream.messages import decode
+    from stream.messages.codec import decode
 
     context = zmq.Context()
     socket = context.socket(zmq.SUB)
@@ -125,7 +126,7 @@ def bench_zmq(count: int, rate: float) -> dict:
 
 
 def _encoded(topic: str) -> bytes:
-    from stream.messages import encode
+    from stream.messages.codec import encode
 
     return encode(build_message(topic, 0))
 
@@ -181,7 +182,7 @@ def _dds_receiver(expected: int, timeout_s: float, conn) -> None:
     from cyclonedds.topic import Topic
     from cyclonedds.util import duration
 
-    from stream.messages import decode
+    from stream.messages.codec import decode
 
     message = _dds_types()
     participant = DomainParticipant(DDS_DOMAIN)
@@ -205,7 +206,7 @@ def bench_dds(count: int, rate: float) -> dict:
     from cyclonedds.pub import DataWriter
     from cyclonedds.topic import Topic
 
-    from stream.messages import encode
+    from stream.messages.codec import encode
 
     message = _dds_types()
     ctx = multiprocessing.get_context("spawn")
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if "zmq" in args.transports:
         results["zeromq"] = bench_zmq(args.count, args.rate)
     if "dds" in args.transports:
-        from models.export import is_available
+        from foundation.optional import is_available
 
         if not is_available("cyclonedds"):
             print("skipping DDS: cyclonedds is not installed (pip install skelstream[ros])", file=sys.stderr)
@@ -306,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.rate:.0f} frames/s | load average {load['before'][0]:.2f} before, "
           f"{load['after'][0]:.2f} after")  # fmt: skip
     print(table(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
@@ -315,11 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             versions[dist] = version(dist)
         except PackageNotFoundError:
             versions[dist] = None
-    args.json.write_text(json.dumps({"machine": machine, "load_average": load, "versions": versions,
-                                     "settings": {"count": args.count, "rate": args.rate},
-                                     "results": results}, indent=2) + "\n")  # fmt: skip
-    plot(results, args.plot)
-    print(f"wrote {args.json} and {args.plot}")
+    write_results(args.json, {"machine": machine, "load_average": load, "versions": versions,
+                              "settings": {"count": args.count, "rate": args.rate},
+                              "results": results}, lambda path: plot(results, path), args.plot)  # fmt: skip
     return 0
 
 

@@ -27,8 +27,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
+
+from calibration.opencv import opencv
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ Detection = tuple[np.ndarray, np.ndarray]
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
+    cv2 = opencv()
     image = np.asarray(image)
     if image.ndim == 2:
         gray = image
@@ -107,6 +109,7 @@ class ChessboardBoard(Board):
         return points
 
     def detect(self, image: np.ndarray) -> Detection | None:
+        cv2 = opencv()
         gray = to_gray(image)
         flags = cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_EXHAUSTIVE | cv2.CALIB_CB_ACCURACY
         found, corners = cv2.findChessboardCornersSB(gray, (self.cols, self.rows), flags=flags)
@@ -156,6 +159,7 @@ class CharucoBoard(Board):
     min_corners: int = 6
 
     def __post_init__(self) -> None:
+        cv2 = opencv()
         if self.squares_x < 3 or self.squares_y < 3:
             raise ValueError(f"a ChArUco board needs at least 3x3 squares, got {self.squares_x}x{self.squares_y}")
         if not 0 < self.marker < self.square:
@@ -167,10 +171,12 @@ class CharucoBoard(Board):
             raise ValueError(f"dictionary {self.dictionary} has fewer than the {needed} markers this board needs")
 
     def _dict(self):
+        cv2 = opencv()
         return cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, self.dictionary))
 
     def cv_board(self):
         """The ``cv2.aruco.CharucoBoard``."""
+        cv2 = opencv()
         board = cv2.aruco.CharucoBoard((self.squares_x, self.squares_y), self.square, self.marker, self._dict())
         board.setLegacyPattern(self.legacy)
         return board
@@ -180,6 +186,7 @@ class CharucoBoard(Board):
         return np.asarray(self.cv_board().getChessboardCorners(), np.float32).reshape(-1, 3)
 
     def detect(self, image: np.ndarray) -> Detection | None:
+        cv2 = opencv()
         gray = to_gray(image)
         board = self.cv_board()
         detector = cv2.aruco.CharucoDetector(board)
@@ -222,6 +229,7 @@ def make_board(pattern: str, cols: int, rows: int, square: float, *, marker: flo
 @lru_cache(maxsize=4)
 def _rays(K_bytes: bytes, D_bytes: bytes, width: int, height: int, supersample: int) -> np.ndarray:
     """Undistorted normalised coordinates (H*s, W*s, 2) of the supersampled pixel centres."""
+    cv2 = opencv()
     K = np.frombuffer(K_bytes, np.float64).reshape(3, 3)
     D = np.frombuffer(D_bytes, np.float64)
     s = supersample
@@ -245,6 +253,7 @@ def render_board_view(board: Board, K: np.ndarray, D: np.ndarray, rvec: np.ndarr
     ``supersample`` times per axis and area-averaged, which anti-aliases the
     edges without moving them.
     """
+    cv2 = opencv()
     width, height = int(size[0]), int(size[1])
     K = np.ascontiguousarray(K, np.float64).reshape(3, 3)
     D = np.ascontiguousarray(D, np.float64).reshape(-1)
@@ -284,6 +293,7 @@ def detect_oriented(board: Board, image: np.ndarray) -> tuple[np.ndarray, np.nda
     corners. Needs a board whose squares are not 180-degree symmetric (an odd
     and an even inner-corner count, e.g. 9x6); ChArUco corners are unambiguous.
     """
+    cv2 = opencv()
     found = board.detect(image)
     if found is None or not isinstance(board, ChessboardBoard):
         return found

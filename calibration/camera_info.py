@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml
-from models.output_files import write_atomically
-from models.yaml_files import quote
+from foundation.errors import CalibrationError
+from foundation.output_files import write_atomically
+from foundation.yaml_files import quote
+from foundation.yaml_files import read_yaml
 
 __all__ = ["CameraInfo", "read_camera_info", "write_camera_info"]
 
@@ -92,7 +92,7 @@ def _matrix(values: np.ndarray, rows: int, cols: int) -> dict:
 
 
 def write_camera_info(info: CameraInfo, path: str | Path) -> Path:
-    """Write ``info`` as ROS camera_info YAML to ``path`` safely (`models.output_files.write_atomically`: parent
+    """Write ``info`` as ROS camera_info YAML to ``path`` safely (`foundation.output_files.write_atomically`: parent
     folders created, a temporary file renamed into place); returns the path."""
     path = Path(path)
     doc = {
@@ -140,7 +140,7 @@ def _read_matrix(doc: dict, key: str, path: Path, rows: int | None, cols: int | 
 def read_camera_info(path: str | Path) -> CameraInfo:
     """Read a ROS camera_info YAML file; raises CalibrationError naming the file and the bad key."""
     path = Path(path)
-    doc = load_yaml(path, "camera info")
+    doc = read_yaml(path, "camera info", CalibrationError)
     if not isinstance(doc, dict):
         raise CalibrationError(f"{path}: expected a camera_info mapping, got {type(doc).__name__}")
     size = {}

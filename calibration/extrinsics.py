@@ -19,25 +19,20 @@ import itertools
 import logging
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from calibration.errors import CalibrationError
+from calibration.opencv import opencv
 from calibration.transforms import Transform
+from foundation.errors import CalibrationError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["HAND_EYE_METHODS", "board_view", "camera_pose_from_board", "check_hand_eye_motion", "hand_eye",
            "hand_eye_residual"]  # fmt: skip
 
-HAND_EYE_METHODS = {
-    "tsai": cv2.CALIB_HAND_EYE_TSAI,
-    "park": cv2.CALIB_HAND_EYE_PARK,
-    "horaud": cv2.CALIB_HAND_EYE_HORAUD,
-    "andreff": cv2.CALIB_HAND_EYE_ANDREFF,
-    "daniilidis": cv2.CALIB_HAND_EYE_DANIILIDIS,
-}
+HAND_EYE_METHODS = ("tsai", "park", "horaud", "andreff", "daniilidis")
+"""`cv2.calibrateHandEye`'s methods, by the suffix of their ``CALIB_HAND_EYE_*`` constant."""
 
 MAX_BOARD_REPROJECTION_PX = 10.0
 """A board view whose RMS reprojection error exceeds this is refused (wrong board spec or intrinsics)."""
@@ -69,6 +64,7 @@ def board_view(
     (N, 2) the detected pixels. A planar board (all z = 0) is solved with IPPE,
     anything else with the iterative solver; both refined with Levenberg-Marquardt.
     """
+    cv2 = opencv()
     image, obj = _check_correspondences(image_points, object_points)
     K = np.asarray(K, dtype=np.float64)
     D = np.zeros(5) if D is None else np.asarray(D, dtype=np.float64)
@@ -203,6 +199,7 @@ def _solve_hand_eye(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(R, t)`` of ``head <- camera``: `cv2.calibrateHandEye` where this OpenCV build has it, else (``park``
     only) `_park_martin`, the same closed form in numpy."""
+    cv2 = opencv()
     calibrate = getattr(cv2, "calibrateHandEye", None)
     if calibrate is None:
         if method != "park":
@@ -213,7 +210,7 @@ def _solve_hand_eye(
         return _park_martin(robot_poses, board_views)
     R_head, t_head = zip(*((pose.rotation.as_matrix(), pose.translation.reshape(3, 1)) for pose in robot_poses))
     R_board, t_board = zip(*((view.rotation.as_matrix(), view.translation.reshape(3, 1)) for view in board_views))
-    return calibrate(list(R_head), list(t_head), list(R_board), list(t_board), method=HAND_EYE_METHODS[method])
+    return calibrate(list(R_head), list(t_head), list(R_board), list(t_board), method=getattr(cv2, f"CALIB_HAND_EYE_{method.upper()}"))
 
 
 def _park_martin(robot_poses: Sequence[Transform], board_views: Sequence[Transform]) -> tuple[np.ndarray, np.ndarray]:

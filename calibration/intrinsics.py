@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from calibration.boards import Board, to_gray
 from calibration.camera_info import CameraInfo
-from calibration.errors import CalibrationError
+from calibration.opencv import opencv
+from foundation.errors import CalibrationError
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class IntrinsicsResult:
 
 def sharpness(gray: np.ndarray, image_points: np.ndarray | None = None) -> float:
     """Variance of the Laplacian, over the bounding box of ``image_points`` when given."""
+    cv2 = opencv()
     if image_points is not None and len(image_points):
         h, w = gray.shape[:2]
         x0, y0 = np.floor(image_points.min(axis=0)).astype(int)
@@ -129,6 +131,7 @@ def calibrate_intrinsics(images: Iterable, board: Board, *, min_views: int = 5, 
     k3), which few views cannot pin down. Raises CalibrationError when fewer
     than ``min_views`` views remain.
     """
+    cv2 = opencv()
     if min_views < 3:
         raise ValueError(f"min_views must be at least 3, got {min_views}")
     size: tuple[int, int] | None = None
@@ -227,6 +230,7 @@ def format_report(result: IntrinsicsResult) -> str:
 
 def images_from_folder(folder: str | Path) -> Iterator[tuple[str, np.ndarray]]:
     """``(file name, BGR image)`` for every image file in ``folder``, sorted by name."""
+    cv2 = opencv()
     folder = Path(folder)
     if not folder.is_dir():
         raise CalibrationError(f"{folder}: not a folder of images")
@@ -244,7 +248,7 @@ def images_from_folder(folder: str | Path) -> Iterator[tuple[str, np.ndarray]]:
     return generate()
 
 
-def _frames(capture: cv2.VideoCapture, label: str, every: int, max_frames: int | None) -> Iterator[tuple[str, np.ndarray]]:
+def _frames(capture: Any, label: str, every: int, max_frames: int | None) -> Iterator[tuple[str, np.ndarray]]:
     try:
         index = taken = 0
         while max_frames is None or taken < max_frames:
@@ -261,6 +265,7 @@ def _frames(capture: cv2.VideoCapture, label: str, every: int, max_frames: int |
 
 def frames_from_video(path: str | Path, every: int = 15, max_frames: int | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """Every ``every``-th frame of a video file, as ``("name#frame", BGR image)``."""
+    cv2 = opencv()
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
     path = Path(path)
@@ -274,6 +279,7 @@ def frames_from_video(path: str | Path, every: int = 15, max_frames: int | None 
 
 def frames_from_camera(index: int, frames: int = 40, every: int = 15) -> Iterator[tuple[str, np.ndarray]]:
     """``frames`` frames from camera ``index``, one every ``every`` frames (move the board meanwhile)."""
+    cv2 = opencv()
     if every < 1 or frames < 1:
         raise ValueError(f"frames and every must be at least 1, got {frames}, {every}")
     capture = cv2.VideoCapture(int(index))

@@ -37,12 +37,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from calibration.errors import CalibrationError
+from calibration.opencv import opencv
 from calibration.transforms import SKELETON_TO_OPTICAL, Transform, optical_to_skeleton, skeleton_to_optical
+from foundation.errors import CalibrationError
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ def person_pose(
 
     Raises CalibrationError when too few confident joints remain or no pose in front of the camera fits.
     """
+    cv2 = opencv()
     image = np.asarray(image_points, dtype=np.float64).reshape(-1, 2)
     world = np.asarray(world_points, dtype=np.float64).reshape(-1, 3)
     if len(image) != len(world):

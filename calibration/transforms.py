@@ -37,10 +37,10 @@ import numpy as np
 import yaml
 from scipy.spatial.transform import Rotation
 
-from calibration.errors import CalibrationError
-from calibration.yaml_files import load_yaml
-from models.output_files import write_atomically
-from models.yaml_files import quote
+from foundation.errors import CalibrationError
+from foundation.output_files import write_atomically
+from foundation.yaml_files import quote
+from foundation.yaml_files import read_yaml
 
 __all__ = [
     "SKELETON_TO_OPTICAL",
@@ -188,7 +188,7 @@ def transform_to_dict(transform: Transform) -> dict:
 
 
 def write_transform(transform: Transform, path: str | Path) -> Path:
-    """Write ``transform`` as YAML to ``path`` safely (`models.output_files.write_atomically`: parent folders
+    """Write ``transform`` as YAML to ``path`` safely (`foundation.output_files.write_atomically`: parent folders
     created, a temporary file renamed into place); returns the path."""
     path = Path(path)
     write_atomically(path, yaml.safe_dump(transform_to_dict(transform), sort_keys=False))
@@ -239,4 +239,4 @@ def transform_from_dict(doc: object, path: str | Path = "<transform>") -> Transf
 def read_transform(path: str | Path) -> Transform:
     """Read a transform YAML file; raises CalibrationError naming the file and the bad key."""
     path = Path(path)
-    return transform_from_dict(load_yaml(path, "transform"), path)
+    return transform_from_dict(read_yaml(path, "transform", CalibrationError), path)

@@ -1,6 +1,6 @@
 """Start and end events from per-frame action probabilities: hysteresis and a minimum duration (DESIGN §4).
 
-One rule set for the stream (`stream.decoding.OnlineDecoder`, per track) and for
+One rule set for the stream (`stream.stages.decoding.OnlineDecoder`, per track) and for
 offline evaluation (`models.evaluation.runner`, per sequence). Per action, on
 frames in order, with ``p`` the action's probability:
 

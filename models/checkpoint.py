@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foundation.errors import SkelstreamError
 from models.dste_config import DSTEConfig
-from models.errors import SkelstreamError
 from models.point_events import PointRules
 from models.skeleton.normalize import NormalizationConfig
 
@@ -163,10 +163,10 @@ def build_model(config: CheckpointConfig) -> nn.Module:
 
 def save_checkpoint(directory: str | Path, model: nn.Module, config: CheckpointConfig, half: bool = True) -> Path:
     """Write ``config.json`` and ``model.safetensors`` (float16 weights with ``half``), each safely: a temporary
-    file renamed into place (`models.output_files`), so a run killed while saving leaves the previous files."""
+    file renamed into place (`foundation.output_files`), so a run killed while saving leaves the previous files."""
     from safetensors.torch import save_file
 
-    from models.output_files import StagedOutput, write_atomically
+    from foundation.output_files import StagedOutput, write_atomically
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

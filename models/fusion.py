@@ -18,7 +18,7 @@ windows, benchmarks/README.md "Stride and fusion"): recent 0.763 / mean 0.754 /
 max 0.749 frame accuracy at stride 1, 0.756 / 0.752 / 0.752 at stride 8. With
 lookahead 0 a frame has one window and the fusion makes no difference.
 
-`stream.decoding.OnlineDecoder` computes the same online; `final_window` says
+`stream.stages.decoding.OnlineDecoder` computes the same online; `final_window` says
 when it publishes each frame's label.
 """
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.windows import window_ends
+
 
 FUSIONS = ("recent", "mean", "max")
 
@@ -70,7 +71,7 @@ class FrameFusion:
 def final_window(num_frames: int, window: int, stride: int, lookahead: int | None = None) -> np.ndarray:
     """(num_frames,) for each frame the end of the window after which a stream labels it (its label is final):
     the first window end ``e`` (`window_ends`) with ``t <= e + stride - 1 - reach``, else the last one — the
-    finality rule of `stream.decoding.OnlineDecoder`, so ``(final_window - t) / fps`` is the wait for a label."""
+    finality rule of `stream.stages.decoding.OnlineDecoder`, so ``(final_window - t) / fps`` is the wait for a label."""
     ends = window_ends(num_frames, stride)
     reach = window - 1 if lookahead is None else min(max(lookahead, stride - 1), window - 1)
     index = np.searchsorted(ends, np.arange(num_frames) - stride + 1 + reach)

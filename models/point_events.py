@@ -2,7 +2,7 @@
 
 A robot reacting to "stop" or "come here" needs the instant a gesture is
 recognised, once. MSRC-12 calls that instant the *action point*. One rule set
-serves the stream (`stream.decoding`, per track) and the offline evaluation
+serves the stream (`stream.stages.decoding`, per track) and the offline evaluation
 (`stream-eval --dataset msrc12`), so both count the same events. Per gesture,
 on frames in order, with ``p`` the gesture's probability:
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from calibration.boards import Board, make_board
-from calibration.errors import CalibrationError
+from calibration.opencv import opencv
+from foundation.errors import CalibrationError
+
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -36,6 +37,7 @@ def board_from_args(args: argparse.Namespace) -> Board:
 
 def read_image(path: Path) -> np.ndarray:
     """A BGR image; an unreadable file is a `CalibrationError` naming it."""
+    cv2 = opencv()
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise CalibrationError(f"{path}: cannot read the image")

@@ -18,21 +18,17 @@ Z into the board's back). The output is the transform ``base <- camera``
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from calibration.boards import detect_oriented
-from calibration.cli.board_args import add_board_arguments, board_from_args, read_image
-from calibration.camera_info import read_camera_info
-from calibration.errors import CalibrationError
+from calibration.boards import Board, detect_oriented
+from calibration.cli.board_args import read_image
+from calibration.cli.transform_command import add_transform_arguments, run_transform_command
 from calibration.extrinsics import camera_pose_from_board
-from calibration.transforms import Transform, write_transform
-
-logger = logging.getLogger(__name__)
+from calibration.transforms import Transform
+from foundation.errors import CalibrationError
 
 def parse_pose(text: str, parent_frame: str, child_frame: str) -> Transform:
     """``x,y,z,qx,qy,qz,qw`` (metres, ROS quaternion order) -> ``parent <- child``."""
@@ -51,30 +47,18 @@ def parse_pose(text: str, parent_frame: str, child_frame: str) -> Transform:
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("extrinsics", help="camera pose in the base frame from a board at a known pose",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--intrinsics", type=Path, required=True, help="camera_info YAML")
+    add_transform_arguments(parser, output="base <- camera")
     parser.add_argument("--image", type=Path, required=True, help="image of the board")
-    add_board_arguments(parser)
     parser.add_argument("--board-pose", required=True, help="board pose in the base frame: x,y,z,qx,qy,qz,qw")
     parser.add_argument("--base-frame", default="base_link")
-    parser.add_argument("--camera-frame", default="camera_optical_frame")
     parser.add_argument("--board-frame", default="board")
-    parser.add_argument("--output", type=Path, required=True, help="transform YAML to write (base <- camera)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run_transform_command(args, solve))
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        info = read_camera_info(args.intrinsics)
-        board = board_from_args(args)
-        board_in_base = parse_pose(args.board_pose, args.base_frame, args.board_frame)
-        found = detect_oriented(board, read_image(args.image))
-        if found is None:
-            raise CalibrationError(f"{args.image}: board not found ({args.pattern} {args.cols}x{args.rows})")
-        K, D = info.to_cv()
-        result = camera_pose_from_board(found[0], found[1], K, D, board_in_base, args.camera_frame)
-        write_transform(result, args.output)
-    except CalibrationError as exc:
-        print(f"stream-calibrate: error: {exc}", file=sys.stderr)
-        return 2
-    logger.info("wrote %s: %r", args.output, result)
-    return 0
+def solve(args: argparse.Namespace, board: Board, K: np.ndarray, D: np.ndarray) -> Transform:
+    """``base <- camera`` from the board's view in ``--image`` and its ``--board-pose``."""
+    board_in_base = parse_pose(args.board_pose, args.base_frame, args.board_frame)
+    found = detect_oriented(board, read_image(args.image))
+    if found is None:
+        raise CalibrationError(f"{args.image}: board not found ({args.pattern} {args.cols}x{args.rows})")
+    return camera_pose_from_board(found[0], found[1], K, D, board_in_base, args.camera_frame)

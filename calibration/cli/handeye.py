@@ -25,29 +25,24 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-import yaml
+import numpy as np
 
-from calibration.camera_info import read_camera_info
-from calibration.boards import detect_oriented
-from calibration.cli.board_args import IMAGE_SUFFIXES, add_board_arguments, board_from_args, read_image
-from calibration.errors import CalibrationError
+from calibration.boards import Board, detect_oriented
+from calibration.cli.board_args import IMAGE_SUFFIXES, read_image
+from calibration.cli.transform_command import add_transform_arguments, run_transform_command
 from calibration.extrinsics import HAND_EYE_METHODS, board_view, hand_eye
-from calibration.transforms import Transform, transform_from_dict, write_transform
+from calibration.transforms import Transform, transform_from_dict
+from foundation.errors import CalibrationError
+from foundation.yaml_files import read_yaml
 
 logger = logging.getLogger(__name__)
 
 
 def read_poses(path: Path) -> list[Transform]:
     """The head poses file (see the module docstring); errors name the file and the key."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read poses: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f"{path}: not valid YAML: {exc}") from None
+    doc = read_yaml(path, "poses", CalibrationError)
     if not isinstance(doc, dict) or not isinstance(doc.get("poses"), list):
         raise CalibrationError(f"{path}: expected a mapping with parent_frame, child_frame and a list 'poses'")
     poses = []
@@ -65,41 +60,29 @@ def read_poses(path: Path) -> list[Transform]:
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("handeye", help="camera pose on a moving head (hand-eye calibration)",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--intrinsics", type=Path, required=True, help="camera_info YAML")
+    add_transform_arguments(parser, output="head <- camera")
     parser.add_argument("--poses", type=Path, required=True, help="YAML list of head poses in the base frame")
     parser.add_argument("--images", type=Path, required=True, help="folder with one board image per pose")
-    add_board_arguments(parser)
     parser.add_argument("--method", choices=sorted(HAND_EYE_METHODS), default="park")
-    parser.add_argument("--camera-frame", default="camera_optical_frame")
-    parser.add_argument("--output", type=Path, required=True, help="transform YAML to write (head <- camera)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run_transform_command(args, solve))
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        info = read_camera_info(args.intrinsics)
-        board = board_from_args(args)
-        poses = read_poses(args.poses)
-        if not args.images.is_dir():
-            raise CalibrationError(f"{args.images}: not a folder of images")
-        images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if len(images) != len(poses):
-            raise CalibrationError(f"{args.images} holds {len(images)} images but {args.poses} lists {len(poses)} poses")
-        K, D = info.to_cv()
-        used_poses, views = [], []
-        for pose, image_path in zip(poses, images):
-            found = detect_oriented(board, read_image(image_path))
-            if found is None:
-                logger.warning("%s: board not found, skipping this view and its pose", image_path)
-                continue
-            view, rms = board_view(found[0], found[1], K, D, args.camera_frame, "board")
-            logger.info("%s: board found, RMS reprojection %.3f px", image_path.name, rms)
-            used_poses.append(pose)
-            views.append(view)
-        result = hand_eye(used_poses, views, method=args.method)
-        write_transform(result, args.output)
-    except CalibrationError as exc:
-        print(f"stream-calibrate: error: {exc}", file=sys.stderr)
-        return 2
-    logger.info("wrote %s: %r", args.output, result)
-    return 0
+def solve(args: argparse.Namespace, board: Board, K: np.ndarray, D: np.ndarray) -> Transform:
+    """``head <- camera`` from the ``--poses`` and the board's view in each image of ``--images``."""
+    poses = read_poses(args.poses)
+    if not args.images.is_dir():
+        raise CalibrationError(f"{args.images}: not a folder of images")
+    images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if len(images) != len(poses):
+        raise CalibrationError(f"{args.images} holds {len(images)} images but {args.poses} lists {len(poses)} poses")
+    used_poses, views = [], []
+    for pose, image_path in zip(poses, images):
+        found = detect_oriented(board, read_image(image_path))
+        if found is None:
+            logger.warning("%s: board not found, skipping this view and its pose", image_path)
+            continue
+        view, rms = board_view(found[0], found[1], K, D, args.camera_frame, "board")
+        logger.info("%s: board found, RMS reprojection %.3f px", image_path.name, rms)
+        used_poses.append(pose)
+        views.append(view)
+    return hand_eye(used_poses, views, method=args.method)

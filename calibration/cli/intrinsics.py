@@ -22,9 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from calibration.cli.board_args import add_board_arguments, board_from_args
 from calibration.camera_info import write_camera_info
-from calibration.errors import CalibrationError
+from calibration.cli.board_args import add_board_arguments, board_from_args
 from calibration.intrinsics import (
     calibrate_intrinsics,
     format_report,
@@ -32,6 +31,7 @@ from calibration.intrinsics import (
     frames_from_video,
     images_from_folder,
 )
+from foundation.errors import CalibrationError
 
 
 def add_parser(subparsers) -> None:

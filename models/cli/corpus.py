@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 
 
 def build_parser() -> argparse.ArgumentParser:

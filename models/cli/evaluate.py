@@ -53,9 +53,10 @@ import json
 import logging
 import sys
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
+from foundation.output_files import OutputError, write_atomically
 from models.fusion import FUSIONS
-from models.output_files import OutputError, write_atomically
+
 
 DEFAULT = object()
 """``--stride``/``--lookahead`` not given: the protocol's default (detection: 8 / every window; points: 1 / 0)."""

@@ -3,6 +3,7 @@
 Examples::
 
     stream-export --checkpoint actions --output dste-small.onnx       # a shipped checkpoint by name, or a directory
+    stream-export --checkpoint actions --into-checkpoint     # CKPT/model.onnx: what a runtime without torch runs
     # on an NVIDIA GPU with TensorRT (desktop: pip install skelstream[tensorrt]; Jetson: JetPack's python3-libnvinfer)
     stream-export --checkpoint CKPT --output dste.onnx --tensorrt --fp16 --max-batch 64
     stream-export --checkpoint CKPT --output dste.onnx --tensorrt --int8 --calib-data utkinect:1,2
@@ -14,7 +15,12 @@ Examples::
 
 The ONNX file carries the checkpoint config as metadata, has a dynamic batch
 (T, V, M are fixed by the model), passes the onnx checker and is compared
-with the eager model on ONNX Runtime before it is kept. ``--tensorrt`` builds
+with the eager model on ONNX Runtime before it is kept. ``--into-checkpoint``
+writes it into the checkpoint directory as ``model.onnx`` (ONNX Runtime's
+opset; the comparison with torch is required): ``stream-run --backend
+onnxruntime`` (and ``auto``) then runs the checkpoint without importing torch,
+as on a robot with only the ``runtime`` extra installed; re-run it whenever
+the weights change (a stale model.onnx is ignored, with a warning). ``--tensorrt`` builds
 the engine next to it, named by a key of GPU, compute capability, TensorRT
 version, precision, batch and the ONNX's hash; a sidecar ``.engine.json``
 holds the key and the config, so an engine built elsewhere is refused at load.
@@ -31,22 +37,26 @@ import logging
 import sys
 from pathlib import Path
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 
 logger = logging.getLogger("stream-export")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from models.export.onnx_export import DEFAULT_OPSET, ONNXRUNTIME_OPSET
+    from models.export.onnx_export import DEFAULT_OPSET, ONNXRUNTIME_OPSET, RUNTIME_ONNX
 
     parser = argparse.ArgumentParser(prog="stream-export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--checkpoint", required=True,
                         help="a shipped checkpoint's name (actions, gestures) or a checkpoint directory "
                              "(config.json + model.safetensors)")
-    parser.add_argument("--output", required=True, help="the .onnx file to write")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET}, "
-                        f"which TensorRT 10 reads; {ONNXRUNTIME_OPSET} runs faster on ONNX Runtime)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--output", help="the .onnx file to write")
+    target.add_argument("--into-checkpoint", action="store_true",
+                        help=f"write the checkpoint directory's own {RUNTIME_ONNX} (opset {ONNXRUNTIME_OPSET}, "
+                             "verified against torch): what stream-run runs without torch (the runtime extra)")
+    parser.add_argument("--opset", type=int, help=f"ONNX opset (default {DEFAULT_OPSET}, which TensorRT 10 reads; "
+                        f"{ONNXRUNTIME_OPSET} runs faster on ONNX Runtime; --into-checkpoint: {ONNXRUNTIME_OPSET})")
     parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime vs torch comparison")
     parser.add_argument("--quantize", choices=("int8",),
                         help="also write a static INT8 QDQ graph beside the ONNX (NAME.int8.onnx), calibrated on "
@@ -72,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from models.checkpoint import read_config
-    from models.export.onnx_export import export_onnx
+    from models.export.onnx_export import DEFAULT_OPSET, ONNXRUNTIME_OPSET, RUNTIME_ONNX, export_onnx
     from models.pretrained import resolve_checkpoint
 
     if (args.fp16 or args.int8) and not args.tensorrt:
@@ -85,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"need 1 <= --opt-batch <= --max-batch, got {args.opt_batch} and {args.max_batch}")
     args.checkpoint = str(resolve_checkpoint(args.checkpoint))
     config = read_config(args.checkpoint)  # a bad checkpoint fails here, before anything slow
+    if args.into_checkpoint:
+        if args.no_verify or args.opset not in (None, ONNXRUNTIME_OPSET):
+            raise ValueError(f"--into-checkpoint writes the checkpoint's own {RUNTIME_ONNX}, verified against torch "
+                             f"at opset {ONNXRUNTIME_OPSET}: leave out --no-verify and --opset")  # fmt: skip
+        args.output, args.opset = str(Path(args.checkpoint) / RUNTIME_ONNX), ONNXRUNTIME_OPSET
+    elif args.opset is None:
+        args.opset = DEFAULT_OPSET
     device_index = 0
     if args.tensorrt:
         from models.export.tensorrt_build import require_tensorrt
@@ -106,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
         logger.info("INT8 calibration: %d real windows from %s", len(calib), calib_source)
 
     result = export_onnx(args.checkpoint, args.output, opset=args.opset, verify=not args.no_verify)
+    if args.into_checkpoint and result.max_abs_error is None:
+        Path(result.path).unlink()
+        raise ValueError(f"--into-checkpoint needs ONNX Runtime to verify {result.path} against torch: "
+                         "pip install skelstream[onnx]")  # fmt: skip
     batches = ", ".join(map(str, result.verified_batches))
     check = ("not compared with torch" if result.max_abs_error is None else
              f"max |onnx - torch| {result.max_abs_error:.2g} on batches {batches}")  # fmt: skip

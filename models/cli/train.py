@@ -24,7 +24,7 @@ import logging
 import shlex
 import sys
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 from models.training.config import TASKS, TrainConfig, load_train_config
 
 

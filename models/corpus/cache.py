@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import SkelstreamError
 from models.datasets.registry import load_dataset, resolve_root
-from models.errors import SkelstreamError
 from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 
 logger = logging.getLogger(__name__)

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import beyond_float32_as_inf
-from models.errors import DataFormatError
+
 
 MAX_BYTES = 64 * 1024 * 1024
 """The largest file, and the largest decompressed variable, read (the real files are below 50 kB)."""

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import read_float_table
-from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 
 logger = logging.getLogger(__name__)

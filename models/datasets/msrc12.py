@@ -74,9 +74,9 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.frame_clock import frame_clock
 from models.datasets.text import TRUNCATED_HINT, read_float_table, read_lines
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import ActionPoint, SkeletonSequence
 

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import beyond_float32_as_inf
-from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 
 logger = logging.getLogger(__name__)

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError, SkelstreamError
 from models.datasets.matlab import mat_array, mat_scalar, mat_string, read_mat
-from models.errors import DataFormatError, SkelstreamError
 from models.skeleton.sequence import SkeletonSequence
 
 logger = logging.getLogger(__name__)

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import parse_float_rows, read_lines
-from models.errors import DataFormatError
 from models.skeleton.layouts import get_layout
 from models.skeleton.sequence import Segment, SkeletonSequence
 

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import TRUNCATED_HINT, beyond_float32_as_inf, is_float, read_lines, sorted_files
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import Segment, SkeletonSequence
 

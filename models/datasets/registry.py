@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foundation.errors import SkelstreamError
 from models.datasets.kinder_gator import KINDER_GATOR_MIRROR_VARIANTS, KINDER_GATOR_MOTIONS, read_kinder_gator_folder
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
 from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12_folder
@@ -21,7 +22,6 @@ from models.datasets.precog import read_precog_folder
 from models.datasets.selection import DatasetRef
 from models.datasets.utd_mhad import UTD_MHAD_ACTIONS, read_utd_mhad_folder
 from models.datasets.utkinect import UTKINECT_ACTIONS, read_utkinect_folder
-from models.errors import SkelstreamError
 from models.skeleton.sequence import SkeletonSequence
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 from models.skeleton.sequence import SkeletonSequence
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import DataFormatError
+from foundation.errors import DataFormatError
+
 
 COUNT_ERROR = "expected {columns} values, found {found}"
 """Default message for a row with the wrong number of fields (``columns`` expected, ``found`` there)."""

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.matlab import mat_array, read_mat
-from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 
 logger = logging.getLogger(__name__)

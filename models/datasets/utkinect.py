@@ -53,8 +53,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from foundation.errors import DataFormatError
 from models.datasets.text import read_float_table, read_lines
-from models.errors import DataFormatError
 from models.skeleton.sequence import Segment, SkeletonSequence
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import SkelstreamError
 from models.checkpoint import CheckpointConfig
-from models.errors import SkelstreamError
 from models.export import ExportError
 
 

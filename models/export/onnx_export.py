@@ -32,6 +32,12 @@ thread each (see ``stream/backends/onnxruntime_backend.py``).
 `cached_onnx` exports a checkpoint once into a cache folder keyed by the
 checkpoint's fingerprint (SHA-256 of config.json and model.safetensors), so a
 backend can be pointed at a checkpoint directory.
+
+A checkpoint directory may carry its own export, `RUNTIME_ONNX` (written by
+``stream-export --checkpoint DIR --into-checkpoint``, verified against torch):
+`checkpoint_onnx` prefers it while its recorded fingerprint matches the
+weights, so a runtime without torch (the ``runtime`` extra) runs the
+checkpoint; without a current one it exports into the cache (needs torch).
 """
 
 from __future__ import annotations
@@ -51,9 +57,10 @@ from typing import Any
 
 import numpy as np
 
+from foundation.optional import is_available, require
+from foundation.output_files import OutputError, StagedOutput
 from models.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, CheckpointError, read_config
-from models.export import ExportError, require_package
-from models.output_files import OutputError, StagedOutput
+from models.export import ExportError
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +78,8 @@ META_EXPORT = "skelstream.export"
 # errors are ~1e-6 relative; see tests/stream/test_backend_equivalence.py for the bounds the backends keep).
 VERIFY_ATOL = 1e-4
 VERIFY_RTOL = 1e-4
+RUNTIME_ONNX = "model.onnx"
+"""A checkpoint directory's own export, at `ONNXRUNTIME_OPSET`: what a runtime without torch runs."""
 
 
 @dataclass
@@ -166,9 +175,9 @@ def export_onnx(
         raise ExportError(f"{checkpoint}: a {config.task} checkpoint; stream-export exports detection checkpoints")
     if output.is_dir():
         raise ExportError(f"{output} is a directory; --output names the .onnx file to write")
-    onnx = require_package("onnx", extra="onnx", what="ONNX export")
-    require_package("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
-    import torch
+    onnx = require("onnx", extra="onnx", what="ONNX export")
+    require("onnxscript", extra="onnx", what="ONNX export (torch.onnx.export(dynamo=True))")
+    torch = require("torch", extra="train", what="ONNX export")
 
     from models.checkpoint import load_checkpoint
 
@@ -252,7 +261,7 @@ def split_streams(path: str | Path) -> tuple[bytes, bytes, bytes] | None:
     """The temporal stream (windows → `TEMPORAL_FEATURES`), the spatial stream (windows → `SPATIAL_FEATURES`)
     and the head (both → logits) of an export, as three serialised ONNX models; None when the export does not
     name both stream outputs (an export of an earlier version, or a head that reads the temporal stream only)."""
-    onnx = require_package("onnx", extra="onnx", what="splitting an ONNX export into its streams")
+    onnx = require("onnx", extra="onnx", what="splitting an ONNX export into its streams")
     from onnx.utils import Extractor
 
     model = onnx.load(str(path))
@@ -295,7 +304,7 @@ def verify_onnx(path: str | Path, model: Any, config: CheckpointConfig, batches:
 
 def onnx_metadata(path: str | Path) -> dict[str, str]:
     """The metadata properties of an ONNX file (weights are not loaded)."""
-    onnx = require_package("onnx", extra="onnx", what="reading ONNX metadata")
+    onnx = require("onnx", extra="onnx", what="reading ONNX metadata")
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as error:
@@ -321,6 +330,27 @@ def read_onnx_config(path: str | Path) -> tuple[CheckpointConfig, dict[str, str]
     """The checkpoint config embedded in an exported ONNX file, and all its metadata."""
     metadata = onnx_metadata(path)
     return config_from_metadata(metadata, str(path)), metadata
+
+
+def checkpoint_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None) -> Path:
+    """The ONNX Runtime export of a checkpoint directory: its own `RUNTIME_ONNX` when that was exported from
+    these weights and config, else `cached_onnx` at `ONNXRUNTIME_OPSET` (exported on first use, which needs
+    torch; without it, a `CheckpointError` naming the command that writes `RUNTIME_ONNX`)."""
+    checkpoint = Path(checkpoint)
+    read_config(checkpoint)  # a bad checkpoint fails here, with its own message
+    own = checkpoint / RUNTIME_ONNX
+    if own.is_file():
+        exported_from = onnx_metadata(own).get(META_FINGERPRINT)
+        if exported_from == checkpoint_fingerprint(checkpoint):
+            return own
+        logger.warning("%s was exported from other weights or another config than %s's: ignored (write a current "
+                       "one: stream-export --checkpoint %s --into-checkpoint)", own, checkpoint, checkpoint)
+    if not is_available("torch"):
+        state = "is out of date" if own.is_file() else "is missing"
+        raise CheckpointError(f"{own} {state}, and this install cannot export the checkpoint (no torch: the runtime "
+                              f"extra); write it where torch is installed: stream-export --checkpoint {checkpoint} "
+                              "--into-checkpoint")  # fmt: skip
+    return cached_onnx(checkpoint, cache_dir, opset=ONNXRUNTIME_OPSET)
 
 
 def cached_onnx(checkpoint: str | Path, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:

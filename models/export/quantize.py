@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.optional import require
 from models.checkpoint import CheckpointConfig, read_config
-from models.export import ExportError, require_package
+from models.export import ExportError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def training_calibration_source(config: CheckpointConfig) -> str | None:
 
 def is_quantized(path: str | Path) -> bool:
     """Whether an ONNX file holds QuantizeLinear nodes (an explicitly quantised, QDQ graph)."""
-    onnx = require_package("onnx", extra="onnx", what="reading an ONNX graph")
+    onnx = require("onnx", extra="onnx", what="reading an ONNX graph")
     model = onnx.load(str(path), load_external_data=False)
     return any(node.op_type == "QuantizeLinear" for node in model.graph.node)
 
@@ -75,8 +76,8 @@ def is_quantized(path: str | Path) -> bool:
 def quantize_onnx(source: str | Path, output: str | Path, windows: np.ndarray, calibration: str = "") -> QuantizeResult:
     """Quantise the float export ``source`` into ``output`` (module docstring), calibrated on ``windows``
     ((N, C, T, V, M) float32 real windows); ``calibration`` names them in the metadata."""
-    onnx = require_package("onnx", extra="onnx", what="INT8 quantisation")
-    require_package("onnxruntime", extra="onnx", what="INT8 quantisation")
+    onnx = require("onnx", extra="onnx", what="INT8 quantisation")
+    require("onnxruntime", extra="onnx", what="INT8 quantisation")
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, \
         quantize_static  # fmt: skip
     from onnxruntime.quantization.shape_inference import quant_pre_process

@@ -52,10 +52,11 @@ from typing import Any
 
 import numpy as np
 
+from foundation.errors import SkelstreamError
+from foundation.optional import MissingDependencyError, require
+from foundation.output_files import StagedOutput, write_atomically
 from models.checkpoint import CheckpointConfig, CheckpointError
-from models.errors import SkelstreamError
-from models.export import ExportError, MissingDependencyError, require_package
-from models.output_files import StagedOutput, write_atomically
+from models.export import ExportError
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class EngineError(SkelstreamError):
 
 def require_tensorrt(what: str = "TensorRT (NVIDIA GPUs only)") -> Any:
     """``import tensorrt``, or `MissingDependencyError` naming the extra."""
-    return require_package("tensorrt", extra="tensorrt", what=what)
+    return require("tensorrt", extra="tensorrt", what=what)
 
 
 # --------------------------------------------------------------------------- CUDA memory and streams

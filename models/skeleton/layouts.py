@@ -342,7 +342,7 @@ MEDIAPIPE_33 = Layout(
 # 28 EYE_LEFT, 29 EAR_LEFT, 30 EYE_RIGHT, 31 EAR_RIGHT. The arms hang from SPINE_CHEST through the
 # clavicles, the thumb from the wrist, the face points from the head. Sides are the person's own, as in
 # Kinect v2. The SDK reports millimetres in the depth camera's optical frame (x right, y down);
-# `stream.azure_kinect_bodies` converts them to this module's convention.
+# `stream.sources.azure_kinect_bodies` converts them to this module's convention.
 AZURE_KINECT_JOINTS = (
     "pelvis", "spine_navel", "spine_chest", "neck",
     "clavicle_left", "shoulder_left", "elbow_left", "wrist_left", "hand_left", "hand_tip_left", "thumb_left",

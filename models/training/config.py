@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.config_files import ConfigError, coerce_fields, load_config
+from foundation.config_files import ConfigError, coerce_fields, load_config
+
 
 TASKS = ("pretrain", "detect", "classify", "multitask")
 __all__ = ["ConfigError", "TASKS", "TrainConfig", "load_train_config"]

@@ -24,12 +24,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
+from foundation.errors import SkelstreamError
 from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
 from models.corpus import load_prepared
 from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
-from models.errors import SkelstreamError
 from models.evaluation.gestures import evaluate_gestures
 from models.evaluation.runner import evaluate_classification, evaluate_detection
 from models.fusion import softmax

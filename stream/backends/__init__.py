@@ -9,10 +9,12 @@
 
 - ``torch``: the reference (CPU; CUDA with optional FP16 and CUDA graphs).
 - ``onnxruntime``: the default on CPU; CUDA execution provider when installed
-  (onnxruntime-gpu). A checkpoint directory is exported to ONNX once, into a
-  cache keyed by its weights (`models.export.onnx_export.cached_onnx`). With
-  2 or more threads the encoder's two streams run in parallel. Needs no torch
-  when given an exported ``.onnx``. ``precision="int8"``: the static INT8
+  (onnxruntime-gpu). A checkpoint directory runs its own ``model.onnx``
+  (``stream-export --into-checkpoint``; no torch needed: the ``runtime``
+  extra), else it is exported to ONNX once, into a cache keyed by its weights
+  (`models.export.onnx_export.checkpoint_onnx`). With 2 or more threads the
+  encoder's two streams run in parallel. Needs no torch when given an
+  exported ``.onnx``. ``precision="int8"``: the static INT8
   (QDQ) quantisation of that export (`models.export.quantize`).
 - ``tensorrt``: a TensorRT 10 engine (FP16 by default) on an NVIDIA GPU, built
   and cached next to the ONNX, keyed by GPU and TensorRT version.
@@ -37,7 +39,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.export import is_available
+from foundation.optional import is_available, require
+from models.export.onnx_export import RUNTIME_ONNX
 from stream.backends.base import Backend
 
 logger = logging.getLogger(__name__)
@@ -46,11 +49,13 @@ BACKENDS = ("torch", "onnxruntime", "tensorrt")
 CHOICES = (*BACKENDS, "auto")
 DEFAULT_THREADS = {"torch": 1, "onnxruntime": 2, "tensorrt": 1}
 ONNX_EXTRA = ("onnxruntime", "onnx", "onnxscript")  # ONNX Runtime plus what exporting a checkpoint needs
+RUNTIME_STACK = ("onnxruntime", "onnx")  # what running an exported model needs (onnx: the streams in parallel)
 
 
 def choose_backend(checkpoint: str | Path | None = None) -> tuple[str, str]:
     """(backend name, reason) of ``auto``: TensorRT if it imports and a GPU exists, else onnxruntime if the
-    onnx extra is installed (only onnxruntime when ``checkpoint`` is already an .onnx), else torch."""
+    onnx extra is installed (only ONNX Runtime and onnx when ``checkpoint`` is an .onnx or a directory with its
+    own model.onnx: the runtime extra), else torch."""
     reasons = []
     if is_available("tensorrt"):
         from models.export.tensorrt_build import gpu_available
@@ -65,7 +70,9 @@ def choose_backend(checkpoint: str | Path | None = None) -> tuple[str, str]:
             reasons.append(f"TensorRT does not load ({error})")
     else:
         reasons.append("TensorRT is not installed")
-    needed = ("onnxruntime",) if str(checkpoint or "").endswith(".onnx") else ONNX_EXTRA
+    exported = str(checkpoint or "").endswith(".onnx") or (checkpoint is not None
+                                                            and (Path(checkpoint) / RUNTIME_ONNX).is_file())
+    needed = RUNTIME_STACK if exported else ONNX_EXTRA
     missing = [name for name in needed if not is_available(name)]
     if not missing:
         return "onnxruntime", "; ".join(["ONNX Runtime is installed", *reasons])
@@ -118,6 +125,6 @@ def make_backend(
 
 
 def _torch_default_device() -> str:
-    import torch
+    torch = require("torch", extra="train", what="the torch backend")
 
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -3,10 +3,12 @@
     backend = OnnxRuntimeBackend("models/checkpoints/actions", threads=2)
     logits = backend.run(windows)          # (N, C, T, V, M) float32 → (N, T, K + 1) float32
 
-``model`` is a checkpoint directory (exported once with
-`models.export.onnx_export.cached_onnx`, at `ONNXRUNTIME_OPSET`, into a cache
-keyed by the checkpoint's fingerprint) or an ``.onnx`` written by
-stream-export, whose metadata carries the checkpoint config.
+``model`` is a checkpoint directory or an ``.onnx`` written by stream-export,
+whose metadata carries the checkpoint config. A directory runs its own
+``model.onnx`` (``stream-export --checkpoint DIR --into-checkpoint``), which
+needs no torch, or else is exported once, at `ONNXRUNTIME_OPSET`, into a
+cache keyed by the checkpoint's fingerprint
+(`models.export.onnx_export.checkpoint_onnx`).
 ``precision="int8"`` runs the static INT8 (QDQ) quantisation of that export
 (`models.export.quantize`: a checkpoint directory is quantised once into the
 cache, calibrated on its training data, which must then be under
@@ -47,11 +49,10 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.optional import MissingDependencyError, is_available, require
 from models.checkpoint import CheckpointError
-from models.export import MissingDependencyError, is_available, require_package
-from models.export.onnx_export import (INPUT_NAME, ONNXRUNTIME_OPSET, OUTPUT_NAME, SPATIAL_FEATURES,
-                                       TEMPORAL_FEATURES, cached_onnx, config_from_metadata,
-                                       split_streams)  # fmt: skip
+from models.export.onnx_export import (INPUT_NAME, OUTPUT_NAME, SPATIAL_FEATURES, TEMPORAL_FEATURES,
+                                       checkpoint_onnx, config_from_metadata, split_streams)  # fmt: skip
 from models.export.quantize import META_QUANTIZATION, cached_int8_onnx
 from stream.backends.base import Backend
 
@@ -76,15 +77,14 @@ class OnnxRuntimeBackend(Backend):
     ) -> None:
         """``concurrent_streams=False`` runs the whole graph in one session even with ``threads`` >= 2 on the CPU
         (on CUDA it always does: the split is about CPU threads). ``precision``: "fp32" or "int8"."""
-        ort = require_package("onnxruntime", extra="onnx", what="the onnxruntime backend")
+        ort = require("onnxruntime", extra="onnx", what="the onnxruntime backend")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         if precision not in PRECISIONS:
             raise ValueError(f"onnxruntime backend: precision must be one of {PRECISIONS}, got {precision!r}")
         path = Path(model)
         if not path.is_file():  # a checkpoint directory (a bad one fails here, with what it lacks)
-            path = (cached_int8_onnx(path, cache_dir) if precision == "int8"
-                    else cached_onnx(path, cache_dir, opset=ONNXRUNTIME_OPSET))  # fmt: skip
+            path = cached_int8_onnx(path, cache_dir) if precision == "int8" else checkpoint_onnx(path, cache_dir)
         self.precision = precision
         self.onnx_path = path
         self.providers = _providers(ort, device)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.optional import require
 from models.checkpoint import CheckpointError
 from stream.backends.base import Backend
 
@@ -37,7 +38,7 @@ class TorchBackend(Backend):
         precision: str = "fp32",
         cuda_graphs: bool = False,
     ) -> None:
-        import torch
+        torch = require("torch", extra="train", what="the torch backend")
 
         from models.checkpoint import load_checkpoint
 

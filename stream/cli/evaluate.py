@@ -39,8 +39,9 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from models.errors import SkelstreamError
-from models.output_files import write_atomically
+from foundation.errors import SkelstreamError
+from foundation.output_files import write_atomically
+
 
 VIDEO_DATASETS = ("florence-video",)
 PROGRESS_EVERY = 16  # clips between progress lines on a terminal
@@ -59,7 +60,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 def build_video_parser() -> argparse.ArgumentParser:
     """The flags of the video evaluation (``--dataset florence-video``)."""
     from stream.cli.run import stride_flag
-    from stream.run_config import BACKENDS, RunConfig
+    from stream.run.config import BACKENDS, RunConfig
 
     defaults = RunConfig()
     parser = argparse.ArgumentParser(prog="stream-eval", description=__doc__,
@@ -104,7 +105,7 @@ def _video_main(argv: list[str]) -> int:
     from stream.evaluation.florence import list_clips
     from stream.evaluation.pose_cache import PoseCache, default_cache_folder
     from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
-    from stream.run_config import RunConfig
+    from stream.run.config import RunConfig
 
     args = build_video_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -118,7 +119,7 @@ def _video_main(argv: list[str]) -> int:
     interactive = sys.stderr.isatty()  # before the log filter puts a pipe on stderr
     with ExitStack() as stack:
         if not args.verbose:
-            from stream.native_log import NativeLogFilter
+            from stream.pose.native_log import NativeLogFilter
 
             stack.enter_context(NativeLogFilter())
         try:

@@ -14,7 +14,7 @@ instead. A payload that does not follow the schema (docs/messages.md) prints
 a one-line warning on stderr and listening goes on; control characters (and
 any other unprintable ones) in received text are shown escaped, never sent to
 the terminal. With ``--curve-server-key`` the connection is CURVE-encrypted
-(`stream.curve`). Exit status: 0 after ``--count`` messages (printed ones;
+(`stream.publishers.curve`). Exit status: 0 after ``--count`` messages (printed ones;
 bad payloads do not count) or Ctrl-C, 1 when ``--timeout`` seconds pass
 without a message, 2 for bad arguments.
 """
@@ -26,8 +26,10 @@ import json
 import sys
 import time
 
-from stream.errors import KeyFileError, MessageError
-from stream.messages import TOPICS, decode, parse_topics
+from foundation.errors import KeyFileError, MessageError
+from stream.messages.codec import decode, parse_topics
+from stream.messages.schema import TOPICS
+
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5560"
 POLL_MS = 100  # wake up this often so Ctrl-C and --timeout are honoured promptly
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import zmq
 
-    from stream.curve import client_socket
+    from stream.publishers.curve import client_socket
 
     context = zmq.Context(io_threads=1)
     socket = context.socket(zmq.SUB)

@@ -41,21 +41,21 @@ import json
 import logging
 import signal
 import sys
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from models.errors import SkelstreamError
-from models.output_files import OutputError, check_output, probe_writable, write_atomically
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.errors import SkelstreamError
+from foundation.output_files import OutputError, check_output, probe_writable, write_atomically
 from models.fusion import FUSIONS
-from stream.run_config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
+from stream.run.config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
                                RunConfig, flag, load_run_config)  # fmt: skip
 
 if TYPE_CHECKING:
     from stream.publishers.base import Publisher
+    from stream.ros2.publisher import RosPublisher
 
 logger = logging.getLogger("stream-run")
 
@@ -196,69 +196,51 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return load_run_config(args.config, **flags)
 
 
-def _summary_table(summary, stats_table: str) -> str:
-    lines = ["", stats_table, ""]
-    data = summary.to_dict()
-    gestures = f" ({data['gestures']} gestures)" if data["gestures"] is not None else ""
-    lines.append(f"frames {data['frames']} in {data['seconds']:.1f} s ({data['fps']:.1f} fps), "
-                 f"labels {data['labels']}, events {data['events']}{gestures}, model calls {data['model_calls']} "
-                 f"({data['windows']} windows)")  # fmt: skip
-    lines.append(f"drops: capture {data['source'].get('dropped', 0)}, "
-                 f"publish {data['publisher'].get('dropped', 0)}; stopped: {data['stop_reason']}")  # fmt: skip
-    stride = data["stride"]
-    changes = ", ".join(f"{c['old']}→{c['new']} at {c['at_s']:.1f} s" for c in stride.get("changes", []))
-    lines.append(f"stride {stride.get('stride')} ({stride.get('mode')}{'; ' + changes if changes else ''})")
-    label = data["latency_ms"].get("label")
-    if label:
-        lines.append(f"label latency p50 {label['p50']:.1f} ms, p95 {label['p95']:.1f} ms (capture → final label)")
-    for name, what in (("time_to_detect", "first label naming it"), ("time_to_start", "its start event")):
-        entry = data["latency_ms"].get(name)
-        if entry and entry.get("instances"):
-            figures = f"p50 {entry['p50']:.0f} ms, p95 {entry['p95']:.0f} ms, " if "p50" in entry else ""
-            lines.append(f"time to detect, true start → {what}: {figures}never detected {entry['never_detected']:.0%}"
-                         f" of {entry['instances']} actions")  # fmt: skip
-    lines += _accuracy_lines(data)
-    return "\n".join(lines)
+def publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool]) -> Publisher:
+    """The run's message publishers, entered into ``stack``: ZeroMQ, and the ROS 2 outputs ``config`` asks for
+    (one `FanOut` when there are both)."""
+    from stream.publishers.fan_out import FanOut
+    from stream.publishers.zmq_publisher import ZmqPublisher
+
+    zmq = stack.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name, json=config.zmq_json,
+                                           allow_remote=config.allow_remote,
+                                           curve_secret_key=config.zmq_curve_secret_key,
+                                           curve_clients=config.zmq_curve_clients))  # fmt: skip
+    if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=WAIT_S):
+        logger.warning("fewer than %d subscribers after %g s; starting anyway", config.wait_subscribers, WAIT_S)
+    ros = ros_publisher(config, stack, started)
+    return zmq if ros is None else FanOut({"zmq": zmq, "ros2": ros}, stream_name=config.stream_name)
 
 
-def _accuracy_lines(data: dict) -> list[str]:
-    """Frame accuracy only against truth the model can name; nothing for a source without truth."""
-    if not data["ground_truth"]:
-        return []
-    truths = ", ".join(map(repr, data["unscored_truths"]))
-    if data["frame_accuracy"] is None:
-        return [f"frame accuracy: no ground truth in this model's labels (the source's truth is {truths}; "
-                f"{data['unscored_labels']} labels not scored)"]  # fmt: skip
-    line = (f"frame accuracy against the source's ground truth: {data['frame_accuracy']:.3f} "
-            f"({data['scored_labels']} labels)")  # fmt: skip
-    if data["unscored_labels"]:
-        line += f"; {data['unscored_labels']} labels against truth not in this model's labels ({truths}) not scored"
-    return [line]
+def ros_publisher(config: RunConfig, stack: ExitStack, started: Callable[[], bool] = lambda: True
+                  ) -> RosPublisher | None:  # fmt: skip
+    """The ROS 2 outputs ``config`` asks for (``dds``, ``bag``) on one `RosPublisher`, entered into ``stack``,
+    else None; they fail at start. A bag is finalised when ``stack`` closes, or removed if ``started()`` says the
+    run never started."""
+    if config.ros2 != "dds" and not config.record_bag:
+        return None
+    from stream.ros2.conversions import RosConverter
+    from stream.ros2.publisher import RosPublisher
 
+    writers = {}
+    with ExitStack() as opened:  # a writer that opened is closed again if the next cannot start
+        if config.ros2 == "dds":
+            from stream.ros2.dds_writer import DdsWriter
 
-def ros_publishers(config: RunConfig, stack: ExitStack, started: Callable[[], bool] = lambda: True
-                   ) -> dict[str, Publisher]:  # fmt: skip
-    """The ROS 2 publishers ``config`` asks for (``dds``, ``bag``), entered into ``stack``; fail at start. A bag
-    is finalised when ``stack`` closes, or removed if ``started()`` says the run never started."""
-    publishers = {}
-    stamp_offset_ns = time.time_ns() - time.monotonic_ns()  # one clock offset: DDS and bag stamps agree
-    if config.ros2 == "dds":
-        from stream.publishers.dds_publisher import DdsPublisher
+            dds = writers["dds"] = DdsWriter(config.ros_domain_id, config.ros_namespace)
+            opened.callback(dds.close)
+            if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers,
+                                                                            timeout_s=WAIT_S):  # fmt: skip
+                logger.warning("fewer than %d ROS 2 subscribers after %g s; starting anyway",
+                               config.ros_wait_subscribers, WAIT_S)  # fmt: skip
+        if config.record_bag:
+            from stream.ros2.bag_writer import BagWriter
 
-        dds = stack.enter_context(DdsPublisher(config.ros_domain_id, config.ros_namespace, config.stream_name,
-                                               config.ros_camera_frame, stamp_offset_ns=stamp_offset_ns))  # fmt: skip
-        if config.ros_wait_subscribers and not dds.wait_for_subscribers(config.ros_wait_subscribers, timeout_s=WAIT_S):
-            logger.warning("fewer than %d ROS 2 subscribers after %g s; starting anyway", config.ros_wait_subscribers,
-                           WAIT_S)  # fmt: skip
-        publishers["dds"] = dds
-    if config.record_bag:
-        from stream.publishers.bag_recorder import BagRecorder
-
-        bag = BagRecorder(config.record_bag, config.ros_namespace, config.stream_name, config.ros_camera_frame,
-                          stamp_offset_ns=stamp_offset_ns)  # fmt: skip
-        stack.callback(lambda: bag.close() if started() else bag.discard())
-        publishers["bag"] = bag
-    return publishers
+            writers["bag"] = BagWriter(config.record_bag, config.ros_namespace, config.stream_name)
+        opened.pop_all()
+    ros = RosPublisher(writers, config.stream_name, RosConverter(camera_frame=config.ros_camera_frame))
+    stack.callback(lambda: ros.close() if started() else ros.discard())
+    return ros
 
 
 class _Closing:
@@ -285,13 +267,14 @@ def run_inputs(config: RunConfig, config_file: str | None) -> list[tuple[str, st
     if config.source == "camera" and Path(config.camera).exists():  # a device path, or a file opened as a camera
         inputs.append(("--camera", config.camera))
     checkpoint = Path(config.checkpoint)
-    inputs += [("--checkpoint", str(checkpoint / name)) for name in ("config.json", "model.safetensors")]
+    inputs += [("--checkpoint", str(checkpoint / name))
+               for name in ("config.json", "model.safetensors", "model.onnx")]  # fmt: skip
     return [(name, path) for name, path in inputs if path]
 
 
 def check_outputs(config: RunConfig, overwrite: bool, config_file: str | None = None) -> None:
     """Refuse, before anything starts, outputs that would destroy a file: an input, another output, an existing
-    file without ``overwrite``, an existing bag; `OutputError` naming the flag (models.output_files)."""
+    file without ``overwrite``, an existing bag; `OutputError` naming the flag (foundation.output_files)."""
     taken = run_inputs(config, config_file)
     for key in ("record", "output", "stats_json"):
         path = getattr(config, key)
@@ -354,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_checkpoints()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
-    logging.getLogger("stream.stride_control").setLevel(logging.INFO)  # each change of the automatic stride
+    logging.getLogger("stream.run.stride_control").setLevel(logging.INFO)  # each change of the automatic stride
     if args.repair_bag:
         return repair(args.repair_bag)
     try:
@@ -365,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with ExitStack() as stack:
         if config.has_images and not args.verbose:
-            from stream.native_log import NativeLogFilter
+            from stream.pose.native_log import NativeLogFilter
 
             stack.enter_context(NativeLogFilter())
         return _run(config, stack)
@@ -373,70 +356,36 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(config: RunConfig, stack: ExitStack) -> int:
     """Build every stage (anything that cannot start: exit 2, outputs left as they were), stream, report."""
-    from stream.backends import choose_backend, make_backend
-    from stream.pipeline import Pipeline
-    from stream.publishers.fan_out import FanOut
-    from stream.publishers.zmq_publisher import ZmqPublisher
-    from stream.sources import make_source
-    from stream.stages import (make_localizer, make_pose_estimator, make_recorder, make_source_config,
-                               warm_up)  # fmt: skip
+    from stream.run.assembly import open_run
+    from stream.run.report import summary_table
 
     closing = _Closing()
     started = False  # outputs of a run that never started are discarded, not completed
     with ExitStack() as outputs:
         outputs.push(closing)
         try:
-            backend_name, why = (choose_backend(config.checkpoint) if config.backend == "auto"
-                                 else (config.backend, "asked for"))  # fmt: skip
-            why = f"auto: {why}" if config.backend == "auto" else why
-            backend = make_backend(backend_name, config.checkpoint, threads=config.threads,
-                                   precision=config.precision)  # fmt: skip
-            config.check_model(backend.config, config.checkpoint)
-            source = make_source(make_source_config(config)).open()  # no camera: fail before anything else
-            outputs.callback(source.stop)
-            pose = make_pose_estimator(config)
-            if pose is not None:
-                outputs.enter_context(pose)
-            localizer = make_localizer(config)
-            zmq = outputs.enter_context(ZmqPublisher(config.zmq, stream_name=config.stream_name,
-                                                     json=config.zmq_json, allow_remote=config.allow_remote,
-                                                     curve_secret_key=config.zmq_curve_secret_key,
-                                                     curve_clients=config.zmq_curve_clients))  # fmt: skip
-            if config.wait_subscribers and not zmq.wait_for_subscribers(config.wait_subscribers, timeout_s=WAIT_S):
-                logger.warning("fewer than %d subscribers after %g s; starting anyway", config.wait_subscribers,
-                               WAIT_S)  # fmt: skip
-            publishers = {"zmq": zmq, **ros_publishers(config, outputs, lambda: started)}
-            publisher = FanOut(publishers, stream_name=config.stream_name) if len(publishers) > 1 else zmq
-            overlay = None
-            if config.show or config.output:
-                from stream.overlay import Overlay
-
-                overlay = Overlay(show=config.show, output=config.output, fps=source.fps or Overlay.DEFAULT_FPS)
-                outputs.callback(lambda: overlay.close() if started else overlay.discard())
-            recorder = make_recorder(config, source, backend.config)
-            if recorder is not None:
-                outputs.callback(lambda: recorder.close() if started else recorder.discard())
+            run = open_run(config, outputs, lambda: publishers(config, outputs, lambda: started),
+                           started=lambda: started)  # fmt: skip
             if config.stats_json:
                 probe_writable(config.stats_json)  # an unwritable folder or a full disk: fail now, not at exit
-            warm_up(backend, pose)  # lazy initialisation must not cost the first captured frames
-            source.start()
+            run.source.start()
             started = True
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-run: error: {error}", file=sys.stderr)
             return 2
-        pipeline = Pipeline(config, source, backend, publisher, pose=pose, overlay=overlay, recorder=recorder,
-                            localizer=localizer)  # fmt: skip
+        pipeline, source = run.pipeline, run.source
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: pipeline.stop(signal.Signals(number).name))
-        names = [zmq.endpoint, *(str(p) for name, p in publishers.items() if name != "zmq")]
+        backend = run.backend
         stride = ("auto, starting at 1: the smallest the machine sustains" if config.pinned_stride is None
                   else f"{config.pinned_stride}, pinned")  # fmt: skip
-        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → {', '.join(names)}\n"
-              f"stream-run: backend {backend.name} {getattr(backend, 'precision', 'fp32')} ({why}); stride {stride}",
-              file=sys.stderr)  # fmt: skip
+        print(f"stream-run: {config.source} → {Path(config.checkpoint).name} ({backend.name}) → "
+              f"{pipeline.publisher}\n"
+              f"stream-run: backend {backend.name} {getattr(backend, 'precision', 'fp32')} ({run.backend_reason}); "
+              f"stride {stride}", file=sys.stderr)  # fmt: skip
         summary = pipeline.run()
         closing.run_over = True
-    print(_summary_table(summary, pipeline.stats.table()))
+    print(summary_table(summary, pipeline.stats.table()))
     failures = [f"the source failed: {source.error}"] if source.error else []
     failures += summary.errors + closing.errors  # a model that kept failing, a recording or a bag that failed
     if config.stats_json:

@@ -4,8 +4,8 @@ The skeleton-side evaluation (`models.evaluation`, ``stream-eval --dataset utkin
 feeds recorded Kinect joints to the model offline. Here a video goes the whole
 way a camera's frames go in ``stream-run --video CLIP --fast``: OpenCV decode,
 MediaPipe in VIDEO mode, tracking, resampling, windows, the checkpoint's
-backend and the online decoder (`stream.pipeline.Pipeline` itself, built from
-`stream.stages` as ``stream-run`` builds it). It lives on the stream side
+backend and the online decoder (`stream.run.pipeline.Pipeline` itself, built from
+`stream.run.assembly` as ``stream-run`` builds it). It lives on the stream side
 because ``models/`` never imports ``stream/``.
 
 - `stream.evaluation.florence`: the Florence 3D Actions clips, their nine

@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from stream.decoding import FAILED_LABEL
+from stream.stages.decoding import FAILED_LABEL
 from stream.types import FrameLabel
+
 
 BACKGROUND = "background"
 READINGS = ("any_action", "majority")

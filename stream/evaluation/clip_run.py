@@ -3,11 +3,11 @@
     backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
     result = run_clip(clip_path, config, backend, cache)    # ClipRun: the labels every track got
 
-The stages are the ones ``stream-run`` builds (`stream.stages`): the video
+The stages are the ones ``stream-run`` builds (`stream.run.assembly`): the video
 source (``fast``: every frame, the file's own clock), the pose step (MediaPipe,
-through `stream.evaluation.pose_cache.CachingPose`), `stream.pipeline.Pipeline`
+through `stream.evaluation.pose_cache.CachingPose`), `stream.run.pipeline.Pipeline`
 with its tracker, window batcher and online decoder, after the same
-`stream.stages.warm_up`. Only the output differs: labels and events are kept in
+`stream.run.assembly.warm_up`. Only the output differs: labels and events are kept in
 memory (`LabelCollector`) instead of going out over ZeroMQ.
 """
 
@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import SourceError
 from stream.backends import Backend
-from stream.errors import SourceError
 from stream.evaluation.pose_cache import CachingPose, PoseCache
-from stream.pipeline import Pipeline
 from stream.publishers.base import Publisher
-from stream.run_config import RunConfig
+from stream.run.assembly import make_pose_estimator, make_source_config, warm_up
+from stream.run.config import RunConfig
+from stream.run.pipeline import Pipeline
 from stream.sources import make_source
-from stream.stages import make_pose_estimator, make_source_config, warm_up
 from stream.types import ActionEvent, FrameLabel
 
 
@@ -64,7 +64,7 @@ class ClipRun:
         labels: every published `FrameLabel`, all tracks, in publishing order.
         events: every start/end `ActionEvent`.
         pose_cached: the people came from the pose cache (MediaPipe did not run).
-        errors: what failed mid-run (a model that kept failing), as `stream.pipeline.RunSummary.errors`.
+        errors: what failed mid-run (a model that kept failing), as `stream.run.pipeline.RunSummary.errors`.
         seconds: wall time of the run.
     """
 

@@ -32,7 +32,7 @@ action: the right answer is background (a robot should not react to it).
 **Framing a short clip.** A clip is about one second (8-35 frames at 20 fps)
 and the model's window is 64 samples at 15 fps (4.3 s). The clip is streamed
 as it is, and its person's track is padded the way the streaming runtime pads
-every young track (`stream.windowing.TrackBuffer.window`, the same rule as the
+every young track (`stream.stages.windowing.TrackBuffer.window`, the same rule as the
 offline `models.windows.cut_window`): a window reaching back before the
 track's first sample repeats that first sample, i.e. the person stands still
 in their first pose before the clip starts. That is what a camera sees of a
@@ -41,7 +41,7 @@ the evaluation runs the pipeline itself, so streaming and evaluation frame a
 clip identically. Windows run on the stream's grid (every ``stride`` model
 samples) and once more at the track's end (its final, partial window);
 nothing is appended after the clip. The track is confirmed on its second
-observation (`stream.tracking.Tracker` ``birth_frames=2``), so the clip's
+observation (`stream.stages.tracking.Tracker` ``birth_frames=2``), so the clip's
 first frame is never labelled, as in ``stream-run``.
 """
 

@@ -7,7 +7,7 @@
     if cached is None:
         cache.save(clip, source_fps, pose.recorded)
 
-A cache entry is a skelstream recording (`stream.recording`, layout
+A cache entry is a skelstream recording (`stream.recordings.skrec`, layout
 ``mediapipe_33``: joints, confidences and image points as float32, exactly
 what the estimator returned) named ``{clip stem}-{key}.skrec``; it can be
 replayed with ``stream-run --skeleton-file F --format recording``. The key
@@ -35,10 +35,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models.errors import DataFormatError
-from stream.errors import SourceError
-from stream.recording import RecordingHeader, RecordingWriter, read_recording
-from stream.run_config import RunConfig
+from foundation.errors import DataFormatError
+from foundation.errors import SourceError
+from foundation.optional import require
+from stream.recordings.skrec import RecordingHeader, RecordingWriter, read_recording
+from stream.run.config import RunConfig
 from stream.types import Frame, Person
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def file_digest(path: str | Path) -> str:
 
 def pose_settings(config: RunConfig, model_path: str | Path) -> dict[str, Any]:
     """Everything besides the clip that decides MediaPipe's people in a ``config`` run (the key's other parts)."""
-    import cv2
+    cv2 = require("cv2", extra="pose", what="the video evaluation", pip_name="opencv-contrib-python")
 
     from stream.pose.mediapipe_pose import MediaPipePoseEstimator
     from stream.pose.one_euro import OneEuroConfig
@@ -169,7 +170,7 @@ class CachingPose:
             called only when ``cached`` is None.
 
     ``recorded`` holds (index, media time ns, people) of every clip frame estimated live, for
-    `PoseCache.save`. Frames with a negative index (``stream.stages.warm_up``'s blank frame,
+    `PoseCache.save`. Frames with a negative index (``stream.run.assembly.warm_up``'s blank frame,
     which no stage sees) are passed to the estimator but neither recorded nor looked up.
     """
 

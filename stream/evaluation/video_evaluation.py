@@ -33,7 +33,7 @@ from stream.evaluation.clip_readings import READINGS, ClipReading, read_clip
 from stream.evaluation.clip_run import ClipRun, run_clip
 from stream.evaluation.florence import CATEGORIES, FlorenceClip, expected_label
 from stream.evaluation.pose_cache import PoseCache
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 
 
 @dataclass

@@ -47,8 +47,9 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.errors import PoseModelError
+from foundation.optional import require
 from models.skeleton.layouts import MEDIAPIPE_33
-from stream.errors import PoseModelError
 from stream.pose.one_euro import OneEuroConfig, OneEuroFilter
 from stream.pose.provision import validate_task_file
 from stream.types import Frame, Person
@@ -63,14 +64,10 @@ _MATCH_BODY_SIZES = 0.5
 
 
 def _import_mediapipe():
-    try:
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-    except ImportError as error:
-        raise PoseModelError(
-            f"the MediaPipe pose step needs mediapipe: pip install -e '.[pose]' ({error})"
-        ) from error
+    mp = require("mediapipe", extra="pose", what="the MediaPipe pose step")
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
     return mp, BaseOptions, PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
 
@@ -109,7 +106,8 @@ class MediaPipePoseEstimator:
             metres and pixels.
 
     Raises:
-        PoseModelError: mediapipe is missing, or the model is not a valid ``.task`` or fails to load.
+        MissingDependencyError: mediapipe is missing.
+        PoseModelError: the model is not a valid ``.task`` or fails to load.
     """
 
     def __init__(

@@ -44,7 +44,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from stream.errors import PoseModelError
+from foundation.errors import PoseModelError
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stream.messages import action_message, event_message, skeleton_message, status_message
+from stream.messages.builders import action_message, event_message, skeleton_message, status_message
 from stream.types import ActionEvent, FrameLabel, TrackedPerson
 
 

@@ -29,13 +29,15 @@ class FanOut(Publisher):
         return delivered
 
     def stats(self) -> dict[str, int]:
-        """``sent``/``dropped`` summed, plus ``<name>_sent``/``<name>_dropped`` for each publisher."""
+        """``sent``/``dropped`` summed, ``<name>_sent``/``<name>_dropped`` for each publisher, and each publisher's
+        own further counters (the ROS outputs' ``dds_dropped``, ``bag_dropped``, ...)."""
         totals = {"sent": 0, "dropped": 0}
         for name, publisher in self.publishers.items():
             stats = publisher.stats()
             for key in ("sent", "dropped"):
                 totals[key] += int(stats[key])
                 totals[f"{name}_{key}"] = int(stats[key])
+            totals.update({key: int(value) for key, value in stats.items() if key not in ("sent", "dropped")})
         return totals
 
     def close(self) -> None:
@@ -48,3 +50,6 @@ class FanOut(Publisher):
                 errors.append(error)
         if errors:
             raise errors[0]
+
+    def __str__(self) -> str:
+        return ", ".join(str(publisher) for publisher in self.publishers.values())

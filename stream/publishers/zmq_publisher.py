@@ -13,7 +13,7 @@ Subscribers use any ZeroMQ SUB socket (docs/messages.md has the schema and a
 carries what people in front of the camera are doing. ``curve_secret_key``
 (a ``.key_secret`` file) encrypts every connection with ZeroMQ CURVE and,
 with ``curve_clients`` (a folder of allowed clients' ``.key`` files), admits
-only those clients (`stream.curve`). The publisher only ever sends: nothing a
+only those clients (`stream.publishers.curve`). The publisher only ever sends: nothing a
 subscriber sends is parsed beyond the one-byte subscribe/unsubscribe notes,
 and a peer sending a frame over `MAX_SUBSCRIPTION_BYTES` is disconnected.
 
@@ -52,9 +52,9 @@ from typing import Any
 
 import zmq
 
-from stream.curve import server_socket
-from stream.errors import KeyFileError, PublisherError
-from stream.messages import encode, topic_of
+from foundation.errors import KeyFileError, PublisherError
+from stream.publishers.curve import server_socket
+from stream.messages.codec import encode, topic_of
 from stream.publishers.base import Publisher
 
 logger = logging.getLogger(__name__)
@@ -225,6 +225,9 @@ class ZmqPublisher(Publisher):
             poller.poll(min(50.0, left * 1000.0))
 
     # --- lifetime ---------------------------------------------------------------------
+    def __str__(self) -> str:
+        return self.endpoint
+
     def close(self) -> None:
         """Close at once (linger 0: queued messages are discarded); safe to call twice."""
         with self._lock:

@@ -10,9 +10,10 @@
 - `stream.ros2.dds_types`: Cyclone DDS classes generated from the definitions
   (``pkg::msg::dds_::Name_``, final, XCDR1: what rmw_cyclonedds puts on the wire).
 
-The publishers that use them are `stream.publishers.dds_publisher` (``stream-run --ros2 dds``)
-and `stream.publishers.bag_recorder` (``stream-run --record-bag PATH``); the rclpy node
-``ros2_ws/src/skelstream_ros`` uses the conversions and `build_message` with rclpy classes.
+Every ROS 2 output is a `stream.ros2.publisher.RosPublisher` (convert each message once, count,
+follow the per-body topics) with writers: `stream.ros2.dds_writer.DdsWriter` (``stream-run --ros2
+dds``), `stream.ros2.bag_writer.BagWriter` (``stream-run --record-bag PATH``) and the rclpy node's
+writer (``ros2_ws/src/skelstream_ros``, which builds rclpy messages with `build_message`).
 Topics, conventions and usage: ``docs/ros2.md``. Needs ``pip install skelstream[ros]``
 (cyclonedds, rosbags), imported only where used.
 """

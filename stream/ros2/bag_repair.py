@@ -4,10 +4,10 @@
 
     print(repair_bag("runs/session_bag"))   # "repaired bag runs/session_bag: 1432 messages on 9 topics, ..."
 
-A recording killed before `BagRecorder.close` (SIGKILL, power loss) leaves an
+A recording killed before `BagWriter.close` (SIGKILL, power loss) leaves an
 MCAP file without its summary and footer and no ``metadata.yaml``: rosbags and
 ``ros2 bag play`` refuse it. The recorder closes a chunk at least every
-`stream.publishers.bag_recorder.CHUNK_SECONDS` (or `CHUNK_BYTES`), so the file
+`stream.ros2.bag_writer.CHUNK_SECONDS` (or `CHUNK_BYTES`), so the file
 holds every message up to its last complete chunk. `repair_bag` reads those
 chunks (the schemas, channels and messages inside them; a torn last record is
 dropped), writes them into a new bag beside it with rosbags — indexed, with
@@ -31,9 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.export import require_package
-from models.output_files import fsync_folder
-from stream.errors import PublisherError
+from foundation.errors import PublisherError
+from foundation.optional import require
+from foundation.output_files import fsync_folder
+
 
 MAGIC = b"\x89MCAP0\r\n"
 OP_SCHEMA, OP_CHANNEL, OP_MESSAGE, OP_CHUNK = 0x03, 0x04, 0x05, 0x06
@@ -148,7 +149,7 @@ def _offered_qos(metadata: bytes) -> list:
 
 def bag_opens(path: Path) -> int | None:
     """The message count of a bag rosbags can open, else None."""
-    rosbag2 = require_package("rosbags.rosbag2", extra="ros", what="bag repair (--repair-bag)", pip_name="rosbags")
+    rosbag2 = require("rosbags.rosbag2", extra="ros", what="bag repair (--repair-bag)", pip_name="rosbags")
     try:
         with rosbag2.Reader(path) as reader:
             return reader.message_count
@@ -165,7 +166,7 @@ def repair_bag(path: str | Path) -> str:
     """
     from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 
-    from stream.publishers.bag_recorder import BAG_VERSION
+    from stream.ros2.bag_writer import BAG_VERSION
     from stream.ros2.interfaces import typestore
 
     path = Path(path)

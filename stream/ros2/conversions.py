@@ -38,8 +38,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stream.errors import MessageError
+from foundation.errors import MessageError
 from stream.ros2.topics import ACTIONS, BODY_ACTION, DIAGNOSTICS, EVENTS, SKELETONS, TRACKED_BODIES, body_id
+
 
 DEFAULT_CAMERA_FRAME = "camera_optical_frame"
 """The camera's ROS frame when nothing names it (stream-calibrate's default camera frame)."""

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from models.export import require_package
+from foundation.optional import require
 from stream.ros2.interfaces import FieldSpec, message_fields
+
 
 PRIMITIVE_TYPE_NAMES = {
     "bool": None, "byte": "byte", "char": "uint8", "int8": "int8", "uint8": "uint8", "int16": "int16",
@@ -38,7 +39,7 @@ def dds_typename(typename: str) -> str:
 
 
 def _annotation(spec: FieldSpec) -> Any:
-    types = require_package("cyclonedds.idl.types", extra="ros", what="DDS-direct publishing", pip_name="cyclonedds")
+    types = require("cyclonedds.idl.types", extra="ros", what="DDS-direct publishing", pip_name="cyclonedds")
     if spec.is_message:
         element: Any = dds_class(spec.type)
     elif spec.type == "string":
@@ -57,7 +58,7 @@ def _annotation(spec: FieldSpec) -> Any:
 @functools.cache
 def dds_class(typename: str) -> type:
     """The Cyclone DDS ``IdlStruct`` of a ROS 2 message type (final, XCDR1 only), built once per process."""
-    idl = require_package("cyclonedds.idl", extra="ros", what="DDS-direct publishing", pip_name="cyclonedds")
+    idl = require("cyclonedds.idl", extra="ros", what="DDS-direct publishing", pip_name="cyclonedds")
     from cyclonedds.idl.annotations import cdrv0, final
 
     fields = {spec.name: _annotation(spec) for spec in message_fields(typename)}

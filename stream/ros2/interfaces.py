@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from models.export import require_package
-from stream.errors import MessageError
+from foundation.errors import MessageError
+from foundation.optional import require
 
 if TYPE_CHECKING:
     from rosbags.typesys.store import Typestore
@@ -87,7 +87,7 @@ def defined_types() -> dict[str, Path]:
 @functools.cache
 def typestore() -> Typestore:
     """rosbags' ROS 2 Humble type store with every type of `defined_types` registered (built once)."""
-    typesys = require_package("rosbags.typesys", extra="ros", what="ROS 2 messages", pip_name="rosbags")
+    typesys = require("rosbags.typesys", extra="ros", what="ROS 2 messages", pip_name="rosbags")
     store = typesys.get_typestore(typesys.Stores.ROS2_HUMBLE)
     parsed: dict = {}
     for typename, path in defined_types().items():

@@ -21,7 +21,7 @@ Configs (see each module):
 - `stream.sources.camera.CameraConfig(device, width=None, height=None, fps=None)`: live, drop-oldest;
 - `stream.sources.video.VideoConfig(path, fast=False, loop=False)`;
 - `stream.sources.skeleton_file.SkeletonFileConfig(path, format, fast=False, labels=None)`,
-  format ntu | pku | utkinect | msr | recording (`stream.recording`);
+  format ntu | pku | utkinect | msr | recording (`stream.recordings.skrec`);
 - `stream.sources.synthetic.SyntheticSourceConfig(scene=SyntheticConfig(...), fast=False)`;
 - `stream.sources.pushed.PushSourceConfig(name, fps=None, layout=None)`: frames an integration pushes
   (`PushSource.push_image` / `push_people` from its callbacks, `end()`), drop-oldest.

@@ -43,7 +43,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from stream.errors import SourceError
+from foundation.errors import SourceError
 from stream.types import Frame, Person
 
 logger = logging.getLogger(__name__)
@@ -429,14 +429,3 @@ class Source(ABC):
             self._latest = frame
             self._cond.notify_all()
 
-
-def require_cv2(what: str) -> Any:
-    """Import OpenCV or raise `SourceError` naming the extra that brings it."""
-    try:
-        import cv2
-    except ImportError as error:
-        raise SourceError(
-            f"{what} needs OpenCV (cv2): pip install -e '.[pose]' (mediapipe brings opencv-contrib-python) "
-            f"[{error}]"
-        ) from None
-    return cv2

@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from stream.errors import SourceError
+from foundation.errors import SourceError
+from foundation.optional import require
 from stream.sources.base import (
     READ_FAILED,
     Capture,
@@ -28,7 +29,6 @@ from stream.sources.base import (
     check_int,
     check_positive,
     config_error,
-    require_cv2,
 )
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class CameraSource(Source):
         self._pending: Capture | None = None
 
     def _open(self) -> None:
-        cv2 = require_cv2("the camera source")
+        cv2 = require("cv2", extra="pose", what="the camera source", pip_name="opencv-contrib-python")
         device = self.config.device
         level = cv2.utils.logging.getLogLevel()
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our error below says it in one line

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from stream.errors import SourceError
+from foundation.errors import SourceError
 from stream.sources.base import END_OF_STREAM, Capture, Source, SourceConfig, check_positive, config_error
 from stream.types import Person
 

@@ -10,7 +10,7 @@ label file in ``labels`` if given), ``utkinect`` (`read_utkinect`, segments
 from ``labels`` or else ``actionLabel.txt`` beside the file), ``msr``
 (`read_msr_action3d`), ``msrc12`` (`read_msrc12`, ``.csv`` or ``.csv.xz``,
 its action points from ``labels`` or else the ``.tagstream`` beside it),
-``recording`` (`stream.recording`, read lazily).
+``recording`` (`stream.recordings.skrec`, read lazily).
 
 A recording may also be a named pipe (``mkfifo``) that another process writes
 live: opening waits for the writer, a pause in its writing stalls the stream
@@ -47,10 +47,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from models.errors import DataFormatError
+from foundation.errors import DataFormatError
+from foundation.errors import SourceError
 from models.skeleton.sequence import SkeletonSequence
-from stream.errors import SourceError
-from stream.recording import RecordingHeader, RecordingReader, read_recording
+from stream.recordings.skrec import RecordingHeader, RecordingReader, read_recording
 from stream.sources.base import END_OF_STREAM, Capture, Source, SourceConfig, check_bool, config_error
 from stream.types import Person
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from stream.errors import SourceError
-from stream.sources.base import END_OF_STREAM, Capture, Source, SourceConfig, check_bool, config_error, require_cv2
+from foundation.errors import SourceError
+from foundation.optional import require
+from stream.sources.base import END_OF_STREAM, Capture, Source, SourceConfig, check_bool, config_error
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class VideoSource(Source):
         self.frame_count: int | None = None  # as the file declares it
 
     def _open(self) -> None:
-        self._cv2 = cv2 = require_cv2("the video source")
+        self._cv2 = cv2 = require("cv2", extra="pose", what="the video source", pip_name="opencv-contrib-python")
         path = self.config.path
         if not path.exists():
             raise SourceError(f"cannot open video {path}: no such file")

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calibration.camera_info import CameraInfo, read_camera_info, write_camera_info
-from calibration.errors import CalibrationError
 from calibration.transforms import Transform, read_transform, write_transform
+from foundation.errors import CalibrationError
 from tests.fuzzing import FUZZ, mutated, replace_somewhere
 
 

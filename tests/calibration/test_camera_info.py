@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 from calibration.camera_info import CameraInfo, read_camera_info, write_camera_info
-from calibration.errors import CalibrationError
-from models.errors import SkelstreamError
+from foundation.errors import CalibrationError
+from foundation.errors import SkelstreamError
+
 
 K = np.array([[801.5, 0.0, 639.25], [0.0, 799.75, 361.5], [0.0, 0.0, 1.0]])
 D = np.array([-0.1, 0.02, 0.001, -0.0015, 0.0])

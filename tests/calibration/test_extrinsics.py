@@ -15,7 +15,6 @@ import pytest
 import yaml
 from scipy.spatial.transform import Rotation
 
-from calibration.errors import CalibrationError
 from calibration.extrinsics import board_view, camera_pose_from_board, hand_eye, hand_eye_residual
 from calibration.transforms import (
     Transform,
@@ -24,6 +23,8 @@ from calibration.transforms import (
     skeleton_to_optical,
     write_transform,
 )
+from foundation.errors import CalibrationError
+
 
 K = np.array([[800.0, 0.0, 640.0], [0.0, 800.0, 360.0], [0.0, 0.0, 1.0]])
 D = np.zeros(5)

@@ -18,8 +18,9 @@ import yaml
 from calibration.boards import CharucoBoard, ChessboardBoard, make_board, render_board_view
 from calibration.camera_info import read_camera_info
 from calibration.cli import main
-from calibration.errors import CalibrationError
 from calibration.intrinsics import calibrate_intrinsics, frames_from_camera, frames_from_video, images_from_folder
+from foundation.errors import CalibrationError
+
 
 K_TRUE = np.array([[800.0, 0.0, 640.0], [0.0, 800.0, 360.0], [0.0, 0.0, 1.0]])
 D_TRUE = np.array([-0.1, 0.02, 0.001, -0.0015, 0.0])

@@ -37,10 +37,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from calibration.errors import CalibrationError
 from calibration.person_position import normalised_to_pixels, person_pose, person_position, skeleton_in_frame
 from calibration.transforms import Transform, optical_to_skeleton, skeleton_to_optical
+from foundation.errors import CalibrationError
 from tests.conftest import shared_dataset
+
 
 K = np.array([[900.0, 0.0, 640.0], [0.0, 900.0, 360.0], [0.0, 0.0, 1.0]])
 

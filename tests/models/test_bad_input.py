@@ -8,7 +8,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.config_files import ConfigError
+from foundation.config_files import ConfigError
+from foundation.errors import DataFormatError
 from models.datasets.kinder_gator import read_kinder_gator
 from models.datasets.msr_action3d import read_msr_action3d
 from models.datasets.msrc12 import read_msrc12, read_msrc12_tagstream
@@ -16,10 +17,10 @@ from models.datasets.ntu import read_ntu_skeleton
 from models.datasets.pku_mmd import read_pku_mmd
 from models.datasets.precog import read_precog
 from models.datasets.utkinect import read_utkinect
-from models.errors import DataFormatError
 from models.training.config import TrainConfig, load_train_config
 from tests.conftest import SHARED_DATA
 from tests.fuzzing import FUZZ, PLAIN, mutated
+
 
 TEXT = b"0123456789 .-+e,;:\n\tnaif\x00\xff"  # what the text formats are made of, and two bytes they are not
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.kinder_gator import (
     KINDER_GATOR_CATEGORIES,
     KINDER_GATOR_MERGED_MOTIONS,
@@ -31,11 +32,11 @@ from models.datasets.kinder_gator import (
     read_kinder_gator_folder,
 )
 from models.datasets.registry import dataset_spec, load_dataset
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import SHARED_DATA, shared_dataset
 from tests.models.anatomy import assert_kinect_v1_body, bone_lengths, max_bone_cv, tracked_frames
+
 
 _J = KINECT_V1_20.index
 TRIALS, ROWS = 1_159, 194_523

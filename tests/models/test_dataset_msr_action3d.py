@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.msr_action3d import (
     MSR_ACTION3D_ACTIONS,
     MSR_ACTION3D_FPS,
     read_msr_action3d,
     read_msr_action3d_folder,
 )
-from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import shared_dataset
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.msrc12 import (
     MSRC12_GESTURES,
     MSRC12_INSTRUCTIONS,
@@ -29,12 +30,12 @@ from models.datasets.msrc12 import (
     read_msrc12_tagstream,
 )
 from models.datasets.registry import dataset_spec, load_dataset
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import SHARED_DATA, shared_dataset
 from tests.models.anatomy import assert_kinect_v1_anatomy, assert_kinect_v1_body, bone_lengths, max_bone_cv, \
     tracked_frames  # fmt: skip
+
 
 SAMPLE = ["P1_1_1_p06", "P1_1_1_p19", "P1_1_1_p21", "P1_1_1_p22"]
 _J = KINECT_V1_20.index

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foundation.errors import DataFormatError
 from models.datasets.ntu import NtuName, parse_ntu_name, read_ntu_skeleton
-from models.errors import DataFormatError
 from tests.conftest import shared_dataset
+
 
 FRAMES = {
     "S001C001P001R001A001": 103,

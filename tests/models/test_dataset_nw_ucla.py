@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from foundation.errors import DataFormatError
 from models.datasets.nw_ucla import (
     NW_UCLA_ACTION_IDS,
     NW_UCLA_ACTIONS,
@@ -34,11 +35,11 @@ from models.datasets.nw_ucla import (
     read_nw_ucla_folder,
 )
 from models.datasets.registry import load_dataset
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import shared_dataset
 from tests.fuzzing import FUZZ, mutated
+
 
 J = KINECT_V1_20.index
 QUIRKS = {

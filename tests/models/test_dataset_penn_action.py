@@ -29,6 +29,7 @@ import scipy.io
 from hypothesis import given
 from hypothesis import strategies as st
 
+from foundation.errors import DataFormatError, SkelstreamError
 from models.datasets.penn_action import (
     INVISIBLE_CONFIDENCE,
     PENN_ACTIONS,
@@ -37,12 +38,12 @@ from models.datasets.penn_action import (
     read_penn_action_folder,
 )
 from models.datasets.registry import dataset_spec, load_dataset
-from models.errors import DataFormatError, SkelstreamError
 from models.skeleton.layouts import PENN_ACTION_13, UNIFIED_30
 from models.skeleton.sequence import SkeletonSequence
 from models.skeleton.unified import sequence_to_unified
 from tests.conftest import shared_dataset
 from tests.fuzzing import FUZZ, mutated
+
 
 J = PENN_ACTION_13.index
 CLIPS_PER_ACTION = {"baseball_pitch": 167, "baseball_swing": 173, "bench_press": 140, "bowl": 220,

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.pku_mmd import read_pku_mmd, read_pku_mmd_labels, read_pku_mmd_skeleton
-from models.errors import DataFormatError
 from models.skeleton.sequence import Segment
 from tests.conftest import shared_dataset
+
 
 REAL = "A10N08-L"
 

@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.precog import (
     PRECOG_ACTIONS,
     PRECOG_FPS,
@@ -18,11 +19,11 @@ from models.datasets.precog import (
     read_precog,
     read_precog_folder,
 )
-from models.errors import DataFormatError
 from models.skeleton.layouts import KINECT_V1_20
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import shared_dataset
 from tests.models.anatomy import assert_kinect_v1_anatomy, bone_lengths, tracked_frames
+
 
 _J = KINECT_V1_20.index
 EMPTY_FILES = {"Seq2_10", "Seq4_10"}  # every joint of every row is 0 0 0

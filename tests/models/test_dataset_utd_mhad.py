@@ -22,6 +22,7 @@ import scipy.io
 from hypothesis import given
 from hypothesis import strategies as st
 
+from foundation.errors import DataFormatError
 from models.datasets.registry import load_dataset
 from models.datasets.utd_mhad import (
     UTD_MHAD_ACTIONS,
@@ -31,12 +32,12 @@ from models.datasets.utd_mhad import (
     read_utd_mhad,
     read_utd_mhad_folder,
 )
-from models.errors import DataFormatError
 from models.skeleton.layouts import UNIFIED_30, UTD_MHAD_20
 from models.skeleton.sequence import SkeletonSequence
 from models.skeleton.unified import sequence_to_unified
 from tests.conftest import shared_dataset
 from tests.fuzzing import FUZZ, mutated
+
 
 J = UTD_MHAD_20.index
 MISSING = {"a8_s1_t4", "a23_s6_t4", "a27_s8_t4"}  # not in the published dataset either

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import DataFormatError
 from models.datasets.utkinect import (
     UTKINECT_ACTIONS,
     UTKINECT_FPS,
@@ -14,7 +15,6 @@ from models.datasets.utkinect import (
     read_utkinect_folder,
     read_utkinect_labels,
 )
-from models.errors import DataFormatError
 from models.skeleton.sequence import SkeletonSequence
 from tests.conftest import shared_dataset
 

@@ -77,13 +77,25 @@ def test_base_shapes() -> None:
 
 @pytest.mark.parametrize("frame_feature", FRAME_FEATURES)
 def test_frame_features(frame_feature: str) -> None:
+    """Frame t's feature is its temporal token, followed (the spatial variants) by a summary of the spatial stream
+    that differs from frame to frame; ``temporal`` ignores the spatial stream."""
     model = tiny(frame_feature=frame_feature).eval()
+    dim = model.cfg.dim
     with torch.no_grad():
         feats = model.forward_features(window(2, model.cfg))
-        pre = model.forward_head(feats, pre_logits=True)
-        logits = model.forward_head(feats)
-    assert pre.shape == (2, 8, model.num_features)
-    assert logits.shape == (2, 8, 5)
+        noise = torch.randn(feats.spatial.shape, generator=torch.Generator().manual_seed(1))
+        moved = feats._replace(spatial=feats.spatial + noise)  # not a constant: the summaries normalise that away
+        frame, frame_moved = model.frame_features(feats), model.frame_features(moved)
+        logits, logits_moved = model.forward_head(feats), model.forward_head(moved)
+    assert frame.shape == (2, 8, model.num_features) and logits.shape == (2, 8, 5)
+    torch.testing.assert_close(frame[..., :dim], feats.temporal, rtol=0, atol=0)  # the temporal token itself
+    summary, summary_moved = frame[..., dim:], frame_moved[..., dim:]
+    if frame_feature == "temporal":
+        assert model.num_features == dim and torch.equal(logits, logits_moved)
+        return
+    assert summary.shape[-1] == model.num_features - dim > 0
+    assert not torch.allclose(summary, summary_moved) and not torch.allclose(logits, logits_moved)
+    assert not torch.allclose(summary[:, 0], summary[:, 1])  # per frame, not one vector broadcast over time
 
 
 def test_spatial_summary_is_per_frame() -> None:

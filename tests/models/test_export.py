@@ -3,13 +3,15 @@ batch; one-line errors for bad checkpoints and missing extras; the TensorRT engi
 data (the parts that need no GPU), and engine builds where TensorRT imports."""
 
 import json
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
 
+from foundation.optional import is_available
 from models.cli.export import main
-from models.export import MissingDependencyError, is_available, require_package
 from tests.conftest import VARIANT_LABELS, variant_checkpoint
+
 
 ONNX_STACK = ("onnx", "onnxruntime", "onnxscript")
 needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ONNX_STACK),
@@ -197,12 +199,6 @@ def test_inconsistent_flags_exit_2(small, tmp_path, capsys, flags, message):
     assert message in capsys.readouterr().err
 
 
-def test_require_package_names_the_extra():
-    with pytest.raises(MissingDependencyError, match=r"pip install skelstream\[onnx\]"):
-        require_package("skelstream_no_such_module", extra="onnx", what="a test")
-    assert require_package("json", extra="onnx") is json
-
-
 # --------------------------------------------------------------------------- TensorRT: what needs no GPU
 
 
@@ -294,3 +290,33 @@ def test_an_engine_from_another_machine_is_refused(small_onnx):
     sidecar_path(engine).write_text(json.dumps(data))
     with pytest.raises(EngineError, match="Some Other GPU"):
         check_engine(engine)
+
+
+@needs_onnx
+def test_into_checkpoint_writes_the_runtime_onnx_that_checkpoint_onnx_prefers(small, tmp_path, capsys, caplog):
+    import shutil
+
+    from models.export.onnx_export import ONNXRUNTIME_OPSET, RUNTIME_ONNX, checkpoint_onnx, read_onnx_config
+
+    checkpoint = tmp_path / "ckpt"
+    shutil.copytree(small, checkpoint)
+    assert main(["--checkpoint", str(checkpoint), "--into-checkpoint"]) == 0
+    own = checkpoint / RUNTIME_ONNX
+    out = capsys.readouterr().out
+    assert f"wrote {own}" in out and "max |onnx - torch|" in out
+    config, metadata = read_onnx_config(own)
+    assert json.loads(metadata["skelstream.export"])["opset"] == ONNXRUNTIME_OPSET
+    assert checkpoint_onnx(checkpoint, cache_dir=tmp_path / "cache") == own
+    assert not (tmp_path / "cache").exists()
+    data = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(json.dumps({**data, "fps": 30.0}))  # other weights or config: stale
+    cached = checkpoint_onnx(checkpoint, cache_dir=tmp_path / "cache")
+    assert cached != own and cached.is_relative_to(tmp_path / "cache")
+    assert "was exported from other weights or another config" in caplog.text
+
+
+@pytest.mark.parametrize("flags", [["--no-verify"], ["--opset", "18"], ["--output", "x.onnx"]])
+def test_into_checkpoint_refuses_what_would_make_it_unverified_or_elsewhere(small, flags, capsys):
+    with pytest.raises(SystemExit) if "--output" in flags else nullcontext():
+        assert main(["--checkpoint", small, "--into-checkpoint", *flags]) == 2
+    assert "--into-checkpoint" in capsys.readouterr().err

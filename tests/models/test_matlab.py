@@ -14,9 +14,10 @@ import scipy.io
 from hypothesis import given
 from hypothesis import strategies as st
 
+from foundation.errors import DataFormatError
 from models.datasets.matlab import mat_array, mat_scalar, mat_string, read_mat
-from models.errors import DataFormatError
 from tests.fuzzing import FUZZ, mutated
+
 
 VARIABLES = {
     "doubles": np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7,

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from models.export import is_available
+from foundation.optional import is_available
 from tests.conftest import variant_checkpoint
+
 
 pytestmark = pytest.mark.skipif(not all(is_available(m) for m in ("onnx", "onnxruntime", "onnxscript")),
                                 reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip

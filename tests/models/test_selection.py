@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from foundation.errors import SkelstreamError
 from models.datasets.selection import DatasetRef
-from models.errors import SkelstreamError
 from models.skeleton.sequence import SkeletonSequence
 
 

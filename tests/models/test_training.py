@@ -63,11 +63,28 @@ def test_pretraining_lowers_the_loss_and_resumes(data_root, tmp_path):
 
 
 def test_classification_probe_trains_only_the_head(data_root, tmp_path):
-    config = load_train_config(task="classify", output=str(tmp_path / "cls"), data_root=str(data_root),
-                               train=["msr-action3d:1"], val=["msr-action3d:2"], model=TINY, epochs=1,
-                               batch_size=32, linear_probe=True)  # fmt: skip
-    metrics = train(config)
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["num_clips"] > 0
+    """An epoch of the probe changes the head and leaves the encoder exactly as it started (from ``init``)."""
+    from models.checkpoint import save_checkpoint
+    from models.training.tasks import new_model
+
+    common = dict(task="classify", output=str(tmp_path / "cls"), data_root=str(data_root), train=["msr-action3d:1"],
+                  val=["msr-action3d:2"], model=TINY, batch_size=32, linear_probe=True,
+                  init=str(tmp_path / "initial"))  # fmt: skip
+    initial, initial_config = new_model(load_train_config(**{**common, "init": None}), "detection",
+                                        ["background", "any"])  # fmt: skip
+    save_checkpoint(tmp_path / "initial", initial, initial_config)
+    initial, _ = load_checkpoint(tmp_path / "initial")  # as stored (and as the run reads it)
+    train(load_train_config(epochs=1, **common))
+    first, _ = load_checkpoint(tmp_path / "cls" / "checkpoint")
+    metrics = train(load_train_config(epochs=2, resume=True, **common))
+    second, _ = load_checkpoint(tmp_path / "cls" / "checkpoint")
+    assert metrics["num_clips"] > 0
+    start, after_one, after_two = initial.state_dict(), first.state_dict(), second.state_dict()
+    encoder = [name for name in after_two if name.startswith("encoder.")]
+    head = [name for name in after_two if not name.startswith("encoder.")]
+    assert encoder and head
+    assert [name for name in encoder if not torch.equal(after_two[name], start[name])] == []
+    assert [name for name in head if not torch.equal(after_two[name], after_one[name])] == head
 
 
 def test_config_file_errors_name_the_key(tmp_path):

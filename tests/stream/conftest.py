@@ -15,9 +15,9 @@ def exported_for_the_default_backend(path) -> None:
     """Export ``path`` for ONNX Runtime now, as stream-run's first start would (cached by its fingerprint), so
     runs under test start in a second, not after an export a listener would time out on."""
     if choose_backend(path)[0] == "onnxruntime":
-        from models.export.onnx_export import ONNXRUNTIME_OPSET, cached_onnx
+        from models.export.onnx_export import checkpoint_onnx
 
-        cached_onnx(path, opset=ONNXRUNTIME_OPSET)
+        checkpoint_onnx(path)
 
 
 @pytest.fixture(scope="session", autouse=True)

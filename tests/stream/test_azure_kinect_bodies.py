@@ -8,7 +8,7 @@ import pytest
 from models.datasets.ntu import read_ntu_skeleton
 from models.skeleton.layouts import AZURE_KINECT_32, KINECT_V2_25, UNIFIED_30
 from models.skeleton.unified import to_unified
-from stream.azure_kinect_bodies import LAYOUT, marker_id, people_from_markers
+from stream.sources.azure_kinect_bodies import LAYOUT, marker_id, people_from_markers
 from tests.conftest import shared_dataset
 
 FACE = ("nose", "eye_left", "ear_left", "eye_right", "ear_right")  # k4abt joints NTU's Kinect v2 lacks

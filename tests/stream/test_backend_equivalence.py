@@ -19,11 +19,12 @@ import sys
 import numpy as np
 import pytest
 
+from foundation.optional import MissingDependencyError, is_available
 from models.checkpoint import CheckpointError, read_config
-from models.export import MissingDependencyError, is_available
 from stream.backends import CHOICES, choose_backend, make_backend
 from tests.conftest import VARIANT_LABELS, variant_checkpoint
 from tests.stream.conftest import free_endpoint
+
 
 needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ("onnx", "onnxruntime", "onnxscript")),
                                 reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip

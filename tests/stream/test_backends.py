@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models.checkpoint import CheckpointConfig, CheckpointError, build_model, save_checkpoint
+from models.checkpoint import CheckpointConfig, CheckpointError, build_model, load_checkpoint, save_checkpoint
 from models.dste_config import DSTEConfig
 from stream.backends import make_backend
 
@@ -17,10 +17,17 @@ def checkpoint(tmp_path):
 
 
 def test_torch_backend_matches_the_model(checkpoint):
+    import torch
+
     backend = make_backend("torch", checkpoint, threads=1)
     windows = np.random.default_rng(0).normal(size=(3, 3, 16, 30, 2)).astype(np.float32)
     logits = backend.run(windows)
     assert logits.shape == (3, 16, 3) and logits.dtype == np.float32
+    model, _ = load_checkpoint(checkpoint)
+    with torch.no_grad():
+        expected = model.eval()(torch.from_numpy(windows)).numpy()
+    np.testing.assert_allclose(logits, expected, rtol=0, atol=1e-6)  # the checkpoint's own model, in eval mode
+    assert np.abs(expected).max() > 1e-3  # logits that say something, so the comparison can fail
     assert np.allclose(backend.run(windows[:1]), logits[:1], atol=1e-5)  # batch-independent
 
 

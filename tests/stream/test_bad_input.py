@@ -19,19 +19,21 @@ import zmq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.config_files import ConfigError
-from models.errors import DataFormatError
+from foundation.config_files import ConfigError
+from foundation.errors import DataFormatError
+from foundation.errors import MessageError
 from models.skeleton.layouts import LAYOUTS
 from stream.cli.listen import handle
-from stream.errors import MessageError
-from stream.messages import MAX_PAYLOAD_BYTES, TOPICS, decode, encode
+from stream.messages.codec import decode, encode
+from stream.messages.schema import MAX_PAYLOAD_BYTES, TOPICS
 from stream.publishers.zmq_publisher import ZmqPublisher
-from stream.recording import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
-from stream.run_config import RunConfig, load_run_config
+from stream.recordings.skrec import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
+from stream.run.config import RunConfig, load_run_config
 from tests.fuzzing import EXAMPLES, FUZZ, PLAIN, WITH_BYTES, mutated, replace_somewhere
 from tests.stream.test_listen import finish, listen
 from tests.stream.test_messages import sample
 from tests.stream.test_zmq import LOCAL
+
 
 # --- messages: stream.messages.decode and stream-listen's decode path -------------------------------------------
 
@@ -188,7 +190,7 @@ def test_the_recording_reader_raises_only_data_format_error(data, valid_recordin
 def test_hostile_recordings_never_crash_the_pipeline(data, checkpoint, tmp_path):
     """Format-valid recordings holding any numbers, any layout, any shape the format allows, in any order."""
     from stream.backends.torch_backend import TorchBackend
-    from stream.pipeline import Pipeline
+    from stream.run.pipeline import Pipeline
     from stream.sources import make_source
     from stream.sources.skeleton_file import SkeletonFileConfig
 

@@ -9,11 +9,12 @@ import pytest
 import zmq
 import zmq.auth
 
-from stream.errors import KeyFileError
+from foundation.errors import KeyFileError
 from stream.publishers.zmq_publisher import ZmqPublisher
 from tests.stream.conftest import free_endpoint
 from tests.stream.test_messages import sample
 from tests.stream.test_zmq import LOCAL, REPO_ROOT
+
 
 pytestmark = pytest.mark.skipif(not zmq.has("curve"), reason="this libzmq has no CURVE (built without libsodium)")
 

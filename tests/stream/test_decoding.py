@@ -11,10 +11,10 @@ from models.fusion import FrameFusion
 from models.point_events import PointRules, detect_points
 from models.synthetic.generator import SyntheticConfig, iter_frames
 from models.windows import window_ends
-from stream.decoding import OnlineDecoder, softmax
-from stream.tracking import Tracker
+from stream.stages.decoding import OnlineDecoder, softmax
+from stream.stages.tracking import Tracker
 from stream.types import Person
-from stream.windowing import WindowBatcher
+from stream.stages.windowing import WindowBatcher
 
 LABELS = ["background", "wave", "clap", "walk"]
 K1 = len(LABELS)

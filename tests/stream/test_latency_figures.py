@@ -5,12 +5,12 @@ import time
 import pytest
 
 from stream.backends.torch_backend import TorchBackend
-from stream.messages import status_message
-from stream.pipeline import LABEL_PARTS, Pipeline
+from stream.messages.builders import status_message
+from stream.run.pipeline import LABEL_PARTS, Pipeline
 from stream.publishers.zmq_publisher import ZmqPublisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources import make_source
-from stream.stages import make_source_config
+from stream.run.assembly import make_source_config
 from tests.stream.conftest import free_endpoint
 
 

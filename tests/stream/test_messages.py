@@ -10,26 +10,12 @@ import msgpack
 import numpy as np
 import pytest
 
-from stream.errors import MessageError
-from stream.messages import (
-    COMMON_FIELDS,
-    FIELDS,
-    MAX_ARRAY_LEN,
-    MAX_PAYLOAD_BYTES,
-    MAX_STR_LEN,
-    OPTIONAL_FIELDS,
-    SCHEMA_VERSION,
-    TOPICS,
-    action_message,
-    decode,
-    encode,
-    event_message,
-    is_json,
-    parse_topics,
-    skeleton_message,
-    status_message,
-)
+from foundation.errors import MessageError
+from stream.messages.builders import action_message, event_message, skeleton_message, status_message
+from stream.messages.codec import decode, encode, is_json, parse_topics
+from stream.messages.schema import COMMON_FIELDS, FIELDS, MAX_ARRAY_LEN, MAX_PAYLOAD_BYTES, MAX_STR_LEN, OPTIONAL_FIELDS, SCHEMA_VERSION, TOPICS
 from stream.types import ActionEvent, FrameLabel, Person, TrackedPerson
+
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "messages.md"
 
@@ -275,7 +261,8 @@ def test_docs_document_every_field_of_every_topic():
 def test_skeleton_positions_are_optional_and_checked():
     import numpy as np
 
-    from stream.messages import decode, encode, skeleton_message
+    from stream.messages.builders import skeleton_message
+    from stream.messages.codec import decode, encode
     from stream.types import Person, TrackedPerson
 
     person = Person(joints=np.zeros((30, 3)), confidence=np.ones(30), layout="unified_30")

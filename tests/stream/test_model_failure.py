@@ -7,10 +7,10 @@ import pytest
 
 from models.synthetic.generator import SyntheticConfig
 from stream.backends.torch_backend import TorchBackend
-from stream.decoding import FAILED_LABEL
-from stream.pipeline import MAX_MODEL_FAILURES, Pipeline
+from stream.stages.decoding import FAILED_LABEL
+from stream.run.pipeline import MAX_MODEL_FAILURES, Pipeline
 from stream.publishers.zmq_publisher import ZmqPublisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources import make_source
 from stream.sources.synthetic import SyntheticSourceConfig
 from tests.stream.conftest import free_endpoint
@@ -74,7 +74,7 @@ def in_order(labels):
 def test_a_failed_batch_is_reported_and_every_frame_still_gets_one_label(checkpoint, caplog):
     reference, expected = stream(checkpoint, TorchBackend(checkpoint, threads=1))
     failing = FailingBackend(checkpoint, raise_on={5}, nan_on={9})
-    with caplog.at_level(logging.ERROR, logger="stream.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="stream.run.pipeline"):
         summary, got = stream(checkpoint, failing)
     assert summary.frames == reference.frames and summary.stop_reason == "end of stream" and not summary.errors
     assert summary.failed_windows == failing.batches[5] + 1  # the whole 5th call, one window of the 9th
@@ -102,7 +102,7 @@ def test_a_backend_that_keeps_failing_stops_the_run_with_every_frame_labelled(ch
 
 
 def test_checkpoint_classes_cannot_be_named_failed():
-    from stream.decoding import OnlineDecoder
+    from stream.stages.decoding import OnlineDecoder
 
     with pytest.raises(ValueError, match="reserved"):
         OnlineDecoder(["background", FAILED_LABEL], window=16, stride=8)

@@ -8,7 +8,7 @@ import textwrap
 # way their C++ code does, between lines of our own and a native error that must stay visible.
 SCRIPT = textwrap.dedent("""
     import os, sys
-    from stream.native_log import NativeLogFilter
+    from stream.pose.native_log import NativeLogFilter
 
     with NativeLogFilter() as log_filter:
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
                     b"requires a model with a single signature inference.\\n")
         os.write(2, b"I0000 00:00:1796492201.9    9145 gl_context.cc:357] GL version: 3.2\\nE0000 00:00:17.9  9145 "
                     b"calculator_graph.cc:887] a real native error\\n")
-        print("WARNING stream.pipeline: one of ours", file=sys.stderr, flush=True)
+        print("WARNING stream.run.pipeline: one of ours", file=sys.stderr, flush=True)
     print(f"dropped {log_filter.dropped}", file=sys.stderr)
 """)
 
@@ -29,6 +29,6 @@ def test_native_log_noise_is_dropped_and_the_rest_kept_in_order():
     assert result.stderr.splitlines() == [
         "stream-run: video -> actions (torch)",
         "E0000 00:00:17.9  9145 calculator_graph.cc:887] a real native error",
-        "WARNING stream.pipeline: one of ours",
+        "WARNING stream.run.pipeline: one of ours",
         "dropped 4",
     ]

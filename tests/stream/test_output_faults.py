@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from stream.recording import read_recording
+from stream.recordings.skrec import read_recording
 from tests.stream.conftest import free_endpoint
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from foundation.errors import PublisherError
 from models.synthetic.generator import SyntheticConfig, iter_frames
-from stream.errors import PublisherError
-from stream.overlay import OrthographicView, Overlay, track_color
+from stream.publishers.overlay import OrthographicView, Overlay, track_color
 from stream.types import Frame, FrameLabel, Person, TrackedPerson
+
 
 cv2 = pytest.importorskip("cv2", reason="the overlay needs OpenCV: pip install -e '.[pose]'")
 

@@ -6,9 +6,9 @@ import zmq
 
 from models.synthetic.generator import SyntheticConfig
 from stream.backends.torch_backend import TorchBackend
-from stream.pipeline import Pipeline
+from stream.run.pipeline import Pipeline
 from stream.publishers.zmq_publisher import ZmqPublisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources import make_source
 from stream.sources.synthetic import SyntheticSourceConfig
 from tests.stream.conftest import free_endpoint

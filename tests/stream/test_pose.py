@@ -18,14 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import PoseModelError
 from models.datasets.ntu import read_ntu_skeleton
 from models.skeleton.layouts import MEDIAPIPE_33, UNIFIED_30
 from models.skeleton.unified import to_unified
-from stream.errors import PoseModelError
 from stream.pose import provision
 from stream.pose.one_euro import OneEuroConfig
 from stream.types import Frame
 from tests.conftest import shared_dataset
+
 
 TAKE = "S001C001P001R001A001"
 LIMBS = [f"{part}_{side}" for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")

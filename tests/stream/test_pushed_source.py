@@ -10,9 +10,9 @@ import pytest
 
 from models.datasets.ntu import read_ntu_skeleton
 from stream.backends.torch_backend import TorchBackend
-from stream.pipeline import Pipeline
+from stream.run.pipeline import Pipeline
 from stream.publishers.base import Publisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources import make_source
 from stream.sources.pushed import PushSource, PushSourceConfig
 from stream.types import Person

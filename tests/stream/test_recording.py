@@ -11,12 +11,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from models.errors import DataFormatError
-from stream.errors import PublisherError, SourceError
-from stream.recording import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
+from foundation.errors import DataFormatError
+from foundation.errors import PublisherError, SourceError
+from stream.recordings.skrec import MAGIC, RecordedPerson, RecordingHeader, RecordingWriter, read_recording
 from stream.sources import make_source
 from stream.sources.skeleton_file import SkeletonFileConfig
 from stream.types import Person
+
 
 HEADER = RecordingHeader(layout="unified_30", fps=30.0, labels=("background", "wave", "walk"), source="test",
                          meta={"checkpoint": "dste-small"})  # fmt: skip
@@ -125,7 +126,7 @@ def test_a_killed_writer_leaves_every_flushed_frame_readable_in_its_partial_file
     path = tmp_path / "killed.skrec"
     script = textwrap.dedent(f"""
         import os, numpy as np
-        from stream.recording import RecordingHeader, RecordingWriter, RecordedPerson
+        from stream.recordings.skrec import RecordingHeader, RecordingWriter, RecordedPerson
         writer = RecordingWriter({str(path)!r}, RecordingHeader(layout="unified_30", fps=30.0))
         for k in range(12):
             writer.write_frame(k, k, [RecordedPerson(1, np.full((30, 3), k, np.float32), np.ones(30, np.float32))])
@@ -216,8 +217,8 @@ def test_a_read_only_directory_fails_at_construction(tmp_path):
             pytest.skip("running as root and util-linux setpriv is absent: cannot make a directory read-only")
         script = textwrap.dedent(f"""
             import sys
-            from stream.errors import PublisherError
-            from stream.recording import RecordingHeader, RecordingWriter
+            from foundation.errors import PublisherError
+            from stream.recordings.skrec import RecordingHeader, RecordingWriter
             try:
                 RecordingWriter({str(folder / "run.skrec")!r}, RecordingHeader(layout="unified_30", fps=30.0))
             except PublisherError as error:

@@ -13,7 +13,7 @@ import pytest
 from models.datasets.utkinect import UTKINECT_ACTIONS
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.synthetic.generator import SyntheticConfig, generate_people
-from stream.recording import read_recording
+from stream.recordings.skrec import read_recording
 from tests.stream.conftest import free_endpoint
 
 ACTION_FIELDS = {"v", "stream", "frame", "stamp_ns", "track", "label", "score", "top_k", "latency_ms"}
@@ -89,7 +89,7 @@ def test_real_video_through_mediapipe(checkpoint, data_root, tmp_path):
 
 def test_the_annotated_video_plays_at_the_source_rate(checkpoint, tmp_path):
     """Defect 4: a 10 fps input became a 30 fps video that played 3x too fast."""
-    from stream.recording import RecordingHeader, RecordingWriter
+    from stream.recordings.skrec import RecordingHeader, RecordingWriter
     from stream.types import Person
 
     scene = SyntheticConfig(num_people=1, num_frames=30, fps=10.0, seed=1)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from models.config_files import ConfigError
+from foundation.config_files import ConfigError
 from stream.cli.run import build_parser, config_from_args
-from stream.run_config import load_run_config
+from stream.run.config import load_run_config
+
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "stream" / "configs" / "example.yaml"
 

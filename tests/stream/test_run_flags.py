@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from foundation.config_files import ConfigError
 from models.checkpoint import CheckpointConfig, build_model, save_checkpoint
-from models.config_files import ConfigError
 from models.dste_config import DSTEConfig
 from models.pretrained import DEFAULT_CHECKPOINT, shipped_checkpoints
 from stream.cli.run import build_parser, config_from_args, main
-from stream.run_config import RunConfig, load_run_config
+from stream.run.config import RunConfig, load_run_config
 from tests.stream.conftest import free_endpoint
+
 
 REPO = Path(__file__).resolve().parents[2]
 

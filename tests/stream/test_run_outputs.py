@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from stream.cli.run import main
-from stream.recording import RecordingHeader, RecordingWriter, read_recording
+from stream.recordings.skrec import RecordingHeader, RecordingWriter, read_recording
 from stream.types import Person
 from tests.stream.conftest import free_endpoint
 

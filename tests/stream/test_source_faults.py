@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from models.synthetic.generator import LAYOUT, SyntheticConfig, iter_frames
-from stream.recording import MAGIC, RecordingHeader, RecordingWriter, read_recording
+from stream.recordings.skrec import MAGIC, RecordingHeader, RecordingWriter, read_recording
 from stream.types import Person
 from tests.stream.conftest import free_endpoint
 

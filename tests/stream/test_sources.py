@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from foundation.errors import SourceError
 from models.datasets.utkinect import UTKINECT_ACTIONS
 from models.synthetic.generator import SyntheticConfig, generate_people
-from stream.errors import SourceError
 from stream.sources import make_source
 from stream.sources.base import READ_FAILED, Capture, Source, SourceConfig
 from stream.sources.camera import CameraConfig
@@ -18,6 +18,7 @@ from stream.sources.skeleton_file import SkeletonFileConfig, read_skeleton_file
 from stream.sources.synthetic import SyntheticSourceConfig
 from stream.sources.video import VideoConfig
 from tests.conftest import shared_dataset
+
 
 cv2 = pytest.importorskip("cv2")
 

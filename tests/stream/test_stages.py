@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from stream.cli.run import main
-from stream.run_config import PUSHED_SOURCES, RunConfig
+from stream.run.config import PUSHED_SOURCES, RunConfig
 from stream.sources import make_source
 from stream.sources.pushed import PushSourceConfig
-from stream.stages import make_source_config, recording_layout
+from stream.run.assembly import make_source_config, recording_layout
 
 
 @pytest.mark.parametrize("source", PUSHED_SOURCES)

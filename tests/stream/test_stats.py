@@ -2,7 +2,7 @@
 
 import pytest
 
-from stream.stats import StageStats
+from stream.run.stats import StageStats
 
 
 def test_percentiles_in_milliseconds():

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from stream.stride_control import StrideController, StrideSettings
+from stream.run.stride_control import StrideController, StrideSettings
 
 FPS, T = 15.0, 64
 
@@ -85,7 +85,7 @@ def test_a_pinned_stride_never_changes():
 def test_each_change_is_logged(caplog):
     controller = StrideController(FPS, T, settings=StrideSettings(min_calls=1))
     _feed(controller, 1, windows=2, seconds=0.2)
-    with caplog.at_level(logging.INFO, logger="stream.stride_control"):
+    with caplog.at_level(logging.INFO, logger="stream.run.stride_control"):
         controller.update(1.0, tracks=2, frame_rate=30.0)
     assert "stride 1 → 4" in caplog.text and "2 tracks" in caplog.text
 

@@ -5,7 +5,7 @@ import pytest
 
 from models.skeleton.layouts import KINECT_V2_25, get_layout
 from models.synthetic.generator import SyntheticConfig, iter_frames
-from stream.tracking import Tracker
+from stream.stages.tracking import Tracker
 from stream.types import Person
 
 PERIOD_NS = 33_333_333  # 30 fps

@@ -18,16 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import PoseModelError, SourceError
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.skeleton.layouts import MEDIAPIPE_33
-from stream.errors import PoseModelError, SourceError
 from stream.evaluation.clip_readings import read_clip
 from stream.evaluation.florence import (CATEGORIES, FLORENCE_TO_VOCABULARY, clip_folder, expected_label,
                                         list_clips, parse_clip_name)  # fmt: skip
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.types import Frame, FrameLabel, Person
 from tests.conftest import shared_dataset
 from tests.stream.conftest import free_endpoint
+
 
 UTKINECT_VOCABULARY = ["background", "walk", "sitDown", "standUp", "pickUp", "carry", "throw", "push", "pull",
                        "waveHands", "clapHands"]  # fmt: skip
@@ -262,7 +263,7 @@ def test_the_evaluation_labels_what_stream_run_labels(evaluated, tmp_path):
                           "--pose-model", str(evaluated["cache"].model_path), "--zmq", free_endpoint(),
                           "--record", str(recording)], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    from stream.recording import read_recording
+    from stream.recordings.skrec import read_recording
 
     _, reader = read_recording(recording)
     recorded = sorted((p.id, r.index, p.label) for r in reader for p in r.people if p.label)

@@ -10,7 +10,7 @@ from models.skeleton.unified import to_unified
 from models.synthetic.generator import SyntheticConfig, generate_people
 from models.windows import cut_window, prepare_sequence, window_ends
 from stream.types import Person
-from stream.windowing import OnlineResampler, TrackBuffer, WindowBatcher, person_to_unified
+from stream.stages.windowing import OnlineResampler, TrackBuffer, WindowBatcher, person_to_unified
 
 RAW = NormalizationConfig(center="none", align="none", scale="none")
 V = 30
@@ -202,7 +202,7 @@ def test_invalid_batcher_parameters_raise_value_error(kwargs):
 
 
 def test_media_clock_times_a_fast_replay_while_capture_stamps_are_reported():
-    from stream.windowing import OnlineResampler
+    from stream.stages.windowing import OnlineResampler
 
     resampler = OnlineResampler(fps=15.0)
     joints, mask = np.zeros((30, 3), np.float32), np.ones(30, np.float32)

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import zmq
 
-from stream.errors import PublisherError
-from stream.messages import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
+from foundation.errors import PublisherError
+from stream.messages.schema import COMMON_FIELDS, FIELDS, OPTIONAL_FIELDS, TOPICS
 from stream.publishers.zmq_publisher import ZmqPublisher, is_loopback_endpoint
 from tests.stream.test_messages import gesture_sample, sample
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "tcp://127.0.0.1:*"  # a free port, chosen at bind time
@@ -25,7 +26,8 @@ LOCAL = "tcp://127.0.0.1:*"  # a free port, chosen at bind time
 # A subscriber in another process: prints every decoded message as a JSON line, exits after N.
 SUBSCRIBER = """
 import json, sys, zmq
-from stream.messages import TOPICS, decode
+from stream.messages.codec import decode
+from stream.messages.schema import TOPICS
 endpoint, count = sys.argv[1], int(sys.argv[2])
 sub = zmq.Context().socket(zmq.SUB)
 sub.setsockopt(zmq.LINGER, 0)

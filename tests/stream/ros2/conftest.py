@@ -13,10 +13,10 @@ import pytest
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.synthetic.generator import SyntheticConfig
 from stream.backends.torch_backend import TorchBackend
-from stream.messages import event_message, skeleton_message
-from stream.pipeline import Pipeline
+from stream.messages.builders import event_message, skeleton_message
+from stream.run.pipeline import Pipeline
 from stream.publishers.base import Publisher
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
 from stream.sources import make_source
 from stream.sources.synthetic import SyntheticSourceConfig
 from stream.types import ActionEvent, Person, TrackedPerson

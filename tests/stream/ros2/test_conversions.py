@@ -2,10 +2,11 @@
 
 import pytest
 
-from stream.errors import MessageError
-from stream.messages import status_message
+from foundation.errors import MessageError
+from stream.messages.builders import status_message
 from stream.ros2.conversions import DIAGNOSTIC_OK, DIAGNOSTIC_WARN, RosConverter
 from stream.ros2.topics import ACTIONS, BODY_ACTION, DIAGNOSTICS, EVENTS, SKELETONS, TRACKED_BODIES
+
 
 OFFSET = 1_700_000_000_123_456_789  # epoch - monotonic, fixed for the test
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stream.errors import MessageError
+from foundation.errors import MessageError
 from stream.ros2.conversions import DIAGNOSTIC_OK, DIAGNOSTIC_WARN, EVENT_KINDS, UNITS
 from stream.ros2.interfaces import (
     OWN_MSG_DIR,
@@ -21,6 +21,7 @@ from stream.ros2.interfaces import (
     typestore,
 )
 from stream.ros2.topics import TOPICS
+
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "ros2_ws" / "src" / "skelstream_msgs"

@@ -8,8 +8,8 @@ modules beside this one, which are tested without ROS:
 
 - declares the parameters of `skelstream_ros.parameters` (read-only, with
   descriptions) and checks them into the run's `RunConfig`;
-- builds the run from `stream`: backend (`stream.backends.make_backend`),
-  source (the camera or a synthetic scene owned by the pipeline, or a
+- builds the run with `stream.run.assembly.open_run`, as stream-run does:
+  backend, source (the camera or a synthetic scene, or a
   `stream.sources.pushed.PushSource` fed by its subscription), MediaPipe for
   images, a localizer publishing in a TF frame (`skelstream_ros.placement`);
 - subscribes to ``sensor_msgs/Image`` or the Azure Kinect driver's
@@ -17,7 +17,8 @@ modules beside this one, which are tested without ROS:
   matches reliable and best-effort publishers); the callbacks only convert and
   enqueue, dropping the oldest frame when the pipeline falls behind;
 - runs the pipeline in a worker thread and publishes its messages through
-  `skelstream_ros.ros_publisher.RosTopicPublisher` with the types and QoS of
+  `stream.ros2.publisher.RosPublisher` (as every ROS output of skelstream) with
+  an rclpy writer (`skelstream_ros.rclpy_writer`), in the types and QoS of
   `stream.ros2.topics`;
 - reports its input and pipeline on /diagnostics at 1 Hz, broadcasts the
   extrinsics as a static TF (through tf2_ros, or `skelstream_ros.static_tf` without
@@ -53,20 +54,21 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import Marker, MarkerArray
 
-from models.errors import SkelstreamError
+from foundation.errors import SkelstreamError
 from skelstream_ros.health import InputHealth
 from skelstream_ros.image_conversion import UnsupportedImage, image_to_bgr
 from skelstream_ros.interface_origins import interface_origins
 from skelstream_ros.parameters import PARAMETERS, settings_from_parameters
-from skelstream_ros.placement import make_localizer, transform_stamped
-from skelstream_ros.ros_publisher import RosTopicPublisher
+from skelstream_ros.placement import node_localizer, transform_stamped
+from skelstream_ros.rclpy_writer import RclpyWriter
 from skelstream_ros.stamps import header_to_monotonic
 from skelstream_ros.static_tf import static_broadcaster, tf_origin
-from stream.azure_kinect_bodies import LAYOUT as AZURE_KINECT_LAYOUT
-from stream.azure_kinect_bodies import people_from_markers
 from stream.ros2 import topics
 from stream.ros2.conversions import RosConverter, RosMessage
 from stream.ros2.interfaces import build_message
+from stream.ros2.publisher import RosPublisher
+from stream.sources.azure_kinect_bodies import LAYOUT as AZURE_KINECT_LAYOUT
+from stream.sources.azure_kinect_bodies import people_from_markers
 
 logger = logging.getLogger(__name__)
 NODE_NAME = "skelstream"
@@ -125,34 +127,27 @@ class SkelstreamNode(Node):
     # --- start ---------------------------------------------------------------------------------
 
     def _start(self) -> None:
-        from stream.backends import make_backend
-        from stream.pipeline import Pipeline
+        from stream.run.assembly import open_run
         from stream.sources import make_source
         from stream.sources.pushed import PushSource, PushSourceConfig
-        from stream.stages import make_pose_estimator, make_recorder, make_source_config, warm_up
 
         self.settings = settings = settings_from_parameters(self._declare_parameters())
         run = settings.run
-        localizer, self.camera_frame = make_localizer(settings)
-        backend = make_backend(run.backend, run.checkpoint, threads=run.threads, precision=run.precision)
+        localizer, self.camera_frame = node_localizer(settings)
+        source = self.input_name = None
         if settings.input in ("image_topic", "body_markers"):
             topic = settings.image_topic if settings.input == "image_topic" else settings.body_markers_topic
             self.input_name = self.resolve_topic_name(topic)
             layout = AZURE_KINECT_LAYOUT if settings.input == "body_markers" else None
-            self.source = make_source(PushSourceConfig(name=f"topic {self.input_name}", layout=layout,
-                                                       queue_size=run.queue_size))  # fmt: skip
-        else:
-            self.source = make_source(make_source_config(run)).open()  # no camera: fail now
-            self.input_name = self.source.name
-        self._stack.callback(self.source.stop)
-        pose = make_pose_estimator(run)
-        if pose is not None:
-            self._stack.enter_context(pose)
-        recorder = make_recorder(run, self.source, backend.config)
-        if recorder is not None:
-            self._stack.callback(recorder.close)
+            source = make_source(PushSourceConfig(name=f"topic {self.input_name}", layout=layout,
+                                                  queue_size=run.queue_size))  # fmt: skip
         self.converter = RosConverter(camera_frame=self.camera_frame)
-        self.publisher = RosTopicPublisher(self.converter, self._send, self._forget, run.stream_name)
+        self.publisher = RosPublisher({"rclpy": RclpyWriter(self._send, self._prepare, self._forget)},
+                                      run.stream_name, self.converter)  # fmt: skip
+        opened = open_run(run, self._stack, lambda: self.publisher, source=source, localizer=localizer,
+                          status_line=False)  # fmt: skip
+        self.source, self.pipeline = opened.source, opened.pipeline
+        self.input_name = self.input_name or self.source.name
         for spec in topics.TOPICS:
             if not spec.per_body:  # open now, so subscribers are matched before the first message
                 self._publisher(spec.name, spec.typename)
@@ -162,11 +157,8 @@ class SkelstreamNode(Node):
             stamp = self.converter.header(time.monotonic_ns(), "")["stamp"]
             self._tf.sendTransform(self._build("geometry_msgs/msg/TransformStamped",
                                                transform_stamped(localizer.extrinsics, stamp)))  # fmt: skip
-        warm_up(backend, pose)
         if settings.wait_for_subscribers:
             self._wait_for_subscribers(settings.wait_for_subscribers)
-        self.pipeline = Pipeline(run, self.source, backend, self.publisher, pose=pose, recorder=recorder,
-                                 localizer=localizer, status_line=False)  # fmt: skip
         self.source.start()
         self.health = InputHealth(f"{NODE_NAME}: {run.stream_name} input", self.input_name, time.monotonic_ns())
         if settings.input == "image_topic":
@@ -179,7 +171,7 @@ class SkelstreamNode(Node):
         self._worker = threading.Thread(target=self._run_pipeline, name="skelstream-pipeline", daemon=True)
         self._worker.start()
         actions = self.resolve_topic_name(topics.ACTIONS.name)
-        self.get_logger().info(f"{settings.input} {self.input_name} → {backend.name} → skeletons in "
+        self.get_logger().info(f"{settings.input} {self.input_name} → {opened.backend.name} → skeletons in "
                                f"{localizer.frame_id}, labels on {actions}")  # fmt: skip
 
     def _declare_parameters(self) -> dict[str, Any]:
@@ -257,6 +249,9 @@ class SkelstreamNode(Node):
 
     def _send(self, message: RosMessage) -> None:
         self._publisher(message.topic, message.typename).publish(self._build(message.typename, message.fields))
+
+    def _prepare(self, topic: str) -> None:
+        self._publisher(topic, topics.topic_spec(topic).typename)
 
     def _forget(self, topic: str) -> None:
         with self._publishers_lock:

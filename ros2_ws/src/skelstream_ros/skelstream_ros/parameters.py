@@ -1,4 +1,4 @@
-"""The node's parameters: one table mirroring `stream.run_config.RunConfig`, turned into the run's settings.
+"""The node's parameters: one table mirroring `stream.run.config.RunConfig`, turned into the run's settings.
 
 No rclpy here: the node declares `PARAMETERS` (name, default, description) and
 hands the values it got to `settings_from_parameters`, which checks them and
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from foundation.config_files import ConfigError, load_config
 from models.checkpoint import CheckpointError
-from models.config_files import ConfigError, load_config
 from models.pretrained import resolve_checkpoint
 from stream.backends import CHOICES as BACKENDS
-from stream.run_config import RunConfig
+from stream.run.config import RunConfig
+
 
 INPUTS = {"camera": "camera", "image_topic": "pushed-images", "body_markers": "pushed-skeletons",
           "synthetic": "synthetic"}  # fmt: skip

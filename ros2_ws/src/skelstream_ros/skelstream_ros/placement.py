@@ -2,7 +2,7 @@
 
 skelstream keeps 3D skeletons in its own camera convention (x left, y up, z
 forward; `stream.types`), which is no ROS frame. The node therefore always
-places them through a `stream.localization.Localizer`: with an ``extrinsics``
+places them through a `stream.stages.localization.Localizer`: with an ``extrinsics``
 file (robot frame ← camera optical frame) into the robot frame, whose transform
 it broadcasts as a static TF; without one, by the identity into the camera's
 optical frame (x right, y down, z forward, REP-103's ``*_optical_frame``), so a TF
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from calibration.transforms import Transform
 from skelstream_ros.parameters import NodeSettings, ParameterError
-from stream.localization import Localizer
 from stream.ros2.conversions import DEFAULT_CAMERA_FRAME
+from stream.stages.localization import Localizer
+
 
 AZURE_KINECT_DEPTH_FRAME = "depth_camera_link"
 """The Azure Kinect ROS driver's depth camera frame, in which its body markers are (optical convention)."""
@@ -36,15 +37,15 @@ def camera_frame(settings: NodeSettings, extrinsics: Transform | None) -> str:
     return AZURE_KINECT_DEPTH_FRAME if settings.input == "body_markers" else DEFAULT_CAMERA_FRAME
 
 
-def make_localizer(settings: NodeSettings) -> tuple[Localizer, str]:
-    """The localizer of the node's skeletons and the camera frame (reads the intrinsics and extrinsics files)."""
-    from calibration.camera_info import read_camera_info
+def node_localizer(settings: NodeSettings) -> tuple[Localizer, str]:
+    """The localizer of the node's skeletons (`stream.run.assembly.make_localizer` in the node's camera frame)
+    and that frame (reads the intrinsics and extrinsics files)."""
     from calibration.transforms import read_transform
+    from stream.run.assembly import make_localizer
 
-    intrinsics = read_camera_info(settings.run.intrinsics) if settings.run.intrinsics else None
     extrinsics = read_transform(settings.run.extrinsics) if settings.run.extrinsics else None
     frame = camera_frame(settings, extrinsics)
-    return Localizer(intrinsics, extrinsics if extrinsics is not None else Transform(frame, frame)), frame
+    return make_localizer(settings.run, camera_frame=frame), frame
 
 
 def transform_stamped(transform: Transform, stamp: dict) -> dict:

@@ -10,7 +10,8 @@ import yaml
 from models.pretrained import DEFAULT_CHECKPOINT
 from skelstream_ros.parameters import (DEFAULTS, INPUTS, NODE_PARAMETERS, NOT_PARAMETERS, PARAMETERS, ParameterError,
                                        settings_from_parameters)  # fmt: skip
-from stream.run_config import SOURCES, RunConfig
+from stream.run.config import SOURCES, RunConfig
+
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ import pytest
 
 from calibration.transforms import Transform, write_transform
 from skelstream_ros.parameters import ParameterError, settings_from_parameters
-from skelstream_ros.placement import camera_frame, make_localizer, transform_stamped
+from skelstream_ros.placement import camera_frame, node_localizer, transform_stamped
 from skelstream_ros.stamps import header_to_monotonic
 from stream.ros2.conversions import RosConverter
 from stream.types import Person
@@ -24,15 +24,15 @@ def test_the_camera_frame_is_the_parameter_else_the_extrinsics_else_the_inputs_d
     assert camera_frame(settings_from_parameters({"input": "body_markers"}), None) == "depth_camera_link"
     assert camera_frame(settings_from_parameters({"camera_frame": "rgb_camera_link"}), None) == "rgb_camera_link"
     with_extrinsics = settings_from_parameters({"extrinsics": str(extrinsics_file)})
-    _, frame = make_localizer(with_extrinsics)
+    _, frame = node_localizer(with_extrinsics)
     assert frame == "head_camera_optical_frame"
     clash = settings_from_parameters({"extrinsics": str(extrinsics_file), "camera_frame": "other_optical_frame"})
     with pytest.raises(ParameterError, match="'other_optical_frame' but the extrinsics .* 'head_camera_optical_frame'"):
-        make_localizer(clash)
+        node_localizer(clash)
 
 
 def test_without_extrinsics_skeletons_are_published_in_the_cameras_optical_frame():
-    localizer, frame = make_localizer(settings_from_parameters({"input": "synthetic"}))
+    localizer, frame = node_localizer(settings_from_parameters({"input": "synthetic"}))
     joints = np.zeros((30, 3))
     joints[0] = [0.2, 0.5, 3.0]  # spine_base: 0.2 m to the camera's left, 0.5 m up, 3 m ahead (skelstream's convention)
     placed, position = localizer.place(Person(joints=joints, confidence=np.ones(30), layout="unified_30"))
@@ -42,7 +42,7 @@ def test_without_extrinsics_skeletons_are_published_in_the_cameras_optical_frame
 
 
 def test_with_extrinsics_skeletons_are_in_the_robot_frame_and_the_transform_is_a_valid_message(extrinsics_file):
-    localizer, _ = make_localizer(settings_from_parameters({"input": "synthetic", "extrinsics": str(extrinsics_file)}))
+    localizer, _ = node_localizer(settings_from_parameters({"input": "synthetic", "extrinsics": str(extrinsics_file)}))
     joints = np.zeros((30, 3))
     joints[0] = [0.0, 0.5, 3.0]  # 3 m ahead of the camera, 0.5 m above its axis
     placed, _ = localizer.place(Person(joints=joints, confidence=np.ones(30), layout="unified_30"))
