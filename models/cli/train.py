@@ -28,6 +28,13 @@ from foundation.errors import SkelstreamError
 from models.training.config import TASKS, TrainConfig, load_train_config
 
 
+JSON_HELP = {
+    "model": 'model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'',
+    "points": 'detect: gesture event rules as JSON, written to the checkpoint, e.g. '
+              '\'{"threshold": 0.6, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1}\'',
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stream-train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -46,9 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             item = type(default[0]) if default else str
             parser.add_argument(flag, nargs="*", type=item, default=None,
                                 help=f"(default: {' '.join(map(str, default))})")
-        elif isinstance(default, dict):
-            parser.add_argument(flag, type=json.loads, default=None,
-                                help='model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'')
+        elif str(field.type).startswith("dict"):
+            parser.add_argument(flag, type=json.loads, default=None, help=JSON_HELP[field.name])
         else:
             kind = type(default) if default is not None else str
             parser.add_argument(flag, type=kind, default=None, help=f"(default: {default})")

@@ -31,6 +31,7 @@ class TrainConfig:
     train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
+    points: dict[str, Any] | None = None  # detect: gesture event rules (PointRules fields) written to the checkpoint
     label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
     primary_share: float = 0.5  # detect with several datasets: share of windows from the first; the rest split evenly
     calibrate: bool = False  # detect: fit a temperature on the validation windows and bake it into the head
@@ -69,6 +70,13 @@ class TrainConfig:
             raise ConfigError(f"temperature must be > 0, got {self.temperature}")
         if not 0.0 < self.primary_share <= 1.0:
             raise ConfigError(f"primary_share must be in (0, 1], got {self.primary_share}")
+        if self.points is not None:
+            from models.point_events import PointRules
+
+            try:
+                PointRules.from_dict(self.points)
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"points: {str(error).removeprefix('point rules: ')}") from None
         if self.label_map is not None:
             from models.training.vocabularies import VOCABULARY_MAPS
 

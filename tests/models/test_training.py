@@ -10,6 +10,7 @@ import torch
 from models.checkpoint import build_model, load_checkpoint
 from models.datasets.registry import load_dataset
 from models.inference import predict_sequence
+from models.point_events import PointRules
 from models.training.config import ConfigError, load_train_config
 from models.training.loop import train
 from models.windows import prepare_sequence
@@ -99,6 +100,10 @@ def test_config_file_errors_name_the_key(tmp_path):
     assert load_train_config(path, epochs=5).epochs == 5  # flags override the file
     with pytest.raises(ConfigError, match="task"):
         load_train_config(task="segment")
+    with pytest.raises(ConfigError, match="points: release 0.8 exceeds threshold 0.6"):
+        load_train_config(points={"threshold": 0.6, "release": 0.8})
+    with pytest.raises(ConfigError, match="points: unknown keys thresh"):
+        load_train_config(points={"thresh": 0.6})
 
 
 def test_distributed_data_parallel_with_torchrun(data_root, tmp_path):
@@ -133,11 +138,12 @@ def test_tensorboard_and_csv_logs(data_root, tmp_path):
     assert "train/total" in events.Tags()["scalars"]
 
 
-def test_detection_scores_are_calibrated_and_baked_in(data_root, tmp_path):
+def test_detection_scores_are_calibrated_and_baked_in_with_the_gesture_rules(data_root, tmp_path):
+    rules = {"threshold": 0.6, "release": 0.25, "refractory_s": 0.8, "confirm_frames": 2}
     config = load_train_config(task="detect", output=str(tmp_path / "cal"), data_root=str(data_root),
                                train=["utkinect:1"], val=["utkinect:2"], model=TINY, epochs=2, steps_per_epoch=10,
-                               batch_size=16, lr=3e-3, eval_stride=8, calibrate=True,
-                               background_offset=0.5)  # fmt: skip
+                               batch_size=16, lr=3e-3, eval_stride=8, calibrate=True, background_offset=0.5,
+                               points=rules)  # fmt: skip
     train(config)
     model, checkpoint = load_checkpoint(tmp_path / "cal" / "checkpoint")
     report = checkpoint.metrics["score_calibration"]
@@ -145,3 +151,4 @@ def test_detection_scores_are_calibrated_and_baked_in(data_root, tmp_path):
     assert report["ece_after"] <= report["ece_before"] + 1e-6  # the temperature (fitted by NLL) also lowers ECE here
     assert checkpoint.training["score_calibration"] == report  # the recipe is recorded with the weights
     assert checkpoint.metrics["validation"]["frame_accuracy"] > 0
+    assert checkpoint.points == PointRules(**rules)  # the stream's gesture events come with the weights
