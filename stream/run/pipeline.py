@@ -26,6 +26,10 @@ windowing of that frame), ``label.model`` (the batched call) and
 The stride is `stream.run.stride_control.StrideController`'s: pinned by
 ``config.stride``, or automatic (the smallest the measured model cost and the
 track count sustain; each change logged and kept in `stream.run.report.RunSummary.stride`).
+With ``--fast`` there is no real time to keep up with (every frame is processed
+whatever it costs), so the automatic stride stays at 1: an offline run labels
+the same whatever the machine's load, and a replay of cached poses labels
+exactly as the live run did.
 
 Scoring against ground truth, time to detect, printed events and the status
 line are the run's report (`stream.run.report.RunReport`), told what was
@@ -226,6 +230,8 @@ class Pipeline:
 
     def _adapt_stride(self, clock: int, other_seconds: float) -> None:
         """Tell the stride controller what this frame cost besides the model; apply the stride it picks."""
+        if self.config.fast:
+            return  # nothing to sustain: the automatic stride stays at 1 (module docstring)
         self.strides.observe_frame(other_seconds)
         stride = self.strides.update(clock / 1e9, len(self.tracker.active_ids), self._frame_rate())
         if stride is not None:

@@ -61,7 +61,7 @@ def test_time_to_detect_stride_and_label_parts_are_reported(checkpoint):
 
 
 def test_the_automatic_stride_grows_under_load_and_every_frame_is_still_labelled_once(checkpoint):
-    config = RunConfig(source="synthetic", people=2, seconds=12.0, checkpoint=checkpoint, fast=True)
+    config = RunConfig(source="synthetic", people=2, seconds=12.0, checkpoint=checkpoint)  # real time
     summary, publisher = _run(config, SlowBackend(checkpoint, threads=1))
     # 2 tracks at 15 fps, 50 ms a window: 1.5 s of model per second at stride 1 > 0.75: it has to grow
     assert summary.stride["mode"] == "auto" and summary.stride["stride"] >= 2
@@ -73,6 +73,14 @@ def test_the_automatic_stride_grows_under_load_and_every_frame_is_still_labelled
     assert all(frames == sorted(set(frames)) for frames in by_track.values())  # once each, in order
     assert summary.labels == len(publisher.labels) and not any(label.label == "failed" for label in publisher.labels)
     assert sum(len(frames) for frames in by_track.values()) >= 0.45 * 2 * 12 * 30  # about every other frame
+
+
+def test_offline_the_automatic_stride_stays_at_1_whatever_the_load(checkpoint):
+    """--fast has no real time to keep up with: the labels must not depend on how loaded the machine is."""
+    config = RunConfig(source="synthetic", people=2, seconds=3.0, checkpoint=checkpoint, fast=True)
+    summary, publisher = _run(config, SlowBackend(checkpoint, threads=1))
+    assert summary.stride == {"mode": "auto", "stride": 1, "changes": []}
+    assert summary.labels == len(publisher.labels) == summary.frames  # 2 people, each at the model's 15 of 30 fps
 
 
 def test_an_msrc12_replay_is_timed_from_its_action_points(tmp_path, data_root):
