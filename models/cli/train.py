@@ -35,6 +35,10 @@ JSON_HELP = {
 }
 
 
+OPTIONAL_TYPES = {"float": float, "int": int}
+"""The flag type of a field whose default is None, from its annotation (``float | None`` → float)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stream-train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -56,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         elif str(field.type).startswith("dict"):
             parser.add_argument(flag, type=json.loads, default=None, help=JSON_HELP[field.name])
         else:
-            kind = type(default) if default is not None else str
+            kind = type(default) if default is not None else OPTIONAL_TYPES.get(str(field.type).split(" |")[0], str)
             parser.add_argument(flag, type=kind, default=None, help=f"(default: {default})")
     return parser
 

@@ -92,3 +92,12 @@ def test_train_rejects_bad_config_key(tmp_path):
     path.write_text("epochz: 2\n")
     result = _run("models.cli.train", "detect", "--config", str(path))
     assert result.returncode == 2 and "epochz" in result.stderr
+
+
+def test_train_flags_take_their_fields_types():
+    from models.cli.train import build_parser
+
+    args = build_parser().parse_args(["detect", "--temperature", "0.84", "--point-span-s", "0.3", "0.3", "--epochs",
+                                      "3", "--points", '{"threshold": 0.6}', "--val", "--init", "runs/x"])  # fmt: skip
+    assert args.temperature == 0.84 and args.point_span_s == [0.3, 0.3] and args.epochs == 3
+    assert args.points == {"threshold": 0.6} and args.val == [] and args.init == "runs/x"
