@@ -182,7 +182,10 @@ def test_a_camera_that_stops_is_reported_and_everything_is_flushed(checkpoint, d
 def test_default_checkpoint_events_match_the_synthetic_ground_truth():
     """The shipped model on the demo's source: start/end events over ZeroMQ vs the scene's true segments.
 
-    Measured with seeds 1-3 over 120 s: recall 0.93-1.00 and precision 0.86-1.00 at tIoU 0.3.
+    Measured with seeds 1-3 over 120 s: recall 0.29-0.69 and precision 0.65-0.73 at tIoU 0.3 (seed 5, 60 s:
+    0.36 / 0.71). The checkpoint trades this synthetic scene for real people (models/MODEL_CARD.md: 2
+    synthetic sequences in training; the one it replaced, with 8 and no hard negatives, gave 0.93-1.00 /
+    0.86-1.00 here and left no other action of a real person as background).
     """
     seed, seconds = 5, 60
     endpoint = free_endpoint()
@@ -207,4 +210,4 @@ def test_default_checkpoint_events_match_the_synthetic_ground_truth():
 
     recall = sum(any(matches(d, t) for d in detected) for t in truth) / len(truth)
     precision = sum(any(matches(d, t) for t in truth) for d in detected) / max(1, len(detected))
-    assert len(truth) >= 10 and recall >= 0.7 and precision >= 0.6, (recall, precision)
+    assert len(truth) >= 10 and recall >= 0.3 and precision >= 0.6, (recall, precision)
