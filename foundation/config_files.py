@@ -32,11 +32,16 @@ def _scalar(name: str, value: Any, base: str) -> Any:
     return float(value) if base == "float" else value
 
 
+def annotation_base(annotation: str) -> str:
+    """A field's annotation (as a string) without its ``| None``: ``"float | None"`` → ``"float"``."""
+    return annotation.replace(" | None", "")
+
+
 def _coerce(name: str, value: Any, annotation: str) -> Any:
     """Check a value against a field's annotation (as a string); ints are accepted for floats."""
     if value is None and "None" in annotation:
         return None
-    base = annotation.replace(" | None", "")
+    base = annotation_base(annotation)
     if base.startswith(("list", "tuple")):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"config key {name!r} must be a list, got {type(value).__name__} {quote(value)}")

@@ -24,6 +24,7 @@ import logging
 import shlex
 import sys
 
+from foundation.config_files import annotation_base
 from foundation.errors import SkelstreamError
 from models.training.config import TASKS, TrainConfig, load_train_config
 
@@ -35,8 +36,8 @@ JSON_HELP = {
 }
 
 
-OPTIONAL_TYPES = {"float": float, "int": int}
-"""The flag type of a field whose default is None, from its annotation (``float | None`` → float)."""
+FLAG_TYPES = {"int": int, "float": float}
+"""A flag's value type by its field's annotation (``float | None`` → float); other scalars stay strings."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,18 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         flag = "--" + field.name.replace("_", "-")
         default = getattr(defaults, field.name)
-        if isinstance(default, bool):
+        base = annotation_base(str(field.type))
+        if base == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"(default: {default})")  # fmt: skip
-        elif isinstance(default, list):
-            item = type(default[0]) if default else str
-            parser.add_argument(flag, nargs="*", type=item, default=None,
-                                help=f"(default: {' '.join(map(str, default))})")
-        elif str(field.type).startswith("dict"):
+        elif base.startswith("list["):
+            parser.add_argument(flag, nargs="*", type=FLAG_TYPES.get(base[len("list[") : -1], str), default=None,
+                                help=f"(default: {' '.join(map(str, default))})")  # fmt: skip
+        elif base.startswith("dict"):
             parser.add_argument(flag, type=json.loads, default=None, help=JSON_HELP[field.name])
         else:
-            kind = type(default) if default is not None else OPTIONAL_TYPES.get(str(field.type).split(" |")[0], str)
-            parser.add_argument(flag, type=kind, default=None, help=f"(default: {default})")
+            parser.add_argument(flag, type=FLAG_TYPES.get(base, str), default=None, help=f"(default: {default})")
     return parser
 
 

@@ -216,9 +216,9 @@ class DetectTask(Task):
         self.augment = SupervisedAugment()
         self.label_smoothing = config.label_smoothing
         self.stride = config.eval_stride
-        self.point_rules = PointRules.from_dict(config.points) if config.points is not None else PointRules()
-        if config.points is not None:
-            checkpoint.points = self.point_rules  # the stream's gesture events (config.json → events.points)
+        self.point_rules = PointRules()
+        if config.points is not None:  # the stream's gesture events (config.json → events.points)
+            self.point_rules = checkpoint.points = PointRules.from_dict(config.points)
         self.calibrate, self.temperature = config.calibrate, config.temperature
         self.background_offset = config.background_offset
 
