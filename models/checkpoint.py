@@ -54,6 +54,8 @@ class CheckpointConfig:
         points: when set, the stream emits one ``gesture`` event per recognised instance by these rules
             (`models.point_events`); ``config.json`` keeps them as ``"events": {"points": {...}}``.
             Detection checkpoints only.
+        min_score: a frame whose most likely action scores below it is published as background (0: the most
+            likely class always; `models.fusion.published_labels`). Detection checkpoints only.
     """
 
     model: DSTEConfig
@@ -65,6 +67,7 @@ class CheckpointConfig:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     points: PointRules | None = None
+    min_score: float = 0.0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -80,6 +83,11 @@ class CheckpointConfig:
                 raise CheckpointError(f"points must be PointRules, got {type(self.points).__name__}")
             if self.task != "detection":
                 raise CheckpointError(f"events.points needs per-frame scores: a detection checkpoint, not {self.task}")
+        if isinstance(self.min_score, bool) or not isinstance(self.min_score, (int, float)) \
+                or not 0.0 <= self.min_score < 1.0:
+            raise CheckpointError(f"min_score must be a number in [0, 1), got {self.min_score!r}")
+        if self.min_score and self.task != "detection":
+            raise CheckpointError(f"min_score publishes frames as background: a detection checkpoint, not {self.task}")
 
     @property
     def num_frames(self) -> int:
@@ -102,6 +110,7 @@ class CheckpointConfig:
             "training": self.training,
             "metrics": self.metrics,
             **({"events": {"points": self.points.to_dict()}} if self.points is not None else {}),
+            **({"min_score": self.min_score} if self.min_score else {}),
         }
 
     @classmethod
@@ -128,6 +137,7 @@ class CheckpointConfig:
                 training=data.get("training", {}),
                 metrics=data.get("metrics", {}),
                 points=_points(data.get("events", {})),
+                min_score=data.get("min_score", 0.0),
             )
         except CheckpointError as error:
             raise CheckpointError(f"{source}: {error}") from None

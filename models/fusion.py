@@ -78,6 +78,16 @@ def final_window(num_frames: int, window: int, stride: int, lookahead: int | Non
     return ends[np.minimum(index, len(ends) - 1)]
 
 
+def published_labels(probabilities: np.ndarray, min_score: float = 0.0) -> np.ndarray:
+    """(N,) the class a stream publishes for each row of (N, K + 1) probabilities: the most likely one, or the
+    background (0) when that is an action scoring below ``min_score`` (a checkpoint's `min_score`)."""
+    probabilities = np.asarray(probabilities)
+    best = probabilities.argmax(axis=-1)
+    if min_score > 0:
+        best = np.where(np.take_along_axis(probabilities, best[..., None], -1)[..., 0] < min_score, 0, best)
+    return best
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, in float64."""
     z = np.asarray(logits, dtype=np.float64)

@@ -17,7 +17,7 @@ from models.evaluation.frame_metrics import frame_accuracy, frame_average_precis
 from models.evaluation.segment_map import segment_map
 from models.evaluation.segments import frames_to_segments, labels_to_segments
 from models.evaluation.time_to_detect import Output, TrueAction, time_to_detect, truths_from_frame_labels
-from models.fusion import final_window
+from models.fusion import final_window, published_labels
 from models.inference import LogitsFn, fused_probabilities, torch_logits
 from models.skeleton.sequence import SkeletonSequence
 from models.training.data import ClipWindows
@@ -54,14 +54,14 @@ def evaluate_detection(
     prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
     scores = {s.name: fused_probabilities(logits, s, config, stride=stride, lookahead=lookahead, fusion=fusion)
               for s in prepared}  # fmt: skip
-    metrics = detection_metrics(prepared, scores, labels, min_segment_frames, confusion_png)
+    metrics = detection_metrics(prepared, scores, labels, min_segment_frames, confusion_png, config.min_score)
     true_actions: list[TrueAction] = []
     outputs: list[Output] = []
     for sequence in prepared:
         available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
         true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
         outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
-                            events or EventRules())  # fmt: skip
+                            events or EventRules(), config.min_score)  # fmt: skip
     return {**metrics, "time_to_detect": time_to_detect(true_actions, outputs)}
 
 
@@ -71,8 +71,12 @@ def detection_metrics(
     labels: list[str],
     min_segment_frames: int = 3,
     confusion_png: str | Path | None = None,
+    min_score: float = 0.0,
 ) -> dict[str, Any]:
     """Detection metrics of per-frame probabilities ``scores[name]`` (T, K + 1) against the sequences' segments.
+
+    Frame accuracy and the confusion count the labels a stream publishes (`models.fusion.published_labels`
+    with ``min_score``); AP and segments rank the probabilities themselves.
 
     Any detector's scores go through here (the checkpoint, the simple baseline), so
     their figures are computed the same way.
@@ -85,7 +89,7 @@ def detection_metrics(
         detections[sequence.name] = frames_to_segments(scores[sequence.name], min_length=min_segment_frames)
         truths[sequence.name] = labels_to_segments(true)
     stacked, true = np.concatenate(all_scores), np.concatenate(all_true)
-    predicted = stacked.argmax(axis=1)
+    predicted = published_labels(stacked, min_score)
     per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
     if any(truths.values()):
@@ -114,9 +118,9 @@ def _true_actions(sequence: SkeletonSequence, true: np.ndarray, labels: list[str
 
 
 def _outputs(name: str, scores: np.ndarray, labels: list[str], available: np.ndarray, fps: float,
-             rules: EventRules) -> list[Output]:  # fmt: skip
-    """The labels a stream would publish (each frame's arg-max action) and its ``start`` events, with when."""
-    predicted = scores.argmax(axis=1)
+             rules: EventRules, min_score: float = 0.0) -> list[Output]:  # fmt: skip
+    """The labels a stream would publish (`models.fusion.published_labels`) and its ``start`` events, with when."""
+    predicted = published_labels(scores, min_score)
     outputs = [Output("label", name, labels[k], t / fps, float(available[t]))
                for t, k in enumerate(predicted) if k != 0]  # fmt: skip
     runs = ActionRuns(rules)

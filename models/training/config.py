@@ -37,8 +37,12 @@ class TrainConfig:
     calibrate: bool = False  # detect: fit a temperature on the validation windows and bake it into the head
     temperature: float | None = None  # detect: bake this temperature instead (e.g. the validated recipe's)
     background_offset: float = 0.0  # detect: take this off the background logit (a prior shift), baked in
+    publish_precision: float | None = None  # detect: min_score = the lowest level this precise on validation
+    min_score: float | None = None  # detect: write this min_score instead (e.g. the validated recipe's)
     camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
     young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
+    tail_frames: int = 0  # detect: each window's last frames, the ones a causal stream labels from it ...
+    tail_weight: float = 1.0  # ... weigh this much in the loss (1: every frame alike)
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -84,6 +88,12 @@ class TrainConfig:
                 raise ConfigError(f"label_map must be one of {sorted(VOCABULARY_MAPS)}, got {self.label_map!r}")
         if self.optimizer not in ("adam", "adamw", "sgd"):
             raise ConfigError(f"optimizer must be adam, adamw or sgd, got {self.optimizer!r}")
+        if self.publish_precision is not None and not 0.0 < self.publish_precision <= 1.0:
+            raise ConfigError(f"publish_precision must be in (0, 1], got {self.publish_precision}")
+        if self.min_score is not None and not 0.0 <= self.min_score < 1.0:
+            raise ConfigError(f"min_score must be in [0, 1), got {self.min_score}")
+        if self.tail_frames < 0 or not self.tail_weight > 0:
+            raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, {self.tail_weight}")
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -14,6 +14,11 @@ probabilities with no runtime code:
 ``head(x) = (W x + c) / T - b·e₀`` becomes a Linear with weight W / T and bias
 c / T - b·e₀. The expected calibration error (ECE, 15 equal-width confidence
 bins of the top class) is reported before and after.
+
+A checkpoint's **min_score** is the level below which the stream publishes an
+action as background (`models.fusion.published_labels`): `min_score_for_precision`
+picks the lowest one at which the published action labels of validation data
+are right at least as often as asked.
 """
 
 from __future__ import annotations
@@ -60,3 +65,21 @@ def bake_into_head(head: nn.Linear, temperature: float = 1.0, background_offset:
     head.weight.div_(temperature)
     head.bias.div_(temperature)
     head.bias[background] -= background_offset
+
+
+def min_score_for_precision(probabilities: np.ndarray, labels: np.ndarray, precision: float,
+                            step: float = 0.01) -> float | None:  # fmt: skip
+    """The lowest level (a multiple of ``step`` below 1) at which the frames published as an action — (N, K + 1)
+    ``probabilities`` whose most likely class is an action scoring at least the level — carry the true class
+    (``labels``, (N,)) at least ``precision`` of the time; None when no level does."""
+    if not 0.0 < precision <= 1.0:
+        raise ValueError(f"precision must be in (0, 1], got {precision}")
+    best, score = probabilities.argmax(axis=1), probabilities.max(axis=1)
+    action, correct = best != 0, best == labels
+    for level in np.arange(0.0, 1.0, step):
+        published = action & (score >= level)
+        if not published.any():
+            return None
+        if correct[published].mean() >= precision:
+            return round(float(level), 6)
+    return None

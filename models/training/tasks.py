@@ -42,7 +42,8 @@ from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
 from models.training.detection_targets import detection_targets
 from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
-from models.training.score_calibration import bake_into_head, expected_calibration_error, fit_temperature
+from models.training.score_calibration import (bake_into_head, expected_calibration_error, fit_temperature,
+                                               min_score_for_precision)
 from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
 from models.training.window_augment import WindowAugment
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
@@ -221,22 +222,48 @@ class DetectTask(Task):
             self.point_rules = checkpoint.points = PointRules.from_dict(config.points)
         self.calibrate, self.temperature = config.calibrate, config.temperature
         self.background_offset = config.background_offset
+        self.publish_precision, self.min_score = config.publish_precision, config.min_score
+        self.frame_weights = tail_weights(checkpoint.num_frames, config.tail_frames, config.tail_weight)
 
     def finish(self) -> dict[str, Any]:
         """Calibrate the scores (`score_calibration`): fit the temperature on the validation windows unless given,
-        take the background offset off, bake both into the classifier."""
-        if not (self.calibrate or self.temperature is not None or self.background_offset):
+        take the background offset off, bake both into the classifier; then set the checkpoint's min_score."""
+        report: dict[str, Any] = {}
+        if self.calibrate or self.temperature is not None or self.background_offset:
+            report = {"temperature": self.temperature or 1.0, "background_offset": self.background_offset}
+            if self.calibrate:
+                logits, labels = self._validation_logits()
+                temperature = fit_temperature(logits, labels)
+                report.update(temperature=temperature, fitted_on="validation windows, every frame of each",
+                              ece_before=expected_calibration_error(softmax(logits), labels),
+                              ece_after=expected_calibration_error(softmax(logits / temperature), labels))  # fmt: skip
+            bake_into_head(self.model.head, report["temperature"], self.background_offset)
+        if self.publish_precision is not None:
+            report.update(self._choose_min_score())
+        elif self.min_score is not None:
+            report["min_score"] = self.checkpoint.min_score = self.min_score
+        if not report:
             return {}
-        report: dict[str, Any] = {"temperature": self.temperature or 1.0, "background_offset": self.background_offset}
-        if self.calibrate:
-            logits, labels = self._validation_logits()
-            temperature = fit_temperature(logits, labels)
-            report.update(temperature=temperature, fitted_on="validation windows, every frame of each",
-                          ece_before=expected_calibration_error(softmax(logits), labels),
-                          ece_after=expected_calibration_error(softmax(logits / temperature), labels))  # fmt: skip
-        bake_into_head(self.model.head, report["temperature"], self.background_offset)
         self.checkpoint.training["score_calibration"] = report
         return {"score_calibration": report}
+
+    @torch.no_grad()
+    def _choose_min_score(self) -> dict[str, Any]:
+        """min_score from the labels the default stream (stride 1, lookahead 0) publishes on the validation data."""
+        if not self.val_raw:
+            raise SkelstreamError("publish_precision needs validation data (val)")
+        labels = list(self.checkpoint.labels)
+        self.model.eval()
+        probabilities = np.concatenate([predict_sequence(self.model, s, self.checkpoint, stride=1, lookahead=0)
+                                        for s in self.val_raw])  # fmt: skip
+        truth = np.concatenate([s.frame_labels(labels) for s in self.val_raw])
+        level = min_score_for_precision(probabilities, truth, self.publish_precision)
+        if level is None:
+            print(f"publish_precision {self.publish_precision}: no level reaches it on the validation data; "
+                  "min_score stays 0", flush=True)  # fmt: skip
+        self.checkpoint.min_score = level or 0.0
+        return {"min_score": self.checkpoint.min_score, "publish_precision": self.publish_precision,
+                "min_score_chosen_on": "validation labels of a causal stream (stride 1, lookahead 0)"}
 
     @torch.no_grad()
     def _validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
@@ -271,9 +298,10 @@ class DetectTask(Task):
         if self.linear_probe:
             self.model.encoder.eval()  # frozen encoder: no drop-path noise in the features
         logits = self.model(self.augment(x, generator))
-        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_INDEX,
-                               label_smoothing=self.label_smoothing)  # fmt: skip
-        return {"total": loss}
+        per_frame = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_INDEX,
+                                    label_smoothing=self.label_smoothing, reduction="none").view_as(target)  # fmt: skip
+        weights = self.frame_weights.to(per_frame.device) * (target != IGNORE_INDEX)
+        return {"total": (per_frame * weights).sum() / weights.sum().clamp_min(1.0)}
 
     def evaluate(self):
         if not self.val_raw:
@@ -283,6 +311,15 @@ class DetectTask(Task):
                              for s in self.val_raw}  # fmt: skip
             return evaluate_gestures(probabilities, self.val_raw, list(self.checkpoint.labels), self.point_rules)
         return evaluate_detection(self.model, self.checkpoint, self.val_raw, stride=self.stride)
+
+
+def tail_weights(num_frames: int, tail_frames: int, tail_weight: float) -> torch.Tensor:
+    """(num_frames,) loss weights of a window's frames: ``tail_weight`` for the last ``tail_frames`` (the frames a
+    causal stream at stride <= ``tail_frames`` labels from the window: `models.fusion.final_window`), 1 before."""
+    weights = torch.ones(num_frames)
+    if tail_frames:
+        weights[-tail_frames:] = tail_weight
+    return weights
 
 
 class ClassifyTask(Task):

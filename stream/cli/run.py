@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--fusion", choices=FUSIONS,
                        help="how the windows covering a frame combine when --lookahead lets several count "
                             "(default recent: weighted by how much each saw after the frame)")
+    model.add_argument("--min-score", type=float,
+                       help="a frame whose most likely action scores below this probability is published as "
+                            "background, 0 to below 1 (default: the checkpoint's min_score; 0 publishes the most "
+                            "likely class always)")  # fmt: skip
     pose = parser.add_argument_group("pose (camera and video)")
     pose.add_argument("--pose-model", help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
     pose.add_argument("--num-poses", type=int, help=f"people MediaPipe looks for, 1-{MAX_PEOPLE} (default 2)")

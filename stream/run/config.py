@@ -80,6 +80,7 @@ class RunConfig:
     stride: int | str = "auto"  # "auto": the smallest the machine sustains (stream.run.stride_control); N pins it
     lookahead: int = 0
     fusion: str = "recent"  # how the windows covering a frame combine (models.fusion)
+    min_score: float | None = None  # an action scoring below it is published as background (None: the checkpoint's)
     precision: str | None = None  # the backend's default (fp32; TensorRT fp16); onnxruntime also int8
     pose_model: str | None = None
     num_poses: int = 2
@@ -133,6 +134,9 @@ class RunConfig:
         self._check_range("seed", 0, MAX_SEED)
         self._check_range("wait_subscribers", 0, MAX_WAITED_SUBSCRIBERS)
         self._check_range("lookahead", 0, None)
+        if self.min_score is not None and not 0.0 <= self.min_score < 1.0:
+            raise ValueError(f"{named('min_score')} must be a probability from 0 to below 1 (0 publishes the most "
+                             f"likely class always), got {self.min_score}")  # fmt: skip
         if self.queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
         if self.max_frames is not None:

@@ -135,8 +135,9 @@ class Pipeline:
         self.tracker = Tracker(space="image" if config.has_images else "3d")
         self.strides = StrideController(checkpoint.fps, checkpoint.num_frames, pinned=config.pinned_stride)
         self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=self.strides.stride)
+        levels = {} if config.min_score is None else {"min_score": config.min_score}
         self.decoder = OnlineDecoder.from_checkpoint(checkpoint, stride=self.strides.stride, lookahead=config.lookahead,
-                                                     fusion=config.fusion)  # fmt: skip
+                                                     fusion=config.fusion, **levels)  # fmt: skip
         self._marks: tuple[int, int, int] | None = None  # this frame's loop start, model start, model end
         self.stats = StageStats()
         self.report = RunReport(self.decoder.labels, source.has_truth, source.has_points, source.fps,

@@ -92,7 +92,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.action_runs import ActionRuns, EventRules
-from models.fusion import FUSIONS, softmax
+from models.fusion import FUSIONS, published_labels, softmax
 from models.point_events import PointDetector, PointRules
 from stream.types import ActionEvent, FrameLabel
 from stream.stages.windowing import SampleInfo
@@ -128,6 +128,8 @@ class OnlineDecoder:
         inputs: "logits" (softmax applied) or "probs" (used as given).
         fusion: how the windows covering a sample combine: "recent", "mean" or "max" (`models.fusion`).
         top_k: (label, probability) pairs published with each label.
+        min_score: a sample whose most likely action scores below it is labelled background (its top-k and
+            events unchanged; `models.fusion.published_labels`).
         smoothing: EMA memory ``a`` in [0, 1) over final samples; 0 disables.
         enter_threshold, exit_threshold: hysteresis thresholds, 0 < exit <= enter <= 1.
         min_duration_frames: samples a run must span before it starts an event.
@@ -147,6 +149,7 @@ class OnlineDecoder:
         inputs: str = "logits",
         fusion: str = "recent",
         top_k: int = 3,
+        min_score: float = 0.0,
         smoothing: float = 0.0,
         enter_threshold: float = 0.6,
         exit_threshold: float = 0.4,
@@ -177,6 +180,9 @@ class OnlineDecoder:
             raise ValueError(f"OnlineDecoder fusion must be one of {FUSIONS}, got {fusion!r}")
         self.fusion = fusion
         self.top_k = integer("top_k", top_k, 1)
+        if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score < 1.0:
+            raise ValueError(f"OnlineDecoder min_score must be in [0, 1), got {min_score!r}")
+        self.min_score = float(min_score)
         if not (isinstance(smoothing, (int, float)) and 0.0 <= smoothing < 1.0):
             raise ValueError(f"OnlineDecoder smoothing must be in [0, 1), got {smoothing!r}")
         self.smoothing = float(smoothing)
@@ -197,9 +203,9 @@ class OnlineDecoder:
     @classmethod
     def from_checkpoint(cls, config: CheckpointConfig, stride: int = 8, lookahead: int | None = 0,
                         **options: object) -> OnlineDecoder:  # fmt: skip
-        """A decoder for the model of ``config`` (labels, T, its gesture rules and fps); ``options`` as in the
-        constructor."""
-        options = {"points": config.points, "fps": config.fps, **options}
+        """A decoder for the model of ``config`` (labels, T, its gesture rules, min_score and fps); ``options`` as
+        in the constructor."""
+        options = {"points": config.points, "fps": config.fps, "min_score": config.min_score, **options}
         return cls(config.labels, config.num_frames, stride, lookahead, **options)  # type: ignore[arg-type]
 
     # -- public API --------------------------------------------------------------------------
@@ -334,7 +340,7 @@ class OnlineDecoder:
             state.smoothed = probs
             if info.primary:
                 order = np.argsort(-probs, kind="stable")[: self.top_k]
-                best = int(order[0])
+                best = int(published_labels(probs, self.min_score))
                 self._labels.append(FrameLabel(
                     track_id=track_id, frame=info.frame, stamp_ns=info.stamp_ns, label=self.labels[best],
                     score=float(probs[best]), top_k=[(self.labels[int(i)], float(probs[i])) for i in order],

@@ -122,3 +122,21 @@ def test_point_events_need_a_detection_checkpoint():
     with pytest.raises(CheckpointError, match="detection checkpoint"):
         CheckpointConfig(model=_config("classification", ["a", "b"]).model, task="classification", labels=["a", "b"],
                          fps=15.0, points=PointRules())  # fmt: skip
+
+
+def test_min_score_is_checkpoint_metadata_that_round_trips(saved):
+    directory, model, config = saved
+    assert "min_score" not in json.loads((directory / "config.json").read_text())  # 0: not written
+    config.min_score = 0.55
+    save_checkpoint(directory, model, config)
+    assert json.loads((directory / "config.json").read_text())["min_score"] == 0.55
+    assert read_config(directory).min_score == 0.55
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "0.5", True])
+def test_a_bad_min_score_names_the_file(saved, value):
+    directory = saved[0]
+    data = json.loads((directory / "config.json").read_text())
+    (directory / "config.json").write_text(json.dumps({**data, "min_score": value}))
+    with pytest.raises(CheckpointError, match=r"config.json: min_score must be a number in \[0, 1\)"):
+        read_config(directory)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.fusion import softmax
-from models.training.score_calibration import bake_into_head, expected_calibration_error, fit_temperature
+from models.fusion import published_labels, softmax
+from models.training.score_calibration import (bake_into_head, expected_calibration_error, fit_temperature,
+                                               min_score_for_precision)
 
 
 def test_an_over_confident_classifier_is_cooled_and_its_error_falls():
@@ -37,3 +38,16 @@ def test_baking_divides_by_the_temperature_and_shifts_the_background():
     torch.testing.assert_close(head(x), expected)
     with pytest.raises(ValueError, match="temperature"):
         bake_into_head(head, temperature=0.0)
+
+
+def test_min_score_is_the_lowest_level_whose_published_actions_are_precise_enough():
+    # background, then actions 1 and 2; the model is right when sure (0.9), wrong half the time when unsure (0.5)
+    probabilities = np.array([[0.8, 0.1, 0.1], [0.1, 0.9, 0.0], [0.1, 0.0, 0.9], [0.2, 0.5, 0.3], [0.2, 0.3, 0.5]])
+    labels = np.array([0, 1, 2, 1, 1])
+    assert min_score_for_precision(probabilities, labels, 0.8) == pytest.approx(0.51)  # drops the unsure frames
+    assert min_score_for_precision(probabilities, labels, 0.75) == 0.0  # 3 of the 4 published actions are right
+    assert min_score_for_precision(probabilities[[0, 4]], labels[[0, 4]], 0.9) is None  # no level makes it right
+    assert published_labels(probabilities, 0.51).tolist() == [0, 1, 2, 0, 0]
+    assert published_labels(probabilities).tolist() == [0, 1, 2, 1, 2]
+    with pytest.raises(ValueError, match="precision"):
+        min_score_for_precision(probabilities, labels, 0.0)

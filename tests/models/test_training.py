@@ -13,6 +13,7 @@ from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.training.config import ConfigError, load_train_config
 from models.training.loop import train
+from models.training.score_calibration import min_score_for_precision
 from models.windows import prepare_sequence
 
 TINY = {"dim": 32, "depth": 1, "T": 16, "frame_spatial_dim": 8, "drop_path": 0.0}
@@ -36,7 +37,8 @@ def _frame_nll(model, checkpoint, sequences) -> float:
 def test_detection_fits_real_sequences(data_root, tmp_path):
     config = load_train_config(task="detect", output=str(tmp_path / "det"), data_root=str(data_root),
                                train=["utkinect:1"], val=["utkinect:1"], model=TINY, epochs=6, steps_per_epoch=20,
-                               batch_size=16, lr=3e-3, label_smoothing=0.0, eval_stride=4)  # fmt: skip
+                               batch_size=16, lr=3e-3, label_smoothing=0.0, eval_stride=4,
+                               publish_precision=0.9)  # fmt: skip
     metrics = train(config)
     model, checkpoint = load_checkpoint(tmp_path / "det" / "checkpoint")
     assert checkpoint.labels[0] == "background" and checkpoint.training["epochs_done"] == 6
@@ -47,6 +49,12 @@ def test_detection_fits_real_sequences(data_root, tmp_path):
     assert _frame_nll(model, checkpoint, sequences) < 0.7 * _frame_nll(untrained, checkpoint, sequences)
     background_share = 0.59  # measured share of background frames in UTKinect (shared/data README)
     assert metrics["frame_accuracy"] > background_share + 0.04
+    # min_score: the lowest level at which the causal stream's action labels on the validation data are 90 % right
+    report = checkpoint.training["score_calibration"]
+    assert checkpoint.min_score == report["min_score"] > 0 and report["publish_precision"] == 0.9
+    probabilities = np.concatenate([predict_sequence(model, s, checkpoint, stride=1, lookahead=0) for s in sequences])
+    truth = np.concatenate([s.frame_labels(checkpoint.labels) for s in sequences])
+    assert checkpoint.min_score == pytest.approx(min_score_for_precision(probabilities, truth, 0.9), abs=0.011)
 
 
 def test_pretraining_lowers_the_loss_and_resumes(data_root, tmp_path):

@@ -294,8 +294,25 @@ def test_gesture_rules_come_from_the_checkpoint_and_need_fps():
         OnlineDecoder(LABELS, 16, 4, points={"threshold": 0.5}, fps=15.0)
 
 
+def test_an_action_below_min_score_is_published_as_background_with_its_top_k():
+    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=K1, frame_spatial_dim=8),
+                              task="detection", labels=LABELS, fps=15.0, min_score=0.5)  # fmt: skip
+    decoder = OnlineDecoder.from_checkpoint(config, stride=4, top_k=K1)
+    assert decoder.min_score == 0.5
+    probabilities = np.tile([0.05, 0.45, 0.3, 0.2], (16, 1))  # wave is most likely, at 0.45
+    probabilities[-2:] = [0.05, 0.8, 0.1, 0.05]  # ... then sure at 0.8
+    decoder.add(1, 15, np.log(probabilities))
+    labels = decoder.pop_final()
+    assert [label.label for label in labels[-4:]] == ["background", "background", "wave", "wave"]
+    assert labels[-4].score == pytest.approx(0.05) and labels[-1].score == pytest.approx(0.8)
+    assert dict(labels[-4].top_k)["wave"] == pytest.approx(0.45)  # the action that fell short is still shown
+    plain = OnlineDecoder.from_checkpoint(config, stride=4, min_score=0.0)  # a run's own level overrides it
+    plain.add(1, 15, np.log(probabilities))
+    assert {label.label for label in plain.pop_final()} == {"wave"}
+
+
 @pytest.mark.parametrize("kwargs", [
-    {"labels": ["background"]}, {"window": 0}, {"stride": 0}, {"stride": 17}, {"lookahead": -1},
+    {"labels": ["background"]}, {"min_score": 1.0}, {"min_score": -0.5}, {"window": 0}, {"stride": 0}, {"stride": 17}, {"lookahead": -1},
     {"inputs": "scores"}, {"top_k": 0}, {"smoothing": 1.0}, {"enter_threshold": 0.0},
     {"enter_threshold": 0.5, "exit_threshold": 0.6}, {"min_duration_frames": 0}, {"exit_frames": 0},
 ])  # fmt: skip

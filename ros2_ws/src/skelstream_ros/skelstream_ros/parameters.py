@@ -74,6 +74,8 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "stride": "model-rate frames between model calls; 0: automatic, the smallest the machine sustains",
     "lookahead": "frames of delay traded for accuracy; 0: causal",
     "fusion": "how the windows covering a frame combine: recent | mean | max",
+    "min_score": "a frame whose most likely action scores below this probability is published as background; "
+                 "0: the checkpoint's min_score",
     "precision": "model precision: fp32, fp16 (torch on CUDA, tensorrt), int8 (onnxruntime, tensorrt: static, "
                  "calibrated on the checkpoint's training data); empty: the backend's default",
     "pose_model": "images: a MediaPipe pose_landmarker .task file; empty: the one prepared offline",

@@ -25,7 +25,8 @@ def test_defaults_run_the_image_topic_with_the_shipped_checkpoint():
     assert run.checkpoint == str(DEFAULT_CHECKPOINT)
     assert run.max_frames is None and run.seconds is None and run.pose_model is None and run.record is None
     assert (run.stride, run.lookahead, run.backend, run.num_poses, run.queue_size) == ("auto", 0, "auto", 2, 4)
-    assert run.threads is None and run.precision is None and run.fusion == "recent"
+    assert run.threads is None and run.precision is None and run.fusion == "recent" and run.min_score is None
+    assert settings_from_parameters({"min_score": 0.5}).run.min_score == 0.5
 
 
 @pytest.mark.parametrize("input, source, images", [("camera", "camera", True), ("image_topic", "pushed-images", True),
