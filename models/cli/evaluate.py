@@ -39,8 +39,11 @@ other people with the checkpoint's dense targets around each action point)
 on the same protocol. ``--json`` writes ``event_f1``, ``event_precision``,
 ``event_recall`` (Δ in seconds, ``"0.333"``, ``"0.5"``, ``"1.0"`` → the pooled
 figure), ``per_gesture`` (gesture → ``f1``/``precision``/``recall`` → the
-same maps), ``delay_ms`` (``p50``, ``p90``, ``count``) and ``counts`` of the
-causal row, then ``with_lookahead`` and ``baseline`` (each the same keys).
+same maps), ``delay_ms`` (``p50``, ``p90``, ``count``), ``counts`` and
+``confusion`` (at Δ = 1 s: rows the points' gestures and "no gesture" for
+false alarms, columns the events' gestures and "missed"; ``--confusion``
+draws it) of the causal row, then ``with_lookahead`` and ``baseline`` (each
+the same keys).
 Video datasets run through the camera path instead (the ``stream-eval``
 command sends them to the streaming side): ``stream-eval --dataset
 florence-video --help`` lists their flags.
@@ -85,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fusion", choices=FUSIONS, default="recent",
                         help="detection: how the windows covering a frame combine (default recent)")
     parser.add_argument("--json", help="write the metrics here")
-    parser.add_argument("--confusion", help="write the confusion matrix PNG here")
+    parser.add_argument("--confusion", help="write the confusion matrix PNG here (msrc12: the causal row's events "
+                                            "against the action points at Δ = 1 s, with missed points and false "
+                                            "alarms)")
     return parser
 
 
@@ -188,7 +193,8 @@ def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, s
     stride = 1 if args.stride is DEFAULT else args.stride
     waiting = 0 if args.lookahead is DEFAULT else args.lookahead
     logits = torch_logits(model)
-    metrics = evaluate_gesture_detector(logits, config, sequences, stride=stride, lookahead=0)
+    metrics = evaluate_gesture_detector(logits, config, sequences, stride=stride, lookahead=0,
+                                        confusion_png=args.confusion)  # fmt: skip
     if waiting:
         metrics["with_lookahead"] = evaluate_gesture_detector(logits, config, sequences, stride=stride,
                                                               lookahead=waiting)  # fmt: skip

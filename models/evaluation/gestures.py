@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from models.checkpoint import CheckpointConfig
-from models.evaluation.point_matching import TOLERANCES_S, TimedLabel, point_event_scores
+from models.evaluation.confusion import plot_confusion
+from models.evaluation.point_matching import (MISSED, NO_GESTURE, TOLERANCES_S, TimedLabel, point_confusion,
+                                              point_event_scores)
 from models.point_events import PointRules, detect_points
 from models.skeleton.sequence import SkeletonSequence
 from models.windows import prepare_sequence
@@ -48,9 +51,10 @@ def action_points(sequence: SkeletonSequence) -> list[TimedLabel]:
 
 
 def evaluate_gestures(probabilities: dict[str, np.ndarray], sequences: list[SkeletonSequence], labels: list[str],
-                      rules: PointRules, lookahead: int = 0,
-                      tolerances_s: tuple[float, ...] = TOLERANCES_S) -> dict[str, Any]:  # fmt: skip
-    """Event precision, recall and F1 per Δ, per gesture, and delays (`point_matching.point_event_scores`).
+                      rules: PointRules, lookahead: int = 0, tolerances_s: tuple[float, ...] = TOLERANCES_S,
+                      confusion_png: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """Event precision, recall and F1 per Δ, per gesture, and delays (`point_matching.point_event_scores`), and
+    ``confusion`` at the widest Δ (`point_matching.point_confusion`; drawn to ``confusion_png`` when given).
 
     ``probabilities[name]`` holds each prepared recording's (T, K + 1) scores, class 0 background.
     """
@@ -61,12 +65,20 @@ def evaluate_gestures(probabilities: dict[str, np.ndarray], sequences: list[Skel
     scores["num_points"] = sum(len(points) for _, points in pairs)
     scores["rules"] = rules.to_dict()
     scores["lookahead_frames"] = lookahead
+    widest = max(tolerances_s)
+    matrix = point_confusion(pairs, labels[1:], widest)
+    scores["confusion"] = {"tolerance_s": widest, "rows": [*labels[1:], NO_GESTURE], "columns": [*labels[1:], MISSED],
+                           "counts": matrix.tolist()}  # fmt: skip
+    if confusion_png is not None:
+        confusion = scores["confusion"]
+        plot_confusion(matrix, confusion["rows"], confusion_png, predicted_names=confusion["columns"])
     return scores
 
 
 def evaluate_gesture_detector(logits: Callable[[np.ndarray], np.ndarray], config: CheckpointConfig,
                               sequences: list[SkeletonSequence], stride: int = 1, lookahead: int = 0,
-                              tolerances_s: tuple[float, ...] = TOLERANCES_S) -> dict[str, Any]:  # fmt: skip
+                              tolerances_s: tuple[float, ...] = TOLERANCES_S,
+                              confusion_png: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
     """`evaluate_gestures` of a detector (``logits``: windows → per-frame logits, `models.inference.LogitsFn`)
     with the gesture rules of its ``config``, its windows run every ``stride`` frames and fused as a stream
     with this ``lookahead`` fuses them (0: causal, as ``stream-run``)."""
@@ -78,7 +90,8 @@ def evaluate_gesture_detector(logits: Callable[[np.ndarray], np.ndarray], config
     prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
     probabilities = {s.name: fused_probabilities(logits, s, config, stride=stride, lookahead=lookahead)
                      for s in prepared}  # fmt: skip
-    scores = evaluate_gestures(probabilities, prepared, list(config.labels), config.points, lookahead, tolerances_s)
+    scores = evaluate_gestures(probabilities, prepared, list(config.labels), config.points, lookahead, tolerances_s,
+                               confusion_png)  # fmt: skip
     return {**scores, "stride": stride}
 
 

@@ -7,6 +7,11 @@ the nearest unclaimed point of its gesture within Δ. From the counts over all
 recordings: precision, recall and F1, pooled and per gesture, for each Δ; and
 the delays of the correct events (event time − action point; negative means
 early), median and 90th percentile.
+
+`point_confusion` says what the mistakes were: after the one-to-one matching,
+each point still unclaimed is paired with the nearest unclaimed event of
+another gesture within Δ (a confusion), else counted missed; each event still
+unclaimed is a false alarm.
 """
 
 from __future__ import annotations
@@ -50,6 +55,43 @@ def match_points(events: Sequence[TimedLabel], points: Sequence[TimedLabel], tol
         free.remove(best)
         matched.append((event.label, event.time_s - points[best].time_s))
     return Matching(tuple(matched), tuple(false_positives), tuple(points[i].label for i in free))
+
+
+NO_GESTURE = "no gesture"
+"""`point_confusion`'s last row: events that no action point of any gesture claimed."""
+MISSED = "missed"
+"""`point_confusion`'s last column: action points that no event claimed."""
+
+
+def point_confusion(recordings: Sequence[tuple[Sequence[TimedLabel], Sequence[TimedLabel]]],
+                    labels: Sequence[str], tolerance_s: float) -> np.ndarray:  # fmt: skip
+    """(G + 1, G + 1) counts over (events, points) recordings: row = a point's gesture (last row `NO_GESTURE`),
+    column = the event's gesture (last column `MISSED`). The diagonal is `match_points`'s correct events; a
+    point it left unclaimed takes the nearest unclaimed event of another gesture within Δ, in time order."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels) + 1, len(labels) + 1), dtype=np.int64)
+    for events, points in recordings:
+        free_points = sorted(points, key=lambda p: p.time_s)
+        free_events = []
+        for event in sorted(events, key=lambda e: e.time_s):  # match_points' rule: the same gesture first
+            same = [p for p in free_points
+                    if p.label == event.label and abs(event.time_s - p.time_s) <= tolerance_s + 1e-9]  # fmt: skip
+            if same:
+                free_points.remove(min(same, key=lambda p: abs(event.time_s - p.time_s)))
+                matrix[index[event.label], index[event.label]] += 1
+            else:
+                free_events.append(event)
+        for point in list(free_points):
+            near = [e for e in free_events if abs(e.time_s - point.time_s) <= tolerance_s + 1e-9]
+            if near:
+                event = min(near, key=lambda e: abs(e.time_s - point.time_s))
+                free_events.remove(event)
+                matrix[index[point.label], index[event.label]] += 1
+            else:
+                matrix[index[point.label], -1] += 1
+        for event in free_events:
+            matrix[-1, index[event.label]] += 1
+    return matrix
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from models.checkpoint import load_checkpoint
@@ -44,9 +45,14 @@ def checkpoint(tmp_path_factory, root):
 def test_the_protocol_is_causal_by_default_and_its_json_is_the_stable_interface(root, checkpoint, tmp_path):
     out = tmp_path / "gestures.json"
     result = stream_eval("--checkpoint", checkpoint, "--dataset", "msrc12", "--root", str(root), "--subjects", "5",
-                         "--json", str(out))  # fmt: skip
+                         "--json", str(out), "--confusion", str(tmp_path / "confusion.png"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads(out.read_text())
+    confusion = metrics["confusion"]  # what each mistake was, at the widest Δ
+    assert confusion["rows"] == [*MSRC12_GESTURES, "no gesture"] and confusion["columns"][-1] == "missed"
+    counts = np.array(confusion["counts"])
+    assert counts[:-1].sum() == 20 and counts.diagonal()[:-1].sum() == metrics["counts"]["1.0"]["correct"]
+    assert (tmp_path / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for key in ("event_f1", "event_precision", "event_recall"):
         assert set(metrics[key]) == DELTAS and all(0 <= v <= 1 for v in metrics[key].values()), key
     assert set(metrics["per_gesture"]) == set(MSRC12_GESTURES)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from models.evaluation.point_matching import TimedLabel, match_points, point_event_scores
+from models.evaluation.point_matching import TimedLabel, match_points, point_confusion, point_event_scores
 
 
 def test_each_point_is_claimed_once_by_the_nearest_event_of_its_gesture():
@@ -31,3 +31,18 @@ def test_no_events_gives_zero_recall_and_undefined_precision():
     scores = point_event_scores([([], [TimedLabel(1.0, "duck")])], ["duck"])
     assert scores["event_recall"]["0.5"] == 0.0 and math.isnan(scores["event_precision"]["0.5"])
     assert scores["event_f1"]["1.0"] == 0.0
+
+
+def test_the_confusion_names_what_each_mistake_was():
+    points = [TimedLabel(1.0, "duck"), TimedLabel(3.0, "duck"), TimedLabel(5.0, "kick"), TimedLabel(9.0, "kick")]
+    events = [TimedLabel(0.9, "duck"), TimedLabel(1.1, "duck"), TimedLabel(3.4, "kick"), TimedLabel(5.2, "kick"),
+              TimedLabel(7.0, "bow")]  # fmt: skip
+    matrix = point_confusion([(events, points)], ["duck", "kick", "bow"], tolerance_s=0.5)
+    # rows duck, kick, bow, no gesture; columns duck, kick, bow, missed
+    assert matrix.tolist() == [[1, 1, 0, 0],  # the 1 s duck found; the 3 s duck called kick
+                               [0, 1, 0, 1],  # the 5 s kick found; the 9 s kick missed
+                               [0, 0, 0, 0],
+                               [1, 0, 1, 0]]  # a second duck at 1.1 s and a bow at 7 s: false alarms
+    scores = point_event_scores([(events, points)], ["duck", "kick", "bow"], tolerances_s=(0.5,))
+    assert matrix.diagonal()[:-1].sum() == scores["counts"]["0.5"]["correct"]  # the diagonal is the protocol's
+    assert matrix[:-1].sum() == len(points)
