@@ -16,7 +16,7 @@ EXTRAS = {
     "tensorrt": ["tensorrt>=10.0"],
     # what a robot installs: camera/video pose, ONNX Runtime on a checkpoint's own model.onnx
     # (stream-export --into-checkpoint), ZeroMQ (core), --config files; no torch
-    "runtime": ["mediapipe==1.2.2", "onnxruntime>=1.31", "onnx>=1.23", "PyYAML>=6.0"],
+    "runtime": ["mediapipe==1.2.2", "onnxruntime>=1.31", "onnx>=1.23", "PyYAML>=6.0", "safetensors>=0.4"],
     # stream-calibrate: OpenCV's contrib build (ChArUco), the one MediaPipe installs too; YAML calibration files
     "calibration": ["opencv-contrib-python>=4.8", "PyYAML>=6.0"],
 }
@@ -40,7 +40,7 @@ setup(
     package_data={
         "models": [
             "checkpoints/*/*.json", "checkpoints/*/*.safetensors", "checkpoints/*/*.onnx",
-            "encoders/*/*.json", "encoders/*/*.safetensors",
+            "encoders/*/*.json", "encoders/*/*.safetensors", "lifters/*/*.json", "lifters/*/*.safetensors",
         ],
         # stream/ros2/msg links to ros2_ws/src/skelstream_msgs/msg: the wheel gets copies of the .msg files
         "stream.ros2": ["msg/*.msg", "upstream_msgs/*/msg/*.msg"],

@@ -60,7 +60,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 def build_video_parser() -> argparse.ArgumentParser:
     """The flags of the video evaluation (``--dataset florence-video``)."""
     from stream.cli.run import stride_flag
-    from stream.run.config import BACKENDS, RunConfig
+    from stream.run.config import BACKENDS, POSE_3D, RunConfig
 
     defaults = RunConfig()
     parser = argparse.ArgumentParser(prog="stream-eval", description=__doc__,
@@ -89,6 +89,10 @@ def build_video_parser() -> argparse.ArgumentParser:
                         help=f"people MediaPipe looks for (default {defaults.num_poses})")
     parser.add_argument("--smoothing", action=argparse.BooleanOptionalAction, default=defaults.smoothing,
                         help="One-Euro landmark smoothing (default on, as stream-run)")
+    parser.add_argument("--pose-3d", choices=POSE_3D, default=defaults.pose_3d,
+                        help="3D joints from MediaPipe's image landmarks lifted, or its world landmarks (as "
+                             f"stream-run; default {defaults.pose_3d}: lifted; the pose cache serves both)")
+    parser.add_argument("--lifter", help="--pose-3d lifted: a lifter directory (default: the shipped one)")
     parser.add_argument("--cache-dir", help="pose cache folder (default: $SKELSTREAM_CACHE/pose, else "
                                             "~/.cache/skelstream/pose)")
     parser.add_argument("--no-cache", action="store_true", help="run MediaPipe on every clip, store nothing")
@@ -126,7 +130,7 @@ def _video_main(argv: list[str]) -> int:
             config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
                                backend=args.backend, threads=args.threads, stride=args.stride,
                                lookahead=args.lookahead, pose_model=args.pose_model, num_poses=args.num_poses,
-                               smoothing=args.smoothing)  # fmt: skip
+                               smoothing=args.smoothing, pose_3d=args.pose_3d, lifter=args.lifter)  # fmt: skip
             clips = list_clips(args.root, actors)
             if not clips:
                 raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")

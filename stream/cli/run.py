@@ -50,8 +50,8 @@ from foundation.errors import PublisherError
 from foundation.errors import SkelstreamError
 from foundation.output_files import OutputError, check_output, probe_writable, write_atomically
 from models.fusion import FUSIONS
-from stream.run.config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, ROS2_MODES, WAIT_S,
-                               RunConfig, flag, load_run_config)  # fmt: skip
+from stream.run.config import (BACKENDS, FORMATS, MAX_PEOPLE, MAX_THREADS, MAX_WAITED_SUBSCRIBERS, POSE_3D, ROS2_MODES,
+                               WAIT_S, RunConfig, flag, load_run_config)  # fmt: skip
 
 if TYPE_CHECKING:
     from stream.publishers.base import Publisher
@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     pose.add_argument("--num-poses", type=int, help=f"people MediaPipe looks for, 1-{MAX_PEOPLE} (default 2)")
     pose.add_argument("--smoothing", action=argparse.BooleanOptionalAction, default=None,
                       help="One-Euro landmark smoothing (default on)")
+    pose.add_argument("--pose-3d", choices=POSE_3D,
+                      help="where the 3D joints come from: lifted, MediaPipe's image landmarks lifted by a "
+                           "2D-to-3D network (models/lifting); world, its world landmarks (metric); auto "
+                           "(default): lifted, but world with --intrinsics, which places people by PnP")
+    pose.add_argument("--lifter", help="--pose-3d lifted: a lifter directory (default: the shipped one, "
+                                       "models/lifters/unified-2d)")
     place = parser.add_argument_group("calibration (skeletons and positions in the robot frame)")
     place.add_argument("--intrinsics", help="camera_info YAML from stream-calibrate intrinsics")
     place.add_argument("--extrinsics", help="base ← camera transform YAML from stream-calibrate extrinsics")

@@ -24,7 +24,7 @@ from foundation.errors import SourceError
 from stream.backends import Backend
 from stream.evaluation.pose_cache import CachingPose, PoseCache
 from stream.publishers.base import Publisher
-from stream.run.assembly import make_pose_estimator, make_source_config, warm_up
+from stream.run.assembly import make_pose_estimator, make_source_config, warm_up, with_pose_3d
 from stream.run.config import RunConfig
 from stream.run.pipeline import Pipeline
 from stream.sources import make_source
@@ -98,11 +98,13 @@ def run_clip(clip: str | Path, base: RunConfig, backend: Backend, cache: PoseCac
     cached = cache.load(clip) if cache is not None else None
     source = make_source(make_source_config(config)).open()
     try:
-        with CachingPose(cached, lambda: make_pose_estimator(config)) as pose:
+        raw = dataclasses.replace(config, pose_3d="world")  # the cache holds what MediaPipe gave
+        with CachingPose(cached, lambda: make_pose_estimator(raw)) as pose:
             collector = LabelCollector()
             warm_up(backend, pose)
             source.start()
-            summary = Pipeline(config, source, backend, collector, pose=pose, status_line=False).run()
+            summary = Pipeline(config, source, backend, collector, pose=with_pose_3d(config, pose),
+                               status_line=False).run()  # fmt: skip
     finally:
         source.stop()
     if source.error:

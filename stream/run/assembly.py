@@ -136,15 +136,27 @@ def make_source_config(config: RunConfig) -> SourceConfig:
 
 
 def make_pose_estimator(config: RunConfig) -> PoseEstimator | None:
-    """The MediaPipe pose estimator of an image source (enter it as a context manager), else None."""
+    """The MediaPipe pose estimator of an image source (enter it as a context manager), lifted as
+    ``config.pose_3d`` asks (`with_pose_3d`), else None."""
     if not config.has_images:
         return None
     from stream.pose.mediapipe_pose import MediaPipePoseEstimator
     from stream.pose.one_euro import OneEuroConfig
     from stream.pose.provision import resolve_pose_model
 
-    return MediaPipePoseEstimator(resolve_pose_model(config.pose_model), num_poses=config.num_poses,
-                                  smoothing=OneEuroConfig() if config.smoothing else None)  # fmt: skip
+    return with_pose_3d(config, MediaPipePoseEstimator(resolve_pose_model(config.pose_model),
+                                                       num_poses=config.num_poses,
+                                                       smoothing=OneEuroConfig() if config.smoothing else None))
+
+
+def with_pose_3d(config: RunConfig, pose: PoseEstimator) -> PoseEstimator:
+    """``pose`` with its people's image landmarks lifted to 3D by ``config.lifter`` (`RunConfig.lifts`,
+    `stream.pose.lifted_pose`), else as is (MediaPipe's world landmarks)."""
+    if not config.lifts:
+        return pose
+    from stream.pose.lifted_pose import LiftedPose
+
+    return LiftedPose.from_path(pose, config.lifter)
 
 
 def make_localizer(config: RunConfig, camera_frame: str | None = None) -> Localizer | None:
@@ -164,9 +176,10 @@ def make_localizer(config: RunConfig, camera_frame: str | None = None) -> Locali
 
 
 def recording_layout(config: RunConfig, source: Source) -> str:
-    """The layout a recording of this run stores: MediaPipe's for images, else the source's (unified_30 if unknown)."""
+    """The layout a recording of this run stores: MediaPipe's for images (unified_30 when lifted), else the
+    source's (unified_30 if unknown)."""
     if config.has_images:
-        return "mediapipe_33"
+        return "unified_30" if config.lifts else "mediapipe_33"
     return getattr(source, "layout", None) or "unified_30"
 
 

@@ -23,6 +23,7 @@ FORMATS = ("ntu", "pku", "utkinect", "msr", "msrc12", "recording")
 ROS2_MODES = ("dds",)
 """``--ros2``: ``dds`` publishes the ROS 2 topics through pip cyclonedds (DDS-direct, no ROS install; docs/ros2.md)."""
 BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")  # as stream.backends.CHOICES, without importing it
+POSE_3D = ("auto", "world", "lifted")  # where image sources' 3D joints come from (RunConfig.lifts)
 MAX_PEOPLE = 16  # --people, --num-poses: 8 people were soaked for 20 min at 30 fps on 2 cores (docs/reliability.md)
 MAX_THREADS = 64  # --threads
 MAX_WAITED_SUBSCRIBERS = 100  # --wait-subscribers, --ros-wait-subscribers (each wait lasts at most WAIT_S)
@@ -85,6 +86,8 @@ class RunConfig:
     pose_model: str | None = None
     num_poses: int = 2
     smoothing: bool = True
+    pose_3d: str = "auto"  # images: lifted image landmarks, or world landmarks (auto: world with intrinsics)
+    lifter: str | None = None  # pose_3d lifted: a lifter directory (None: the shipped one)
     intrinsics: str | None = None  # camera_info YAML (stream-calibrate intrinsics): places MediaPipe people by PnP
     extrinsics: str | None = None  # transform YAML (stream-calibrate extrinsics): skeletons in the robot frame
     zmq: str = "tcp://127.0.0.1:5560"
@@ -134,6 +137,11 @@ class RunConfig:
         self._check_range("seed", 0, MAX_SEED)
         self._check_range("wait_subscribers", 0, MAX_WAITED_SUBSCRIBERS)
         self._check_range("lookahead", 0, None)
+        if self.pose_3d not in POSE_3D:
+            raise ValueError(f"{named('pose_3d')} must be one of {', '.join(POSE_3D)}, got {self.pose_3d!r}")
+        if self.pose_3d == "lifted" and self.intrinsics:  # auto takes the world landmarks there
+            raise ValueError(f"{named('pose_3d')} lifted gives joints of a nominal size: placing people by PnP "
+                             f"({named('intrinsics')}) needs MediaPipe's metric world landmarks (pose_3d world)")  # fmt: skip
         if self.min_score is not None and not 0.0 <= self.min_score < 1.0:
             raise ValueError(f"{named('min_score')} must be a probability from 0 to below 1 (0 publishes the most "
                              f"likely class always), got {self.min_score}")  # fmt: skip
@@ -147,6 +155,13 @@ class RunConfig:
         if not self.camera:
             raise ValueError(f"{named('camera')} must be a camera index, device path or URL, got an empty string")
         self._check_ros()
+
+    @property
+    def lifts(self) -> bool:
+        """Whether image sources' 3D joints are lifted from MediaPipe's image landmarks
+        (`stream.pose.lifted_pose`: ``pose_3d`` lifted, or auto without ``intrinsics``) rather than its world
+        landmarks (metric, which placing people by PnP needs)."""
+        return self.pose_3d == "lifted" or (self.pose_3d == "auto" and not self.intrinsics)
 
     def _check_range(self, name: str, low: int, high: int | None) -> None:
         value = getattr(self, name)

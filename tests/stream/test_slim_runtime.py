@@ -80,11 +80,13 @@ def test_a_synthetic_scene_runs_without_torch_and_labels_as_with_it(runtime_pyth
     assert labels(tmp_path / "slim.skrec") == labels(tmp_path / "full.skrec") != []
 
 
-def test_a_video_runs_through_mediapipe_without_torch(runtime_python, checkpoint, data_root, tmp_path):
+@pytest.mark.parametrize("pose_3d", ["world", "lifted"])  # lifted: the 2D-to-3D lifter runs in numpy
+def test_a_video_runs_through_mediapipe_without_torch(runtime_python, checkpoint, data_root, tmp_path, pose_3d):
     video = data_root / "videos" / "exercise.avi"
     stats = tmp_path / "stats.json"
     result = run(runtime_python, "--video", str(video), "--fast", "--max-frames", "40", "--backend", "onnxruntime",
-                 "--checkpoint", str(checkpoint), "--stats-json", str(stats), cache=tmp_path / "cache")  # fmt: skip
+                 "--checkpoint", str(checkpoint), "--stats-json", str(stats), "--pose-3d", pose_3d,
+                 cache=tmp_path / "cache")  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads(stats.read_text())
     assert summary["frames"] == 40 and "pose" in summary["latency_ms"] and summary["labels"] > 0

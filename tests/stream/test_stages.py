@@ -29,5 +29,6 @@ def test_stream_run_refuses_a_pushed_source_with_one_line(tmp_path, capsys, chec
 def test_a_recording_takes_the_layout_of_the_pushed_skeletons():
     source = make_source(PushSourceConfig(layout="azure_kinect_32"))
     assert recording_layout(RunConfig(source="pushed-skeletons"), source) == "azure_kinect_32"
-    assert recording_layout(RunConfig(source="pushed-images"), source) == "mediapipe_33"
+    assert recording_layout(RunConfig(source="pushed-images", pose_3d="world"), source) == "mediapipe_33"
+    assert recording_layout(RunConfig(source="pushed-images"), source) == "unified_30"  # lifted image landmarks
     assert recording_layout(RunConfig(source="pushed-skeletons"), make_source(PushSourceConfig())) == "unified_30"

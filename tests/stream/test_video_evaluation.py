@@ -325,3 +325,19 @@ def test_the_command_line_says_what_is_wrong_and_sends_skeleton_datasets_on(tmp_
     code = main(["--dataset", "utkinect", "--checkpoint", str(DEFAULT_CHECKPOINT), "--root", str(tmp_path),
                  "--subjects", "5"])  # fmt: skip
     assert code == 2 and "no utkinect files" in capsys.readouterr().err
+
+
+def test_world_landmarks_stream_from_the_same_pose_cache(evaluated, clip_dir, pose_model):
+    """``--pose-3d world``: the cache's MediaPipe people replayed with their world landmarks, where the default
+    (auto: lifted) lifts their image landmarks."""
+    from stream.backends import make_backend
+    from stream.evaluation.video_evaluation import evaluate_clips
+
+    config = RunConfig(source="video", video=str(clip_dir), fast=True, pose_model=str(pose_model), pose_3d="world")
+    backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+    world = evaluate_clips(list_clips(clip_dir), config, backend, evaluated["cache"])
+    for lifted, ours in zip(evaluated["live"], world):
+        assert ours.run.pose_cached and not ours.run.errors  # MediaPipe not run again
+        assert [(x.track_id, x.frame) for x in ours.run.labels] == [(x.track_id, x.frame) for x in lifted.run.labels]
+    scores = [x.score for r in world for x in r.run.labels]
+    assert scores != [x.score for r in evaluated["live"] for x in r.run.labels]  # other joints, other scores

@@ -81,6 +81,9 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "pose_model": "images: a MediaPipe pose_landmarker .task file; empty: the one prepared offline",
     "num_poses": "images: people MediaPipe looks for",
     "smoothing": "images: One-Euro landmark smoothing",
+    "pose_3d": "images: 3D joints lifted from MediaPipe's image landmarks (lifted) or its world landmarks (world); "
+               "auto: lifted, world with intrinsics",
+    "lifter": "pose_3d lifted: a lifter directory; empty: the shipped one",
     "intrinsics": "camera_info YAML (stream-calibrate intrinsics): places people seen in images by PnP; empty: none",
     "extrinsics": "transform YAML robot frame <- camera optical frame (stream-calibrate extrinsics): skeletons "
                   "published in the robot frame, the transform broadcast as a static TF; empty: none",
@@ -110,7 +113,7 @@ NOT_PARAMETERS = {
 }  # fmt: skip
 """RunConfig keys that are not node parameters, and why."""
 
-_EXISTING_PATHS = ("pose_model", "intrinsics", "extrinsics")  # checkpoint: a name, or a path RunConfig checks
+_EXISTING_PATHS = ("pose_model", "intrinsics", "extrinsics", "lifter")  # checkpoint: a name, or a path RunConfig checks
 MAX_WAIT_FOR_SUBSCRIBERS = 1000
 _AUTOMATIC = ("stride",)
 """Integer parameters whose 0 means RunConfig's automatic choice (``"auto"``)."""
