@@ -83,9 +83,9 @@ class NumpyLifter:
         self.input_mask = np.isin(UNIFIED_30.joint_names, names).astype(np.float32)
 
     def __call__(self, points: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 30, 2) pixel keypoints, (N, 30) confidences → (N, 30, 3) lifted joints and their (N, 30) mask
-        (the input's presence: joints the detector did not see are placed by the network but marked absent).
-        Keypoints of joints the lifter was never shown (``config.input_joints``: a detector's face points
+        """(N, 30, 2) pixel keypoints, (N, 30) confidences → (N, 30, 3) lifted root-relative joints and their
+        (N, 30) mask (the input's presence: joints the detector did not see are placed by the network but
+        marked absent). Keypoints of joints the lifter was never shown (``config.input_joints``: a detector's face points
         when it learnt from Kinect bodies) are left out of its input."""
         normalized, present = normalize_2d(points, np.asarray(confidence) * self.input_mask)
         w = self.weights
@@ -104,7 +104,7 @@ class NumpyLifter:
             y = np.maximum(layer_norm(f"blocks.{b}.norm2", linear(f"blocks.{b}.fc2", y)), 0.0)
             x = x + y
         joints = linear("out", x).reshape(len(x), JOINTS, 3)
-        return joints, present
+        return joints - joints[:, ROOT : ROOT + 1], present  # the root exactly at the origin
 
 
 def build_torch_lifter(config: LifterConfig):

@@ -58,30 +58,47 @@ def _rotation_x(angle: np.ndarray) -> np.ndarray:
 
 
 def project_views(joints: np.ndarray, present: np.ndarray, rng: np.random.Generator,
-                  ranges: CameraRanges = CameraRanges()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+                  ranges: CameraRanges = CameraRanges(), one_camera: bool = False,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(N, 30, 3) metric joints with their (N, 30) presence → (N, 30, 2) pixel keypoints, their (N, 30)
     confidences (0 where the joint is absent, dropped or not in the drawn source's joint set) and the (N, 30, 3)
-    root-relative turned skeletons (the target, in metres; `target_unit` scales them)."""
+    root-relative turned skeletons (the target, in metres; `target_unit` scales them). Each frame gets its own
+    camera, or with ``one_camera`` all share one (the frames of one clip)."""
     n = len(joints)
+    draw = _shared(rng, n) if one_camera else rng
     body = np.where(present[..., None], joints - joints[:, ROOT : ROOT + 1], 0.0)
-    yaw = np.deg2rad(rng.uniform(-ranges.yaw_deg, ranges.yaw_deg, n))
-    pitch = np.deg2rad(rng.uniform(*ranges.pitch_deg, n))
+    yaw = np.deg2rad(draw.uniform(-ranges.yaw_deg, ranges.yaw_deg, n))
+    pitch = np.deg2rad(draw.uniform(*ranges.pitch_deg, n))
     turned = np.einsum("nij,nvj->nvi", _rotation_x(pitch) @ _rotation_y(yaw), body)
-    distance = rng.uniform(*ranges.distance_m, n)
+    distance = draw.uniform(*ranges.distance_m, n)
     side, up = ranges.off_axis
-    offset = np.stack([rng.uniform(-side, side, n) * distance, rng.uniform(-up, up, n) * distance, distance], -1)
+    offset = np.stack([draw.uniform(-side, side, n) * distance, draw.uniform(-up, up, n) * distance, distance], -1)
     placed = turned + offset[:, None]
-    focal = rng.uniform(*ranges.focal_px, n)[:, None]
-    principal = rng.uniform(*ranges.principal_px, (n, 2))
+    focal = draw.uniform(*ranges.focal_px, n)[:, None]
+    principal = draw.uniform(*ranges.principal_px, (n, 2))
     depth = np.maximum(placed[..., 2], 0.3)
     pixels = np.stack([principal[:, :1] - focal * placed[..., 0] / depth,
                        principal[:, 1:] - focal * placed[..., 1] / depth], -1)  # fmt: skip
     spread = np.sqrt((np.where(present[..., None], pixels - pixels.mean(1, keepdims=True), 0) ** 2).sum((1, 2))
                      / np.maximum(present.sum(1), 1))  # fmt: skip
-    pixels = pixels + rng.normal(size=pixels.shape) * (rng.uniform(*ranges.jitter, n) * spread)[:, None, None]
-    sources = source_masks()[rng.integers(0, len(SOURCE_LAYOUTS), n)]
+    pixels = pixels + rng.normal(size=pixels.shape) * (draw.uniform(*ranges.jitter, n) * spread)[:, None, None]
+    sources = source_masks()[draw.integers(0, len(SOURCE_LAYOUTS), n)]
     seen = present & sources & (rng.uniform(size=present.shape) >= ranges.drop)
     return pixels.astype(np.float32), seen.astype(np.float32), turned.astype(np.float32)
+
+
+class _shared:
+    """Draws like a numpy Generator's, but one value (per trailing shape) repeated for all ``n`` frames."""
+
+    def __init__(self, rng: np.random.Generator, n: int) -> None:
+        self.rng, self.n = rng, n
+
+    def uniform(self, low, high, size) -> np.ndarray:
+        shape = (size,) if isinstance(size, int) else tuple(size)
+        return np.broadcast_to(self.rng.uniform(low, high, (1, *shape[1:])), (self.n, *shape[1:])).copy()
+
+    def integers(self, low, high, size) -> np.ndarray:
+        return np.full(size, self.rng.integers(low, high))
 
 
 def target_unit(turned: np.ndarray, seen: np.ndarray) -> np.ndarray:

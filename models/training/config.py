@@ -41,6 +41,7 @@ class TrainConfig:
     min_score: float | None = None  # detect: write this min_score instead (e.g. the validated recipe's)
     camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
     young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
+    lifted_view: float = 0.0  # detect: share of windows seen by a virtual camera and lifted back (window_augment.py)
     tail_frames: int = 0  # detect: each window's last frames, the ones a causal stream labels from it ...
     tail_weight: float = 1.0  # ... weigh this much in the loss (1: every frame alike)
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
@@ -93,7 +94,8 @@ class TrainConfig:
         if self.min_score is not None and not 0.0 <= self.min_score < 1.0:
             raise ConfigError(f"min_score must be in [0, 1), got {self.min_score}")
         if self.tail_frames < 0 or not self.tail_weight > 0:
-            raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, {self.tail_weight}")
+            raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, "
+                              f"{self.tail_weight}")  # fmt: skip
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -79,9 +79,13 @@ class DetectionWindows(_RandomWindows):
             cut = self.augment.young_cut(self.num_frames, rng)
             frames[:cut] = frames[cut]  # a track that appeared at the cut: the stream repeats its first pose
             real[:cut] = False
-        joints, _ = normalize_window(sequence.joints[frames], sequence.mask[frames], UNIFIED_30, self.normalization)
+        raw, mask = sequence.joints[frames], sequence.mask[frames]
+        lifted = self.augment.lifted(raw, mask, rng) if self.augment.active else None
+        if lifted is not None:
+            raw, mask = lifted
+        joints, _ = normalize_window(raw, mask, UNIFIED_30, self.normalization)
         window = np.ascontiguousarray(joints.transpose(3, 0, 2, 1))
-        if self.augment.active:
+        if self.augment.active and lifted is None:
             window = self.augment.camera(window, rng)
         target = np.where(real, labels[frames], IGNORE_INDEX)
         return torch.from_numpy(window), torch.from_numpy(target)

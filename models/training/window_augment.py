@@ -1,7 +1,14 @@
 """Training windows that look like what the camera path gives the model.
 
-Two things a Kinect recording rarely shows but a camera stream always does:
+Three things a Kinect recording rarely shows but a camera stream always does:
 
+- **Lifted skeletons** (`models.lifting`): what the stream gives the model
+  by default for a camera (``--pose-3d auto``). With probability
+  ``lifted_view`` the window's bodies are seen through one random virtual
+  camera (`models.lifting.virtual_cameras.project_views`, one camera for the
+  window), their 2D keypoints lifted back by the shipped lifter (root-relative,
+  in metres of its nominal size), before the normalisation; such a window
+  gets no MediaPipe-like view on top.
 - **MediaPipe's skeletons** (`models.augment.mediapipe_like`): no root motion
   (world landmarks are hip-centred), per-joint bias, slow error, size
   fluctuation. With probability ``camera_view`` a window is replaced by such a
@@ -17,6 +24,7 @@ Two things a Kinect recording rarely shows but a camera stream always does:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,15 +39,36 @@ class WindowAugment:
 
     camera_view: float = 0.0
     young_track: float = 0.0
+    lifted_view: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("camera_view", "young_track"):
+        for name in ("camera_view", "young_track", "lifted_view"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
 
     @property
     def active(self) -> bool:
-        return self.camera_view > 0 or self.young_track > 0
+        return self.camera_view > 0 or self.young_track > 0 or self.lifted_view > 0
+
+    def lifted(self, joints: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
+               ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+        """With probability ``lifted_view``, the (T, M, 30, 3) metric unified joints and their (T, M, 30) mask as
+        the stream's lifted camera skeletons (module docstring); else None."""
+        if rng.uniform() >= self.lifted_view:
+            return None
+        from models.lifting.virtual_cameras import project_views
+
+        lifter = _shipped_lifter()
+        joints, mask = joints.copy(), mask.copy()
+        for body in range(joints.shape[1]):
+            present = mask[:, body] > 0
+            if present.any(axis=1).sum() < 2:
+                continue
+            pixels, seen, _ = project_views(joints[:, body], present, rng, one_camera=True)
+            lifted, shown = lifter(pixels, seen)
+            joints[:, body] = np.where(shown[..., None] > 0, lifted * lifter.config.unit_m, 0.0)
+            mask[:, body] = shown
+        return joints, mask
 
     def young_cut(self, frames: int, rng: np.random.Generator) -> int:
         """How many leading frames of a ``frames``-frame window repeat the next one (0: none)."""
@@ -54,3 +83,10 @@ class WindowAugment:
 
 
 _CAMERA = MediaPipeLikeConfig(bias_scale=(0.0, 1.0))
+
+
+@lru_cache(maxsize=1)
+def _shipped_lifter():
+    from models.lifting.lifter import DEFAULT_LIFTER, load_lifter
+
+    return load_lifter(DEFAULT_LIFTER)

@@ -49,3 +49,29 @@ def test_a_young_track_repeats_its_first_pose_and_ignores_those_targets():
         cut = 64 - real
         frames = window.numpy()[:, : cut + 1]
         np.testing.assert_array_equal(frames, np.repeat(frames[:, -1:], cut + 1, axis=1))  # padding = first pose
+
+
+def test_a_lifted_view_is_the_shipped_lifter_on_a_virtual_camera_of_real_joints(data_root):
+    from models.datasets.registry import load_dataset
+    from models.skeleton.layouts import UNIFIED_30
+    from models.training.window_augment import WindowAugment
+    from models.windows import cut_window, prepare_sequence
+
+    sequence = prepare_sequence(load_dataset("utkinect", data_root, [1])[0], 15.0)
+    targets = [np.arange(sequence.num_frames)]
+    plain = DetectionWindows([sequence], targets, 64, NormalizationConfig(), length=8)
+    lifted = DetectionWindows([sequence], targets, 64, NormalizationConfig(), length=8,
+                              augment=WindowAugment(lifted_view=1.0))  # fmt: skip
+    root = UNIFIED_30.index("spine_base")
+    for index in range(8):
+        window, target = lifted[index]
+        window = window.numpy()
+        expected, _ = cut_window(sequence, int(target[-1]), 64, NormalizationConfig())
+        assert np.isfinite(window).all() and not np.allclose(window, expected, atol=1e-3)
+        assert np.allclose(window[:, :, root, 0], window[:, :1, root, 0], atol=1e-5)  # lifted: no root motion
+        limb = np.linalg.norm(window[:, :, UNIFIED_30.index("elbow_left"), 0]
+                              - window[:, :, UNIFIED_30.index("shoulder_left"), 0], axis=0)  # fmt: skip
+        reference = np.linalg.norm(expected[:, :, UNIFIED_30.index("elbow_left"), 0]
+                                   - expected[:, :, UNIFIED_30.index("shoulder_left"), 0], axis=0)  # fmt: skip
+        assert abs(np.median(limb) - np.median(reference)) < 0.35 * np.median(reference)  # a body, not noise
+    assert len(plain[0]) == 2
