@@ -237,7 +237,8 @@ def test_the_node_labels_a_published_image_stream(ros, tmp_path):
     for skeleton in skeletons:  # each skeleton carries its image's stamp and frame
         assert stamp_ns(skeleton) in published
         assert skeleton["header"]["frame_id"] == "camera_color_optical_frame"
-        assert skeleton["layout"] == "mediapipe_33" and len(skeleton["bodies"][0]["image_points"]) == 33
+        # pose_3d auto: MediaPipe's image landmarks lifted to 3D, in unified_30 (30 joints, 30 image points)
+        assert skeleton["layout"] == "unified_30" and len(skeleton["bodies"][0]["image_points"]) == 30
     stopped = STOPPED.search(ros.log("node"))
     assert stopped and int(stopped["frames"]) >= 0.95 * len(published)  # best effort, yet nearly every image
     assert len(actions) == int(stopped["labels"]) > 0

@@ -82,7 +82,9 @@ def test_a_ros2_subscriber_in_another_process_receives_every_action_and_event(lo
     for label in actions:
         frames[label.body_id].append(label.frame)
         assert started - 60e9 < stamp_ns(label.header) < time.time_ns()  # ROS (epoch) time, not monotonic
-        assert label.header.frame_id == "camera_optical_frame" and label.top_k_labels[:1] in ([label.label], [])
+        assert label.header.frame_id == "camera_optical_frame"
+        # the label heads its top-k, unless the action fell short of the checkpoint's min_score (then background)
+        assert label.top_k_labels[:1] in ([label.label], []) or label.label == "background"
     assert set(frames) == {"body_1", "body_2"}
     assert all(f == sorted(set(f)) for f in frames.values())  # in order, each frame once
     open_actions = {}
