@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print("time to detect in ms of stream time from the true start: label = the first frame label naming the action, "
           "start = its start event; never = the fraction never detected")  # fmt: skip
-    write_results(args.json, {"machine": machine_info(), "checkpoint": args.checkpoint,
-                               "settings": vars(args) | {"json": str(args.json)}, "rows": rows},
-                              indent=2, default=str)  # fmt: skip
+    settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    write_results(args.json, {"machine": machine_info(), "checkpoint": args.checkpoint, "settings": settings,
+                              "rows": rows})  # fmt: skip
     return 0
 
 
