@@ -1,5 +1,6 @@
 """Fixtures of the streaming tests: a small real detector checkpoint and free loopback endpoints."""
 
+import signal
 import socket
 
 import pytest
@@ -24,6 +25,12 @@ def exported_for_the_default_backend(path) -> None:
 def default_checkpoint_exported() -> None:
     if (DEFAULT_CHECKPOINT / "config.json").is_file():
         exported_for_the_default_backend(DEFAULT_CHECKPOINT)
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child that a test stops with SIGINT: Ctrl-C as a terminal gives it, even when the
+    suite runs from a shell that ignores SIGINT (a non-interactive ``make test &``), which children inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_endpoint() -> str:

@@ -23,7 +23,7 @@ from models.skeleton.sequence import SkeletonSequence
 from models.windows import prepare_sequence
 from tests.conftest import shared_dataset
 from tests.gesture_checkpoint import gesture_checkpoint
-from tests.stream.conftest import free_endpoint
+from tests.stream.conftest import default_sigint, free_endpoint
 
 RECORDING = "P2_2_1_p05"  # 652 rows at 28.6 fps, 10 action points, one person throughout
 
@@ -76,7 +76,8 @@ def test_a_subscriber_sees_exactly_the_offline_gesture_events_of_a_replayed_reco
     endpoint, stats, bag, received = free_endpoint(), tmp_path / "stats.json", tmp_path / "bag", tmp_path / "received"
     with received.open("w") as out:  # a file, not a pipe nobody reads during the run: the listener never blocks
         listener = subprocess.Popen([sys.executable, "-m", "stream.cli.listen", "--zmq", endpoint, "--topics",
-                                     "actions,events", "--json-out"], stdout=out, stderr=subprocess.PIPE, text=True)
+                                     "actions,events", "--json-out"], stdout=out, stderr=subprocess.PIPE, text=True,
+                                    preexec_fn=default_sigint)  # fmt: skip
     try:
         result = subprocess.run([sys.executable, "-m", "stream.cli.run", "--skeleton-file", str(recording), "--format",
                                  "msrc12", "--fast", "--checkpoint", gesture_model, "--backend", "torch",

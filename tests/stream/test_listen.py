@@ -10,6 +10,7 @@ import sys
 
 from stream.cli.listen import format_message, main
 from stream.publishers.zmq_publisher import ZmqPublisher
+from tests.stream.conftest import default_sigint
 from tests.stream.test_messages import gesture_sample, sample
 from tests.stream.test_zmq import LOCAL, REPO_ROOT, read_lines, stop
 
@@ -17,7 +18,7 @@ from tests.stream.test_zmq import LOCAL, REPO_ROOT, read_lines, stop
 def listen(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen([sys.executable, "-m", "stream.cli.listen", *args], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint)  # fmt: skip
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
