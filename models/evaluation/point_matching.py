@@ -41,20 +41,29 @@ class Matching:
     missed: tuple[str, ...]  # gestures of unmatched points
 
 
-def match_points(events: Sequence[TimedLabel], points: Sequence[TimedLabel], tolerance_s: float) -> Matching:
-    """Match one recording's events to its action points (see the module docstring)."""
+def _claim(events: Sequence[TimedLabel], points: Sequence[TimedLabel], tolerance_s: float,
+           ) -> tuple[list[tuple[TimedLabel, TimedLabel]], list[TimedLabel], list[TimedLabel]]:  # fmt: skip
+    """The one-to-one rule (module docstring): (event, point) pairs, then the unclaimed events and points, each
+    in time order."""
     free = sorted(range(len(points)), key=lambda i: points[i].time_s)
-    matched, false_positives = [], []
+    pairs, unclaimed = [], []
     for event in sorted(events, key=lambda e: e.time_s):
         candidates = [i for i in free if points[i].label == event.label
                       and abs(event.time_s - points[i].time_s) <= tolerance_s + 1e-9]  # fmt: skip
         if not candidates:
-            false_positives.append(event.label)
+            unclaimed.append(event)
             continue
         best = min(candidates, key=lambda i: abs(event.time_s - points[i].time_s))
         free.remove(best)
-        matched.append((event.label, event.time_s - points[best].time_s))
-    return Matching(tuple(matched), tuple(false_positives), tuple(points[i].label for i in free))
+        pairs.append((event, points[best]))
+    return pairs, unclaimed, [points[i] for i in free]
+
+
+def match_points(events: Sequence[TimedLabel], points: Sequence[TimedLabel], tolerance_s: float) -> Matching:
+    """Match one recording's events to its action points (see the module docstring)."""
+    pairs, unclaimed, missed = _claim(events, points, tolerance_s)
+    return Matching(tuple((event.label, event.time_s - point.time_s) for event, point in pairs),
+                    tuple(event.label for event in unclaimed), tuple(point.label for point in missed))  # fmt: skip
 
 
 NO_GESTURE = "no gesture"
@@ -71,17 +80,10 @@ def point_confusion(recordings: Sequence[tuple[Sequence[TimedLabel], Sequence[Ti
     index = {label: i for i, label in enumerate(labels)}
     matrix = np.zeros((len(labels) + 1, len(labels) + 1), dtype=np.int64)
     for events, points in recordings:
-        free_points = sorted(points, key=lambda p: p.time_s)
-        free_events = []
-        for event in sorted(events, key=lambda e: e.time_s):  # match_points' rule: the same gesture first
-            same = [p for p in free_points
-                    if p.label == event.label and abs(event.time_s - p.time_s) <= tolerance_s + 1e-9]  # fmt: skip
-            if same:
-                free_points.remove(min(same, key=lambda p: abs(event.time_s - p.time_s)))
-                matrix[index[event.label], index[event.label]] += 1
-            else:
-                free_events.append(event)
-        for point in list(free_points):
+        pairs, free_events, free_points = _claim(events, points, tolerance_s)
+        for event, _ in pairs:
+            matrix[index[event.label], index[event.label]] += 1
+        for point in free_points:
             near = [e for e in free_events if abs(e.time_s - point.time_s) <= tolerance_s + 1e-9]
             if near:
                 event = min(near, key=lambda e: abs(e.time_s - point.time_s))

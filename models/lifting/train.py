@@ -56,12 +56,10 @@ def fit_lifter(joints: np.ndarray, present: np.ndarray, config: LifterConfig, st
     from tqdm import tqdm
 
     from models.lifting.lifter import build_torch_lifter, lifter_input, normalize_2d
-    from models.lifting.virtual_cameras import project_views, target_unit
-
-    ranges = ranges or CameraRanges()
-    from models.lifting.virtual_cameras import source_masks
+    from models.lifting.virtual_cameras import project_views, source_masks, target_unit
     from models.skeleton.layouts import UNIFIED_30
 
+    ranges = ranges or CameraRanges()
     shown = present.any(axis=0) & source_masks().any(axis=0)  # what a 2D view of this data can show
     config.input_joints = [name for name, on in zip(UNIFIED_30.joint_names, shown) if on]
     torch.manual_seed(seed)

@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.augment.mediapipe_like import MediaPipeLikeConfig, mediapipe_like
+from models.lifting.virtual_cameras import project_views
 
 YOUNG_TRACK_FRAMES = (8, 40)
 
@@ -56,8 +57,6 @@ class WindowAugment:
         the stream's lifted camera skeletons (module docstring); else None."""
         if rng.uniform() >= self.lifted_view:
             return None
-        from models.lifting.virtual_cameras import project_views
-
         lifter = _shipped_lifter()
         joints, mask = joints.copy(), mask.copy()
         for body in range(joints.shape[1]):

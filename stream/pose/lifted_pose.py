@@ -43,24 +43,20 @@ class LiftedPose:
 
     def lift(self, people: list[Person]) -> list[Person]:
         """The same people, each with lifted unified_30 joints (people without image points pass unchanged)."""
-        with_points = [p for p in people if p.image_points is not None]
-        if not with_points:
+        rows = [i for i, person in enumerate(people) if person.image_points is not None]
+        if not rows:
             return people
-        unified = [to_unified(p.image_points, p.confidence, p.layout) for p in with_points]
+        unified = [to_unified(people[i].image_points, people[i].confidence, people[i].layout) for i in rows]
         points = np.stack([u[0] for u in unified])
         confidence = np.stack([u[1] for u in unified])
         joints, _ = self.lifter(points, confidence)
         joints = joints * self.lifter.config.unit_m
-        lifted = iter(range(len(with_points)))
-        out = []
-        for person in people:
-            if person.image_points is None:
-                out.append(person)
-                continue
-            i = next(lifted)
-            out.append(Person(joints=joints[i].astype(np.float32), confidence=confidence[i], layout="unified_30",
-                              image_points=points[i], source_id=person.source_id, truth=person.truth,
-                              action_point=person.action_point))  # fmt: skip
+        out = list(people)
+        for k, i in enumerate(rows):
+            person = people[i]
+            out[i] = Person(joints=joints[k].astype(np.float32), confidence=confidence[k], layout="unified_30",
+                            image_points=points[k], source_id=person.source_id, truth=person.truth,
+                            action_point=person.action_point)  # fmt: skip
         return out
 
     def __enter__(self) -> LiftedPose:
