@@ -88,6 +88,11 @@ class CheckpointConfig:
             raise CheckpointError(f"min_score must be a number in [0, 1), got {self.min_score!r}")
         if self.min_score and self.task != "detection":
             raise CheckpointError(f"min_score publishes frames as background: a detection checkpoint, not {self.task}")
+        if self.model.missing_prompts != self.normalization.mark_missing:
+            raise CheckpointError(
+                f"model.missing_prompts ({self.model.missing_prompts}) and normalization.mark_missing "
+                f"({self.normalization.mark_missing}) must agree: a model places NaN-marked joints only with prompts"
+            )
 
     @property
     def num_frames(self) -> int:

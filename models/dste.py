@@ -64,6 +64,7 @@ import torch
 from torch import nn
 
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
+from models.missing_joints import MissingJointPrompts
 from models.modalities import as_parent_tensor, to_modality
 from models.skeleton.layouts import get_layout
 
@@ -465,6 +466,9 @@ class DSTEDetector(nn.Module):
 
     The feature is LayerNorm-ed (the streams end on a residual, unnormalised),
     then a Linear gives K + 1 logits per frame.
+
+    With ``cfg.missing_prompts`` the window's NaN joints are first placed by
+    :class:`~models.missing_joints.MissingJointPrompts` (``missing_joints``).
     """
 
     def __init__(self, cfg: DSTEConfig) -> None:
@@ -472,6 +476,9 @@ class DSTEDetector(nn.Module):
         self.cfg = cfg
         self.num_classes = cfg.num_classes
         self.encoder = DSTEEncoder(cfg)
+        self.missing_joints = (
+            MissingJointPrompts(get_layout(cfg.layout).parent_indices, cfg.C) if cfg.missing_prompts else None
+        )
         if cfg.frame_feature == "temporal":
             self.frame_pool = None
             self.num_features = cfg.dim
@@ -490,7 +497,7 @@ class DSTEDetector(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> DenseFeatures:
         """Encoder outputs of a joint window batch (N, C, T, V, M)."""
-        return self.encoder(x)
+        return self.encoder(x if self.missing_joints is None else self.missing_joints(x))
 
     def frame_features(self, features: DenseFeatures) -> torch.Tensor:
         """(N, T, F) per-frame features, F = ``self.num_features``."""

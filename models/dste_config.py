@@ -51,6 +51,9 @@ class DSTEConfig:
         shift_gap: DSA restores every ``shift_gap``-th token (paper: 4).
         conv_kernel: CA's Conv1d kernel along tokens (odd; paper: 1).
         head_dropout: dropout on the per-frame feature before the classifier.
+        missing_prompts: windows mark missing joints NaN and the detector places
+            them with learned per-joint prompts (``models/missing_joints.py``);
+            the checkpoint's normalisation must then have ``mark_missing``.
     """
 
     dim: int = 1024
@@ -70,6 +73,7 @@ class DSTEConfig:
     shift_gap: int = 4
     conv_kernel: int = 1
     head_dropout: float = 0.0
+    missing_prompts: bool = False
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -112,8 +116,11 @@ class DSTEConfig:
         return (self.C, self.T, self.V, self.M)
 
     def to_dict(self) -> dict:
-        """Plain-JSON form, for checkpoint ``config.json``."""
-        return asdict(self)
+        """Plain-JSON form, for checkpoint ``config.json`` (``missing_prompts`` only when set)."""
+        data = asdict(self)
+        if not self.missing_prompts:
+            del data["missing_prompts"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> DSTEConfig:

@@ -30,7 +30,8 @@ from models.training.config import TASKS, TrainConfig, load_train_config
 
 
 JSON_HELP = {
-    "model": 'model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'',
+    "model": 'model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'; \'{"missing_prompts": true}\' '
+             'places missing joints with learned prompts (models/missing_joints.py)',
     "points": 'detect: gesture event rules as JSON, written to the checkpoint, e.g. '
               '\'{"threshold": 0.6, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1}\'',
 }

@@ -37,6 +37,10 @@ class NormalizationConfig:
             treated as missing and placed on its nearest used ancestor, whatever
             the source provides, so a model trained on Kinect v1 skeletons (no
             hand tips, no face) sees the same kind of input from MediaPipe.
+        mark_missing: joints a present body lacks in a frame (mask 0, or not in
+            ``joints``) are NaN in the output instead of sitting on their
+            ancestor, for a model with missing-joint prompts
+            (``DSTEConfig.missing_prompts``) to place them itself.
     """
 
     center_joint: str = "spine_base"
@@ -44,6 +48,7 @@ class NormalizationConfig:
     align: str = "hips"
     scale: str = "torso"
     joints: tuple[str, ...] | None = None
+    mark_missing: bool = False
 
     def __post_init__(self) -> None:
         if self.joints is not None:
@@ -58,6 +63,8 @@ class NormalizationConfig:
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["joints"] = list(self.joints) if self.joints is not None else None
+        if not self.mark_missing:
+            del data["mark_missing"]  # written only when set, so older checkpoints' configs stay as they were
         return data
 
 
@@ -88,7 +95,8 @@ def normalize_window(
 
     Body 0 defines origin, rotation and scale for every body, so relative
     positions between people are kept. Absent bodies (mask 0 everywhere in a
-    frame) stay zero. Returns float32 joints of the same shape and the params.
+    frame) stay zero; the joints a present body lacks sit on their nearest
+    present ancestor, or are NaN with ``config.mark_missing``. Returns float32 joints of the same shape and the params.
     """
     layout = get_layout(layout) if isinstance(layout, str) else layout
     if joints.ndim != 4 or mask.shape != joints.shape[:3]:
@@ -134,4 +142,6 @@ def normalize_window(
                 out = out / scale
 
     out[~body_present] = 0.0
+    if config.mark_missing:
+        out[body_present[:, :, None] & (mask <= 0)] = np.nan
     return out, NormalizationParams(origin=origin, rotation=rotation, scale=scale)

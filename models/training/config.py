@@ -25,7 +25,7 @@ class TrainConfig:
     task: str = "detect"
     output: str = "runs/detect"
     variant: str = "dste-small"
-    model: dict[str, Any] = field(default_factory=dict)  # DSTEConfig overrides, e.g. {"frame_feature": "temporal"}
+    model: dict[str, Any] = field(default_factory=dict)  # DSTEConfig overrides, e.g. {"missing_prompts": true}
     init: str | None = None  # checkpoint directory whose encoder weights start this run
     data_root: str = "../shared/data"
     train: list[str] = field(default_factory=lambda: ["utkinect:1,2,3,4"])

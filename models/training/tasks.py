@@ -93,7 +93,8 @@ def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Mod
     if config.input_layout is not None:
         joints = tuple(name for name in UNIFIED_30.joint_names if name in get_layout(config.input_layout).unified_rules)
     checkpoint = CheckpointConfig(model=cfg, task=task, labels=labels, fps=config.fps,
-                                  normalization=NormalizationConfig(joints=joints), variant=config.variant)  # fmt: skip
+                                  normalization=NormalizationConfig(joints=joints, mark_missing=cfg.missing_prompts),
+                                  variant=config.variant)  # fmt: skip
     model = build_model(checkpoint)
     init_encoder(model, config.init)
     return model, checkpoint

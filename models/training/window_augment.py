@@ -30,6 +30,8 @@ import numpy as np
 
 from models.augment.mediapipe_like import MediaPipeLikeConfig, mediapipe_like
 from models.lifting.virtual_cameras import project_views
+from models.skeleton.layouts import UNIFIED_30
+from models.skeleton.unified import fill_missing
 
 YOUNG_TRACK_FRAMES = (8, 40)
 
@@ -77,8 +79,21 @@ class WindowAugment:
         return max(0, frames - int(rng.integers(low, min(high, frames) + 1)))
 
     def camera(self, window: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The normalised (C, T, V, M) window, or with probability ``camera_view`` a MediaPipe-like view of it."""
-        return mediapipe_like(window, rng, _CAMERA) if rng.uniform() < self.camera_view else window
+        """The normalised (C, T, V, M) window, or with probability ``camera_view`` a MediaPipe-like view of it.
+
+        NaN-marked missing joints (``NormalizationConfig.mark_missing``) stay NaN: the view is taken with them on
+        their ancestors, as `mediapipe_like` expects.
+        """
+        if rng.uniform() >= self.camera_view:
+            return window
+        missing = np.isnan(window).any(axis=0)  # (T, V, M)
+        if not missing.any():
+            return mediapipe_like(window, rng, _CAMERA)
+        joints = np.nan_to_num(window).transpose(1, 3, 2, 0)  # (T, M, V, C)
+        placed = fill_missing(joints, (~missing).transpose(0, 2, 1).astype(np.float32), UNIFIED_30)
+        view = mediapipe_like(placed.transpose(3, 0, 2, 1), rng, _CAMERA)
+        view[:, missing] = np.nan
+        return view
 
 
 _CAMERA = MediaPipeLikeConfig(bias_scale=(0.0, 1.0))

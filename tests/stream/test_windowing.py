@@ -108,12 +108,14 @@ def _single_person(seconds: float, seed: int, drop: np.ndarray | None = None) ->
     return person
 
 
-@pytest.mark.parametrize("joint_set", [None, KINECT_V2_BODY], ids=["all-joints", "a-joint-set"])
+@pytest.mark.parametrize("joint_set, mark_missing", [(None, False), (KINECT_V2_BODY, False), (KINECT_V2_BODY, True)],
+                         ids=["all-joints", "a-joint-set", "a-joint-set-missing-marked"])  # fmt: skip
 @pytest.mark.parametrize("drop", [None, np.r_[40:62, 100:103]], ids=["regular", "gap-and-skips"])
-def test_streamed_windows_equal_the_offline_windows(drop, joint_set):
-    """Streaming a 30 fps sequence gives, window for window, what cut_window gives on the prepared sequence."""
+def test_streamed_windows_equal_the_offline_windows(drop, joint_set, mark_missing):
+    """Streaming a 30 fps sequence gives, window for window, what cut_window gives on the prepared sequence
+    (NaN where a checkpoint with missing-joint prompts wants its joints marked)."""
     T, stride, fps = 16, 4, 15.0
-    normalization = NormalizationConfig(joints=joint_set)  # centring, hip alignment, torso scaling: every step
+    normalization = NormalizationConfig(joints=joint_set, mark_missing=mark_missing)  # every step of it
     sequence = _single_person(6.0, seed=4, drop=drop)
     prepared = prepare_sequence(sequence, fps, num_bodies=2)
     batcher = WindowBatcher(fps, T, stride, normalization)
@@ -131,6 +133,7 @@ def test_streamed_windows_equal_the_offline_windows(drop, joint_set):
     for end, window in streamed.items():
         offline, _ = cut_window(prepared, end, T, normalization)
         np.testing.assert_allclose(window, offline, atol=2e-5, err_msg=f"window ending at {end}")
+        assert np.isnan(window).any() == mark_missing  # the joints outside the set
     assert streamed[3].shape == (3, T, V, 2) and (streamed[3][..., 1] == 0).all()  # young, padded; slot 1 empty
 
 
