@@ -21,6 +21,8 @@ from models.training.window_augment import WindowAugment
 U = UNIFIED_30.index
 PARENTS = UNIFIED_30.parent_indices
 LABELS = ["background", "wave", "clap"]
+needs_onnx = pytest.mark.skipif(not all(is_available(m) for m in ("onnx", "onnxruntime", "onnxscript")),
+                                reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip
 
 
 def _marked(joints: np.ndarray, present: np.ndarray) -> torch.Tensor:
@@ -143,8 +145,7 @@ def test_the_camera_view_of_a_marked_window_keeps_the_marks():
     assert np.all(view[:, :, :, 1] == 0.0)
 
 
-@pytest.mark.skipif(not all(is_available(m) for m in ("onnx", "onnxruntime", "onnxscript")),
-                    reason="the onnx extra is not installed: pip install -e '.[onnx]'")  # fmt: skip
+@needs_onnx
 def test_the_onnx_export_places_marked_joints_as_torch_does(tmp_path):
     from models.export.onnx_export import export_onnx
 
@@ -157,3 +158,24 @@ def test_the_onnx_export_places_marked_joints_as_torch_does(tmp_path):
     result = export_onnx(tmp_path / "ck", tmp_path / "model.onnx")  # verifies on NaN-marked windows
     assert result.max_abs_error is not None and result.max_abs_error < 1e-3
     assert result.config.model.missing_prompts
+
+
+@needs_onnx
+def test_int8_quantisation_of_a_prompted_export_calibrates_on_marked_windows(tmp_path):
+    import onnxruntime as ort
+
+    from models.export.onnx_export import INPUT_NAME, OUTPUT_NAME, export_onnx
+    from models.export.quantize import quantize_onnx
+
+    config = CheckpointConfig(model=_prompt_config(), task="detection", labels=LABELS, fps=15.0,
+                              normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
+    save_checkpoint(tmp_path / "ck", DSTEDetector(config.model), config)
+    export_onnx(tmp_path / "ck", tmp_path / "model.onnx", verify=False)
+    windows = np.random.default_rng(6).normal(size=(8, *config.model.input_shape)).astype(np.float32)
+    windows[:, :, :, U("hand_tip_left"), 0] = np.nan  # Kinect v1 windows: no hand tip
+    quantize_onnx(tmp_path / "model.onnx", tmp_path / "model.int8.onnx", windows, calibration="marked windows")
+    run = {name: ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+           for name in ("model.onnx", "model.int8.onnx")}  # fmt: skip
+    fp32, int8 = (session.run([OUTPUT_NAME], {INPUT_NAME: windows[:2]})[0] for session in run.values())
+    assert np.isfinite(int8).all()
+    assert np.abs(int8 - fp32).max() < 0.1 * np.abs(fp32).max() + 0.05
