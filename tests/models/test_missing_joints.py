@@ -36,6 +36,17 @@ def _prompt_config(**overrides) -> DSTEConfig:
                                  "missing_prompts": True, **overrides})  # fmt: skip
 
 
+def _saved_prompted_checkpoint(directory) -> tuple[DSTEDetector, CheckpointConfig]:
+    """A dste-small detector with prompts (random, non-zero offsets), saved to ``directory``."""
+    config = CheckpointConfig(model=_prompt_config(), task="detection", labels=LABELS, fps=15.0,
+                              normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
+    model = DSTEDetector(config.model)
+    with torch.no_grad():
+        model.missing_joints.offset.normal_(0.0, 0.3)
+    save_checkpoint(directory, model, config)
+    return model, config
+
+
 def test_tree_depth_counts_edges_to_the_root_and_refuses_cycles():
     assert tree_depth([0, 0, 1, 2]) == 3
     assert tree_depth([0, 0, 0]) == 1
@@ -111,12 +122,7 @@ def test_a_checkpoint_needs_prompts_and_marking_together_and_round_trips_them(tm
     with pytest.raises(CheckpointError, match="must agree"):
         CheckpointConfig(model=plain, task="detection", labels=LABELS, fps=15.0,
                          normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
-    config = CheckpointConfig(model=_prompt_config(), task="detection", labels=LABELS, fps=15.0,
-                              normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
-    model = DSTEDetector(config.model)
-    with torch.no_grad():
-        model.missing_joints.offset.normal_(0.0, 0.3)
-    save_checkpoint(tmp_path / "ck", model, config)
+    model, _ = _saved_prompted_checkpoint(tmp_path / "ck")
     loaded, loaded_config = load_checkpoint(tmp_path / "ck")
     assert loaded_config.model.missing_prompts and loaded_config.normalization.mark_missing
     assert torch.allclose(loaded.missing_joints.offset, model.missing_joints.offset, atol=1e-3)
@@ -149,12 +155,7 @@ def test_the_camera_view_of_a_marked_window_keeps_the_marks():
 def test_the_onnx_export_places_marked_joints_as_torch_does(tmp_path):
     from models.export.onnx_export import export_onnx
 
-    config = CheckpointConfig(model=_prompt_config(), task="detection", labels=LABELS, fps=15.0,
-                              normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
-    model = DSTEDetector(config.model)
-    with torch.no_grad():
-        model.missing_joints.offset.normal_(0.0, 0.3)
-    save_checkpoint(tmp_path / "ck", model, config)
+    _saved_prompted_checkpoint(tmp_path / "ck")
     result = export_onnx(tmp_path / "ck", tmp_path / "model.onnx")  # verifies on NaN-marked windows
     assert result.max_abs_error is not None and result.max_abs_error < 1e-3
     assert result.config.model.missing_prompts
@@ -167,9 +168,7 @@ def test_int8_quantisation_of_a_prompted_export_calibrates_on_marked_windows(tmp
     from models.export.onnx_export import INPUT_NAME, OUTPUT_NAME, export_onnx
     from models.export.quantize import quantize_onnx
 
-    config = CheckpointConfig(model=_prompt_config(), task="detection", labels=LABELS, fps=15.0,
-                              normalization=NormalizationConfig(mark_missing=True))  # fmt: skip
-    save_checkpoint(tmp_path / "ck", DSTEDetector(config.model), config)
+    _, config = _saved_prompted_checkpoint(tmp_path / "ck")
     export_onnx(tmp_path / "ck", tmp_path / "model.onnx", verify=False)
     windows = np.random.default_rng(6).normal(size=(8, *config.model.input_shape)).astype(np.float32)
     windows[:, :, :, U("hand_tip_left"), 0] = np.nan  # Kinect v1 windows: no hand tip
