@@ -33,22 +33,9 @@ import torch
 from torch import nn
 
 from models.modalities import as_parent_tensor
+from models.skeleton.unified import joint_depths
 
-__all__ = ["MissingJointPrompts", "tree_depth"]
-
-
-def tree_depth(parents: Sequence[int] | np.ndarray) -> int:
-    """Edges on the longest joint-to-root path of a skeleton given by its parent indices (roots are their own parent)."""
-    parents = np.asarray(parents)
-    deepest = 0
-    for joint in range(len(parents)):
-        node, depth = joint, 0
-        while parents[node] != node:
-            node, depth = parents[node], depth + 1
-            if depth > len(parents):
-                raise ValueError("parent indices contain a cycle")
-        deepest = max(deepest, depth)
-    return deepest
+__all__ = ["MissingJointPrompts"]
 
 
 class MissingJointPrompts(nn.Module):
@@ -64,7 +51,7 @@ class MissingJointPrompts(nn.Module):
         self.register_buffer("parents", parent_tensor, persistent=False)
         not_root = (parent_tensor != torch.arange(parent_tensor.numel())).float()
         self.register_buffer("not_root", not_root.view(1, 1, 1, -1, 1), persistent=False)
-        self.depth = tree_depth(parent_tensor.numpy())
+        self.depth = int(joint_depths(parent_tensor.numpy()).max())
         self.offset = nn.Parameter(torch.zeros(1, channels, 1, parent_tensor.numel(), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ placeholders: always read them together with the mask.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -35,15 +36,22 @@ def topological_order(layout: Layout) -> np.ndarray:
     return _topological_order(layout.name, tuple(layout.parent_indices)).copy()
 
 
-@lru_cache(maxsize=None)
-def _topological_order(name: str, parents: tuple[int, ...]) -> np.ndarray:
+def joint_depths(parents: Sequence[int] | np.ndarray) -> np.ndarray:
+    """(V,) edges from each joint to its root, for parent indices where a root is its own parent."""
     depth = np.zeros(len(parents), dtype=np.int64)
     for joint in range(len(parents)):
         node = joint
         while parents[node] != node:
             node = parents[node]
             depth[joint] += 1
-    return np.argsort(depth, kind="stable")
+            if depth[joint] > len(parents):
+                raise ValueError("parent indices contain a cycle")
+    return depth
+
+
+@lru_cache(maxsize=None)
+def _topological_order(name: str, parents: tuple[int, ...]) -> np.ndarray:
+    return np.argsort(joint_depths(parents), kind="stable")
 
 
 def fill_missing(joints: np.ndarray, mask: np.ndarray, layout: Layout) -> np.ndarray:

@@ -10,10 +10,10 @@ from foundation.optional import is_available
 from models.checkpoint import CheckpointConfig, CheckpointError, load_checkpoint, save_checkpoint
 from models.dste import DSTEDetector
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
-from models.missing_joints import MissingJointPrompts, tree_depth
+from models.missing_joints import MissingJointPrompts
 from models.skeleton.layouts import UNIFIED_30
 from models.skeleton.normalize import NormalizationConfig, normalize_window
-from models.skeleton.unified import fill_missing
+from models.skeleton.unified import fill_missing, joint_depths
 from models.training.config import TrainConfig
 from models.training.tasks import new_model
 from models.training.window_augment import WindowAugment
@@ -47,12 +47,12 @@ def _saved_prompted_checkpoint(directory) -> tuple[DSTEDetector, CheckpointConfi
     return model, config
 
 
-def test_tree_depth_counts_edges_to_the_root_and_refuses_cycles():
-    assert tree_depth([0, 0, 1, 2]) == 3
-    assert tree_depth([0, 0, 0]) == 1
-    assert tree_depth(PARENTS) == 7  # spine_base → spine_mid → spine_shoulder → shoulder → elbow → wrist → hand → tip
+def test_the_prompts_settle_chains_as_deep_as_the_skeleton_and_depths_refuse_cycles():
+    assert joint_depths([0, 0, 1, 2]).max() == 3
+    assert joint_depths([0, 0, 0]).max() == 1
+    assert joint_depths(PARENTS).max() == MissingJointPrompts(PARENTS, channels=3).depth == 7  # spine_base → spine_mid → spine_shoulder → shoulder → elbow → wrist → hand → tip
     with pytest.raises(ValueError, match="cycle"):
-        tree_depth([1, 0])
+        joint_depths([1, 0])
 
 
 def test_zero_offsets_place_missing_joints_on_their_nearest_present_ancestor():
