@@ -10,9 +10,19 @@ on frames in order, with ``p`` the gesture's probability:
 - the gesture is *recognised* at the ``confirm_frames``-th consecutive frame with
   ``p >= threshold``: one event, scored with ``p`` there, carrying the frames
   since the evidence began;
+- with ``peak_frames`` > 0 the confirmed gesture waits for its *peak*: it is
+  recognised at the first later frame whose ``p`` falls more than ``peak_drop``
+  below the highest ``p`` since confirmation (the peak, seen one frame after
+  it), at the latest ``peak_frames`` frames after confirmation, and scored
+  with that highest ``p``. Checkpoints whose dense targets centre on the
+  action point peak on it, so this is causal peak picking: a little waiting
+  that moves the event from the rising edge onto the point;
 - it can be recognised again only after ``p`` fell below ``release`` and at
   least ``refractory_s`` after its previous event (a gesture held or repeated
   within the refractory period is one instance).
+
+A gesture still waiting for its peak when the person's frames end is
+recognised at the last frame (`PointDetector.close`).
 
 Gestures are independent of each other. Thresholds and the refractory period
 are checkpoint metadata (``config.json`` → ``events``), chosen on validation
@@ -36,6 +46,8 @@ class PointRules:
     release: float = 0.3
     refractory_s: float = 0.5
     confirm_frames: int = 1
+    peak_frames: int = 0
+    peak_drop: float = 0.05
 
     def __post_init__(self) -> None:
         for name in ("threshold", "release"):
@@ -49,6 +61,10 @@ class PointRules:
             raise ValueError(f"point rules: refractory_s must be a finite number >= 0, got {self.refractory_s!r}")
         if isinstance(self.confirm_frames, bool) or not isinstance(self.confirm_frames, int) or self.confirm_frames < 1:
             raise ValueError(f"point rules: confirm_frames must be an integer >= 1, got {self.confirm_frames!r}")
+        if isinstance(self.peak_frames, bool) or not isinstance(self.peak_frames, int) or self.peak_frames < 0:
+            raise ValueError(f"point rules: peak_frames must be an integer >= 0, got {self.peak_frames!r}")
+        if isinstance(self.peak_drop, bool) or not (isinstance(self.peak_drop, (int, float)) and 0.0 <= self.peak_drop < 1.0):
+            raise ValueError(f"point rules: peak_drop must be in [0, 1), got {self.peak_drop!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,12 +101,23 @@ class PointDetector:
         self._above: dict[int, int] = dict.fromkeys(self.classes, 0)  # consecutive frames >= threshold
         self._armed: dict[int, bool] = dict.fromkeys(self.classes, True)  # fell below release since last event
         self._last: dict[int, int | None] = {k: None for k in self.classes}  # frame of the last event
+        self._waiting: dict[int, tuple[int, float]] = {}  # confirmed, waiting for the peak: (frame, highest p)
+        self._latest: tuple[int, Any] | None = None  # the last frame seen, and its ``at``
 
     def update(self, frame: int, probabilities: np.ndarray, at: Any = None) -> list[PointEvent]:
         """Fold in frame ``frame``'s (K + 1,) probabilities; returns the gestures recognised at it."""
+        self._latest = (frame, at)
         events = []
         for k in self.classes:
             p = float(probabilities[k])
+            if k in self._waiting:
+                confirmed, highest = self._waiting[k]
+                highest = max(highest, p)
+                past_peak = p < highest - self.rules.peak_drop or p < self.rules.release
+                if past_peak or frame - confirmed >= self.rules.peak_frames:
+                    events.append(self._recognise(k, frame, highest, at))
+                else:
+                    self._waiting[k] = (confirmed, highest)
             if p < self.rules.release:
                 self._evidence[k], self._above[k], self._armed[k] = None, 0, True
                 continue
@@ -100,12 +127,30 @@ class PointDetector:
             last = self._last[k]
             rested = last is None or frame - last >= self.refractory_frames
             if self._armed[k] and rested and self._above[k] >= self.rules.confirm_frames:
-                events.append(PointEvent(k, frame, p, frame - self._evidence[k], at))
-                self._armed[k], self._last[k] = False, frame
+                self._armed[k] = False
+                if self.rules.peak_frames > 0:
+                    self._waiting[k] = (frame, p)
+                else:
+                    events.append(self._recognise(k, frame, p, at))
         return events
+
+    def close(self) -> list[PointEvent]:
+        """The person's frames ended: gestures still waiting for their peak are recognised at the last frame."""
+        if self._latest is None:
+            return []
+        frame, at = self._latest
+        return [self._recognise(k, frame, highest, at) for k, (_, highest) in sorted(self._waiting.items())]
+
+    def _recognise(self, k: int, frame: int, score: float, at: Any) -> PointEvent:
+        self._waiting.pop(k, None)
+        evidence = self._evidence[k]
+        assert evidence is not None, "a confirmed gesture has evidence until it is recognised"
+        self._last[k] = frame
+        return PointEvent(k, frame, score, frame - evidence, at)
 
 
 def detect_points(probabilities: np.ndarray, rules: PointRules, fps: float, background: int = 0) -> list[PointEvent]:
     """The events of a whole sequence's (T, K + 1) probabilities, exactly as the stream would emit them."""
     detector = PointDetector(probabilities.shape[1], rules, fps, background)
-    return [event for frame, row in enumerate(probabilities) for event in detector.update(frame, row)]
+    events = [event for frame, row in enumerate(probabilities) for event in detector.update(frame, row)]
+    return events + detector.close()

@@ -67,8 +67,9 @@ def describe_checkpoint(name: str, config: CheckpointConfig) -> str:
                      f"{'; validated on ' + ', '.join(map(str, val)) if val else ''}")  # fmt: skip
     if config.points is not None:
         rules = config.points
+        peak = f", at the peak within {rules.peak_frames} frame(s)" if rules.peak_frames else ""
         lines.append(f"  gesture events: threshold {rules.threshold:g}, release {rules.release:g}, refractory "
-                     f"{rules.refractory_s:g} s, confirm {rules.confirm_frames} frame(s)")  # fmt: skip
+                     f"{rules.refractory_s:g} s, confirm {rules.confirm_frames} frame(s){peak}")  # fmt: skip
     for split, figures in sorted(config.metrics.items()):
         if isinstance(figures, dict):
             shown = _figures(figures)

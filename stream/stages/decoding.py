@@ -64,8 +64,10 @@ is the price of not reacting to flicker.
 gets a `models.point_events.PointDetector` per track, fed the same final
 (smoothed) probabilities as the labels, sample by sample: each recognised
 gesture instance is one ``gesture`` event, dated at the sample where it was
-recognised, scored with its probability there, with ``delay_ms`` the stream
-time since its evidence began (samples / fps). Offline,
+recognised, scored with its probability there (with peak picking, the
+peak's), with ``delay_ms`` the stream time since its evidence began (samples
+/ fps); a track's flush recognises the gestures still waiting for their peak
+at its last sample. Offline,
 `models.point_events.detect_points` on the same probabilities gives the same
 events; `models.evaluation.gestures` scores them.
 
@@ -93,7 +95,7 @@ import numpy as np
 
 from models.action_runs import ActionRuns, EventRules
 from models.fusion import FUSIONS, published_labels, softmax
-from models.point_events import PointDetector, PointRules
+from models.point_events import PointDetector, PointEvent, PointRules
 from stream.types import ActionEvent, FrameLabel
 from stream.stages.windowing import SampleInfo
 
@@ -294,12 +296,17 @@ class OnlineDecoder:
         self._finalize(track_id, state, end + self.stride - 1 - self.reach)
 
     def flush(self, track_id: int) -> None:
-        """Publish every pending sample of the track with the windows seen so far, end its open events, forget it."""
+        """Publish every pending sample of the track with the windows seen so far, end its open events, forget it.
+
+        Gestures still waiting for their peak are recognised at the track's last sample.
+        """
         state = self._tracks.pop(track_id, None)
         if state is None:
             return
         known = [t for t in state.infos if t >= state.next_final]
         self._finalize(track_id, state, max(known, default=-1))
+        if state.points is not None:
+            self._emit_gestures(track_id, state.points.close())
         for event in state.runs.close():
             self._emit(track_id, event.kind, event.at, event.score, event.action)
 
@@ -349,10 +356,13 @@ class OnlineDecoder:
             for event in state.runs.update(info.index, info, probs):
                 self._emit(track_id, event.kind, event.at, event.score, event.action)
             if state.points is not None:
-                for point in state.points.update(info.index, probs, info):
-                    self._emit(track_id, "gesture", info, point.score, point.label,
-                               delay_ms=point.evidence_frames / self.fps * 1000.0)  # fmt: skip
+                self._emit_gestures(track_id, state.points.update(info.index, probs, info))
         state.next_final = max(state.next_final, upto + 1)
+
+    def _emit_gestures(self, track_id: int, points: list[PointEvent]) -> None:
+        for point in points:
+            self._emit(track_id, "gesture", point.at, point.score, point.label,
+                       delay_ms=point.evidence_frames / self.fps * 1000.0)  # fmt: skip
 
     def _emit(self, track_id: int, kind: str, info: SampleInfo, score: float, action: int,
               delay_ms: float | None = None) -> None:  # fmt: skip

@@ -93,10 +93,11 @@ def test_weights_that_do_not_fit_the_config(saved):
 def test_point_events_are_checkpoint_metadata_that_round_trips(saved):
     directory, model, config = saved
     assert "events" not in json.loads((directory / "config.json").read_text())  # none declared: none written
-    config.points = PointRules(threshold=0.7, release=0.35, refractory_s=0.8, confirm_frames=2)
+    config.points = PointRules(threshold=0.7, release=0.35, refractory_s=0.8, confirm_frames=2, peak_frames=4)
     save_checkpoint(directory, model, config)
     data = json.loads((directory / "config.json").read_text())
-    assert data["events"] == {"points": {"threshold": 0.7, "release": 0.35, "refractory_s": 0.8, "confirm_frames": 2}}
+    assert data["events"] == {"points": {"threshold": 0.7, "release": 0.35, "refractory_s": 0.8, "confirm_frames": 2,
+                                         "peak_frames": 4, "peak_drop": 0.05}}  # fmt: skip
     assert read_config(directory).points == config.points
     assert CheckpointConfig.from_dict(config.to_dict()) == config
 

@@ -16,7 +16,7 @@ def gesture_config() -> CheckpointConfig:
     labels = ["background", *MSRC12_GESTURES]
     return CheckpointConfig(
         model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8, layout="unified_30"),
-        task="detection", labels=labels, fps=15.0, points=PointRules(threshold=0.6, release=0.3, refractory_s=0.5),
+        task="detection", labels=labels, fps=15.0, points=PointRules(threshold=0.6, release=0.3, refractory_s=0.5, peak_frames=5),
         training={"config": {"train": ["msrc12:!5,9,13,18,23,29"], "val": ["msrc12:5,9,13,18,23,29"]}},
         metrics={"validation": {"event_f1": {"0.333": 0.91, "1.0": 0.95}, "per_gesture": {"duck": {"f1": {}}},
                                 "num_recordings": 178}},
@@ -70,6 +70,7 @@ def test_a_description_shows_labels_data_events_and_validation(folder):
     assert lines[0] == "gestures: dste-small detection, 12 classes + background at 15 fps, windows of 16 frames"
     assert lines[1] == "  labels: " + ", ".join(MSRC12_GESTURES)
     assert lines[2] == "  trained on: msrc12:!5,9,13,18,23,29; validated on msrc12:5,9,13,18,23,29"
-    assert lines[3] == "  gesture events: threshold 0.6, release 0.3, refractory 0.5 s, confirm 1 frame(s)"
+    assert lines[3] == ("  gesture events: threshold 0.6, release 0.3, refractory 0.5 s, confirm 1 frame(s), at the peak "
+                        "within 5 frame(s)")
     assert lines[4] == "  validation: event_f1@0.333 0.910, event_f1@1.0 0.950"  # per-gesture maps and counts left out
     assert describe_checkpoint("actions", read_config(DEFAULT_CHECKPOINT)).startswith("actions (default): ")

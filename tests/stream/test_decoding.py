@@ -237,14 +237,17 @@ def test_pipeline_tracker_batcher_decoder_labels_each_source_frame_once():
 
 
 RULES = PointRules(threshold=0.6, release=0.4, refractory_s=0.5, confirm_frames=2)
+PEAK_RULES = PointRules(threshold=0.6, release=0.4, refractory_s=0.5, confirm_frames=2, peak_frames=5)
 
 
-@pytest.mark.parametrize(("stride", "lookahead", "smoothing"), [(1, 0, 0.0), (4, 0, 0.3), (4, 6, 0.0)])
-def test_gesture_events_are_detect_points_on_the_published_probabilities(stride, lookahead, smoothing):
+@pytest.mark.parametrize(("stride", "lookahead", "smoothing", "rules"),
+                         [(1, 0, 0.0, RULES), (4, 0, 0.3, RULES), (4, 6, 0.0, RULES), (1, 0, 0.0, PEAK_RULES),
+                          (4, 6, 0.3, PEAK_RULES)])  # fmt: skip
+def test_gesture_events_are_detect_points_on_the_published_probabilities(stride, lookahead, smoothing, rules):
     """One gesture event per instance, exactly where `detect_points` finds it on the labels' probabilities."""
     T, n, fps = 16, 400, 15.0
     rng = np.random.default_rng(stride + lookahead)
-    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1, smoothing=smoothing, points=RULES, fps=fps)
+    decoder = OnlineDecoder(LABELS, T, stride, lookahead, top_k=K1, smoothing=smoothing, points=rules, fps=fps)
     published, events = [], []
     for end in window_ends(n, stride):
         decoder.add(2, int(end), rng.normal(scale=3.0, size=(T, K1)))
@@ -254,12 +257,12 @@ def test_gesture_events_are_detect_points_on_the_published_probabilities(stride,
     published += decoder.pop_final()
     events += decoder.pop_events()
     gestures = [e for e in events if e.kind == "gesture"]
-    offline = detect_points(_probabilities(published), RULES, fps)
+    offline = detect_points(_probabilities(published), rules, fps)
     assert len(offline) >= 10  # the random scores cross the threshold often: the comparison means something
     assert [(e.label, e.frame, e.track_id) for e in gestures] == [(LABELS[p.label], p.frame, 2) for p in offline]
     np.testing.assert_allclose([e.score for e in gestures], [p.score for p in offline], atol=1e-9)
     assert [e.delay_ms for e in gestures] == pytest.approx([p.evidence_frames / fps * 1e3 for p in offline])
-    assert all(e.delay_ms >= (RULES.confirm_frames - 1) / fps * 1e3 for e in gestures)
+    assert all(e.delay_ms >= (rules.confirm_frames - 1) / fps * 1e3 for e in gestures)
     assert {e.kind for e in events} <= {"start", "end", "gesture"}
 
 
@@ -279,6 +282,20 @@ def test_a_held_gesture_is_one_event_and_failed_samples_are_no_evidence():
     decoder.flush(4)
     gestures = [(e.label, e.frame, round(e.delay_ms, 3)) for e in decoder.pop_events() if e.kind == "gesture"]
     assert gestures == [("wave", 11, 66.667), ("wave", 31, 66.667), ("wave", 62, 133.333)]  # confirm 2 samples
+
+
+def test_peak_picking_dates_the_gesture_after_its_peak_and_a_flush_publishes_one_still_waiting():
+    p = np.full(40, 0.05)
+    p[5:12] = [0.5, 0.7, 0.8, 0.95, 0.85, 0.6, 0.2]  # confirmed at 7 (2nd sample >= 0.6), peak at 8, drop seen at 9
+    p[36:] = [0.7, 0.8, 0.9, 0.97]  # confirmed at 37, still rising when the track ends
+    decoder = _decoder(points=PEAK_RULES, fps=15.0, min_duration_frames=100)
+    probs = _action(p, k=1)
+    for t in range(40):
+        decoder.add(4, t, probs[t : t + 1])
+    assert [(e.frame, round(e.score, 3)) for e in decoder.pop_events() if e.kind == "gesture"] == [(9, 0.95)]
+    decoder.flush(4)
+    assert [(e.label, e.frame, round(e.score, 3), round(e.delay_ms, 3)) for e in decoder.pop_events()
+            if e.kind == "gesture"] == [("wave", 39, 0.97, 200.0)]  # fmt: skip
 
 
 def test_gesture_rules_come_from_the_checkpoint_and_need_fps():
