@@ -63,7 +63,8 @@ class PointRules:
             raise ValueError(f"point rules: confirm_frames must be an integer >= 1, got {self.confirm_frames!r}")
         if isinstance(self.peak_frames, bool) or not isinstance(self.peak_frames, int) or self.peak_frames < 0:
             raise ValueError(f"point rules: peak_frames must be an integer >= 0, got {self.peak_frames!r}")
-        if isinstance(self.peak_drop, bool) or not (isinstance(self.peak_drop, (int, float)) and 0.0 <= self.peak_drop < 1.0):
+        drop = self.peak_drop
+        if isinstance(drop, bool) or not (isinstance(drop, (int, float)) and 0.0 <= drop < 1.0):
             raise ValueError(f"point rules: peak_drop must be in [0, 1), got {self.peak_drop!r}")
 
     def to_dict(self) -> dict[str, Any]:

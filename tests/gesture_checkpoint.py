@@ -19,7 +19,7 @@ from models.dste_config import DSTEConfig
 from models.point_events import PointRules
 from models.windows import cut_window, prepare_sequence
 
-RULES = PointRules(threshold=0.5, release=0.3, refractory_s=0.5, confirm_frames=1)
+RULES = PointRules(threshold=0.5, release=0.3, refractory_s=0.5, confirm_frames=1, peak_frames=3)  # peaks, as shipped
 
 
 def gesture_checkpoint(path: Path, recording: Path, rules: PointRules | None = RULES, seed: int = 2,

@@ -33,7 +33,8 @@ JSON_HELP = {
     "model": 'model config overrides as JSON, e.g. \'{"frame_feature": "temporal"}\'; \'{"missing_prompts": true}\' '
              'places missing joints with learned prompts (models/missing_joints.py)',
     "points": 'detect: gesture event rules as JSON, written to the checkpoint, e.g. '
-              '\'{"threshold": 0.6, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1}\'',
+              '\'{"threshold": 0.6, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1}\'; "peak_frames": 5 '
+              'recognises each at its peak, at most 5 frames after confirmation (models/point_events.py)',
 }
 
 

@@ -62,7 +62,7 @@ def test_the_protocol_is_causal_by_default_and_its_json_is_the_stable_interface(
     assert (metrics["num_recordings"], metrics["num_points"], metrics["subjects"]) == (2, 20, [5])
     assert (metrics["stride"], metrics["lookahead_frames"]) == (1, 0)  # what stream-run does
     assert metrics["rules"] == {"threshold": 0.5, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1,
-                                "peak_frames": 0, "peak_drop": 0.05}  # fmt: skip
+                                "peak_frames": 3, "peak_drop": 0.05}  # fmt: skip
     assert "with_lookahead" not in metrics and "baseline" not in metrics
 
     model, config = load_checkpoint(checkpoint)  # the same figures, computed here
