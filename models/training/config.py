@@ -42,6 +42,8 @@ class TrainConfig:
     camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
     young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
     lifted_view: float = 0.0  # detect: share of windows seen by a virtual camera and lifted back (window_augment.py)
+    speed_range: list[float] = field(default_factory=lambda: [1.0, 1.0])  # detect: windows play at a speed drawn
+    # log-uniformly in [low, high] (people's own pace; window_augment.py); [1, 1]: as recorded
     tail_frames: int = 0  # detect: each window's last frames, the ones a causal stream labels from it ...
     tail_weight: float = 1.0  # ... weigh this much in the loss (1: every frame alike)
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
@@ -96,6 +98,8 @@ class TrainConfig:
         if self.tail_frames < 0 or not self.tail_weight > 0:
             raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, "
                               f"{self.tail_weight}")  # fmt: skip
+        if len(self.speed_range) != 2 or not 0.0 < self.speed_range[0] <= self.speed_range[1]:
+            raise ConfigError(f"speed_range must be two speeds 0 < low <= high, got {self.speed_range}")
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

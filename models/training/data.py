@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 from models.skeleton.layouts import UNIFIED_30
 from models.skeleton.normalize import NormalizationConfig, normalize_window
 from models.skeleton.sequence import SkeletonSequence
-from models.training.window_augment import WindowAugment
+from models.training.window_augment import WindowAugment, read_frames
 from models.windows import IGNORE_INDEX, cut_window, resize_clip, window_frames
 
 
@@ -74,12 +74,24 @@ class DetectionWindows(_RandomWindows):
         labels = self.frame_labels[self.index_of[id(sequence)]]
         frames = window_frames(sequence.num_frames, end, self.num_frames)
         real = np.arange(end - self.num_frames + 1, end + 1) >= 0
+        positions = None
         if self.augment.active:
             rng = np.random.default_rng((self.seed, self.epoch, index, 1))
+            speed = self.augment.speed(rng)
+            if speed != 1.0:  # the recording played faster or slower, ending at the same frame
+                wanted = end - speed * np.arange(self.num_frames - 1, -1, -1, dtype=np.float64)
+                real = wanted >= 0
+                positions = np.clip(wanted, 0, sequence.num_frames - 1)
+                frames = np.rint(positions).astype(np.int64)
             cut = self.augment.young_cut(self.num_frames, rng)
             frames[:cut] = frames[cut]  # a track that appeared at the cut: the stream repeats its first pose
             real[:cut] = False
-        raw, mask = sequence.joints[frames], sequence.mask[frames]
+            if positions is not None:
+                positions[:cut] = positions[cut]
+        if positions is None:
+            raw, mask = sequence.joints[frames], sequence.mask[frames]
+        else:
+            raw, mask = read_frames(sequence.joints, sequence.mask, positions)
         lifted = self.augment.lifted(raw, mask, rng) if self.augment.active else None
         if lifted is not None:
             raw, mask = lifted

@@ -212,7 +212,8 @@ class DetectTask(Task):
             trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
         data = DetectionWindows(sequences, targets, checkpoint.num_frames, checkpoint.normalization,
                                 config.steps_per_epoch * config.batch_size, config.seed, groups, shares,
-                                WindowAugment(config.camera_view, config.young_track, config.lifted_view))  # fmt: skip
+                                WindowAugment(config.camera_view, config.young_track, config.lifted_view,
+                                              tuple(config.speed_range)))  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()

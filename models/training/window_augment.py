@@ -1,6 +1,7 @@
-"""Training windows that look like what the camera path gives the model.
+"""Training windows that look like what the stream gives the model.
 
-Three things a Kinect recording rarely shows but a camera stream always does:
+Three things a Kinect recording rarely shows but a camera stream always does,
+and one that a few dozen recorded people show too little of:
 
 - **Lifted skeletons** (`models.lifting`): what the stream gives the model
   by default for a camera (``--pose-3d auto``). With probability
@@ -19,6 +20,12 @@ Three things a Kinect recording rarely shows but a camera stream always does:
   ``young_track`` the window's first frames, up to a cut drawn so that 8 to 40
   real frames remain, repeat the frame at the cut, and their targets are
   ignored.
+- **Their own pace**: people perform the same gesture faster or slower. With
+  ``speed_range`` = (low, high) other than (1, 1), each window plays its
+  recording at a speed drawn log-uniformly in [low, high] (2: twice as fast):
+  its frames are read at fractional positions ``end - speed * k`` and
+  interpolated linearly (a joint is present when both neighbours are), its
+  targets taken from the nearest frame.
 """
 
 from __future__ import annotations
@@ -43,15 +50,30 @@ class WindowAugment:
     camera_view: float = 0.0
     young_track: float = 0.0
     lifted_view: float = 0.0
+    speed_range: tuple[float, float] = (1.0, 1.0)
 
     def __post_init__(self) -> None:
         for name in ("camera_view", "young_track", "lifted_view"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
+        low, high = self.speed_range
+        if not 0.0 < low <= high:
+            raise ValueError(f"speed_range must be two speeds 0 < low <= high, got {tuple(self.speed_range)}")
 
     @property
     def active(self) -> bool:
-        return self.camera_view > 0 or self.young_track > 0 or self.lifted_view > 0
+        return self.camera_view > 0 or self.young_track > 0 or self.lifted_view > 0 or self.varies_speed
+
+    @property
+    def varies_speed(self) -> bool:
+        return tuple(self.speed_range) != (1.0, 1.0)
+
+    def speed(self, rng: np.random.Generator) -> float:
+        """The window's playback speed: log-uniform in ``speed_range`` (1 without drawing when it is (1, 1))."""
+        if not self.varies_speed:
+            return 1.0
+        low, high = self.speed_range
+        return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
     def lifted(self, joints: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
                ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
@@ -94,6 +116,16 @@ class WindowAugment:
         view = mediapipe_like(placed.transpose(3, 0, 2, 1), rng, _CAMERA)
         view[:, missing] = np.nan
         return view
+
+
+def read_frames(joints: np.ndarray, mask: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, M, V, 3) joints and (T, M, V) mask at fractional frame ``positions`` (within the sequence), linearly
+    interpolated; a joint is present where both neighbouring frames have it."""
+    lower = np.floor(positions).astype(np.int64)
+    upper = np.minimum(lower + 1, len(joints) - 1)
+    weight = (positions - lower)[:, None, None, None]
+    mixed = joints[lower] * (1.0 - weight) + joints[upper] * weight
+    return mixed.astype(joints.dtype, copy=False), np.minimum(mask[lower], mask[upper])
 
 
 _CAMERA = MediaPipeLikeConfig(bias_scale=(0.0, 1.0))

@@ -1,6 +1,7 @@
-"""Training windows drawn from datasets of very different sizes in the shares asked for."""
+"""Training windows: drawn from datasets of very different sizes in the shares asked for, and augmented."""
 
 import numpy as np
+import pytest
 
 from models.skeleton.normalize import NormalizationConfig
 from models.skeleton.sequence import SkeletonSequence
@@ -75,3 +76,85 @@ def test_a_lifted_view_is_the_shipped_lifter_on_a_virtual_camera_of_real_joints(
                                    - expected[:, :, UNIFIED_30.index("shoulder_left"), 0], axis=0)  # fmt: skip
         assert abs(np.median(limb) - np.median(reference)) < 0.35 * np.median(reference)  # a body, not noise
     assert len(plain[0]) == 2
+
+
+def _linear_sequence(frames, name="linear"):
+    """Joints moving at constant velocity: any fractional frame's true pose is known."""
+    rng = np.random.default_rng(1)
+    base, velocity = rng.normal(size=(1, 2, 30, 3)), rng.normal(scale=0.01, size=(1, 2, 30, 3))
+    joints = (base + velocity * np.arange(frames)[:, None, None, None]).astype(np.float32)
+    return SkeletonSequence(joints=joints, mask=np.ones((frames, 2, 30), np.float32), layout="unified_30",
+                            fps=15.0, frame_ids=np.arange(frames), name=name), base, velocity  # fmt: skip
+
+
+@pytest.mark.parametrize("speed", [0.75, 1.5, 2.0])
+def test_a_window_at_another_speed_is_the_recording_read_at_that_pace(speed):
+    from models.training.window_augment import WindowAugment
+    from models.windows import cut_window
+
+    sequence, base, velocity = _linear_sequence(300)
+    data = DetectionWindows([sequence], [np.arange(300)], 16, NormalizationConfig(), length=40,
+                            augment=WindowAugment(speed_range=(speed, speed)))  # fmt: skip
+    checked = 0
+    for index in range(len(data)):
+        window, target = data[index]
+        end = int(target[-1])  # the targets are frame indices: the nearest frame of each position
+        positions = end - speed * np.arange(15, -1, -1)
+        if positions[0] < 0:
+            continue
+        np.testing.assert_array_equal(target.numpy(), np.rint(positions).astype(np.int64))
+        truth = (base + velocity * positions[:, None, None, None]).astype(np.float32)  # the pose at each position
+        played = SkeletonSequence(joints=truth, mask=np.ones((16, 2, 30), np.float32), layout="unified_30",
+                                  fps=15.0, frame_ids=np.arange(16), name="played")  # fmt: skip
+        expected, _ = cut_window(played, 15, 16, NormalizationConfig())
+        np.testing.assert_allclose(window.numpy(), expected, atol=1e-4)
+        checked += 1
+    assert checked > 20
+
+
+def test_a_faster_window_starting_before_the_recording_ignores_those_targets():
+    from models.training.window_augment import WindowAugment
+
+    sequence, _, _ = _linear_sequence(40)
+    data = DetectionWindows([sequence], [np.arange(40)], 16, NormalizationConfig(), length=60,
+                            augment=WindowAugment(speed_range=(2.0, 2.0)))  # fmt: skip
+    for index in range(len(data)):
+        _, target = data[index]
+        end = int(target[-1])
+        assert (target.numpy() >= 0).sum() == min(16, end // 2 + 1)  # positions end, end - 2, ... down to 0
+
+
+def test_speeds_are_drawn_in_the_range_and_one_range_draws_nothing():
+    from models.training.window_augment import WindowAugment
+
+    rng = np.random.default_rng(0)
+    speeds = np.array([WindowAugment(speed_range=(0.5, 2.0)).speed(rng) for _ in range(2000)])
+    assert speeds.min() >= 0.5 and speeds.max() <= 2.0
+    assert 0.45 < (speeds < 1.0).mean() < 0.55  # log-uniform: as many slower as faster
+    untouched = np.random.default_rng(3)
+    assert WindowAugment().speed(untouched) == 1.0 and not WindowAugment().active
+    assert untouched.uniform() == np.random.default_rng(3).uniform()
+    for bad in ((0.0, 1.0), (1.5, 1.2), (-1.0, 2.0)):
+        with pytest.raises(ValueError, match="speed_range"):
+            WindowAugment(speed_range=bad)
+
+
+def test_an_interpolated_joint_is_present_only_where_both_frames_have_it():
+    from models.training.window_augment import read_frames
+
+    joints = np.arange(4, dtype=np.float32)[:, None, None, None] * np.ones((4, 1, 2, 3), np.float32)
+    mask = np.ones((4, 1, 2), np.float32)
+    mask[2, 0, 1] = 0.0
+    read, present = read_frames(joints, mask, np.array([0.5, 1.25, 3.0]))
+    np.testing.assert_allclose(read[:, 0, 0, 0], [0.5, 1.25, 3.0])
+    assert present[:, 0, 0].tolist() == [1.0, 1.0, 1.0]
+    assert present[:, 0, 1].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_the_training_config_checks_the_speed_range():
+    from models.training.config import ConfigError, load_train_config
+
+    for bad in ([1.2, 0.8], [1.0], [0.0, 1.0]):
+        with pytest.raises(ConfigError, match="speed_range"):
+            load_train_config(task="detect", speed_range=bad)
+    assert load_train_config(task="detect", speed_range=[0.75, 1.33]).speed_range == [0.75, 1.33]
