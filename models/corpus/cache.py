@@ -156,10 +156,12 @@ def _build(name: str, root: Path, fps: float, path: Path, progress: bool) -> Non
             "seconds_to_build": round(time.perf_counter() - started, 1),
         }  # fmt: skip
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if path.exists():  # a concurrent build finished first: keep it
-            shutil.rmtree(staging)
-        else:
+        try:
             staging.rename(path)
+        except OSError:
+            if not (path / "manifest.json").is_file():
+                raise
+            shutil.rmtree(staging)  # a concurrent build finished first: keep it
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,5 +1,7 @@
 """The prepared-data cache: built once, equal to preparing the raw files, rebuilt when they change."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,38 @@ def test_a_broken_file_fails_the_build_and_leaves_no_cache(msr_folder, tmp_path)
     with pytest.raises(Exception, match="a05_s05_e01"):
         prepared_dataset("msr-action3d", msr_folder.parent, 15.0, tmp_path / "cache", progress=False)
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def _build_after(barrier, data_root, cache):
+    barrier.wait()
+    return len(prepared_dataset("msr-action3d", data_root, 15.0, cache, progress=False))
+
+
+def test_concurrent_builds_of_one_dataset_all_succeed_and_leave_one_cache(msr_folder, tmp_path):
+    """Two trainings started together build the same cache: the first to finish wins, the others keep it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Manager().Barrier(4)
+    cache = tmp_path / "cache"
+    for _ in range(3):
+        with ProcessPoolExecutor(4, mp_context=context) as pool:
+            counts = list(pool.map(_build_after, [barrier] * 4, [msr_folder.parent] * 4, [cache] * 4))
+        assert counts == [3, 3, 3, 3]
+        assert [p.name.startswith("msr-action3d-") for p in cache.iterdir()] == [True]  # no staging left behind
+        for built in cache.iterdir():
+            shutil.rmtree(built)
+
+
+def test_a_build_that_finishes_second_keeps_the_first(msr_folder, tmp_path):
+    from models.corpus.cache import _build
+
+    cache = tmp_path / "cache"
+    first = prepared_dataset("msr-action3d", msr_folder.parent, 15.0, cache, progress=False)
+    (built,) = cache.iterdir()
+    marker = (built / "manifest.json").stat().st_mtime_ns
+    _build("msr-action3d", msr_folder, 15.0, built, progress=False)  # lost the race: its result is dropped
+    assert [p.name for p in cache.iterdir()] == [built.name]
+    assert (built / "manifest.json").stat().st_mtime_ns == marker
+    assert len(first) == len(prepared_dataset("msr-action3d", msr_folder.parent, 15.0, cache, progress=False))
