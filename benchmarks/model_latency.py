@@ -204,6 +204,17 @@ def make_checkpoint(variant: str, directory: Path) -> str:
     return str(path)
 
 
+def checkpoint_label(config) -> str:
+    """A checkpoint's variant name, with its width when it was built at another size than the variant's
+    (``stream-train --model '{"dim": 256}'``), so that its rows are never taken for the variant's goal."""
+    from models.dste_config import DSTE_VARIANTS
+
+    registered = DSTE_VARIANTS.get(config.variant)
+    if registered is not None and (registered.dim, registered.depth) == (config.model.dim, config.model.depth):
+        return config.variant
+    return f"{config.variant} d={config.model.dim}x{config.model.depth}"
+
+
 def run(cfg: LatencyConfig) -> dict:
     import torch
 
@@ -224,7 +235,7 @@ def run(cfg: LatencyConfig) -> dict:
                        {v: make_checkpoint(v, work) for v in cfg.variants})  # fmt: skip
         for label, checkpoint in checkpoints.items():
             model, config = load_checkpoint(checkpoint)
-            variant = config.variant if cfg.checkpoint else label
+            variant = checkpoint_label(config) if cfg.checkpoint else label
             one = torch.zeros(1, *config.model.input_shape)
             macs, params = count_macs(model, one), count_params(model)
             del model
@@ -305,11 +316,11 @@ def goals(rows: list[dict]) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'variant':<11} {'backend':<24} {'prec':<5} {'batch':>5} {'median ms':>10} {'p99 ms':>9} "
+    head = (f"{'variant':<18} {'backend':<24} {'prec':<5} {'batch':>5} {'median ms':>10} {'p99 ms':>9} "
             f"{'runs':>5} {'windows/s':>10} {'floor ms':>9} {'x floor':>8}")  # fmt: skip
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['variant']:<11} {r['backend']:<24} {r['precision']:<5} {r['batch']:>5} "
+        lines.append(f"{r['variant']:<18} {r['backend']:<24} {r['precision']:<5} {r['batch']:>5} "
                      f"{r['median_ms']:>10.2f} {r['p99_ms']:>9.2f} {r['runs']:>5} {r['windows_per_s']:>10.0f} "
                      f"{r['floor_ms']:>9.3f} {r['x_floor']:>8.1f}")  # fmt: skip
     return "\n".join(lines)
