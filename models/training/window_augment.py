@@ -45,7 +45,8 @@ YOUNG_TRACK_FRAMES = (8, 40)
 
 @dataclass(frozen=True)
 class WindowAugment:
-    """Probabilities of the camera view and the young-track cut (module docstring)."""
+    """Probabilities of the camera view, the young-track cut and the lifted view, and the range of playback
+    speeds (module docstring)."""
 
     camera_view: float = 0.0
     young_track: float = 0.0
@@ -66,6 +67,7 @@ class WindowAugment:
 
     @property
     def varies_speed(self) -> bool:
+        """Whether windows play at another speed than recorded."""
         return tuple(self.speed_range) != (1.0, 1.0)
 
     def speed(self, rng: np.random.Generator) -> float:
@@ -120,12 +122,13 @@ class WindowAugment:
 
 def read_frames(joints: np.ndarray, mask: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, M, V, 3) joints and (T, M, V) mask at fractional frame ``positions`` (within the sequence), linearly
-    interpolated; a joint is present where both neighbouring frames have it."""
+    interpolated; a joint is present where every frame that contributes to it has it."""
     lower = np.floor(positions).astype(np.int64)
     upper = np.minimum(lower + 1, len(joints) - 1)
-    weight = (positions - lower)[:, None, None, None]
-    mixed = joints[lower] * (1.0 - weight) + joints[upper] * weight
-    return mixed.astype(joints.dtype, copy=False), np.minimum(mask[lower], mask[upper])
+    weight = positions - lower
+    mixed = joints[lower] * (1.0 - weight[:, None, None, None]) + joints[upper] * weight[:, None, None, None]
+    present = np.where(weight[:, None, None] > 0, np.minimum(mask[lower], mask[upper]), mask[lower])
+    return mixed.astype(joints.dtype, copy=False), present
 
 
 _CAMERA = MediaPipeLikeConfig(bias_scale=(0.0, 1.0))

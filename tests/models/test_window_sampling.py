@@ -145,10 +145,10 @@ def test_an_interpolated_joint_is_present_only_where_both_frames_have_it():
     joints = np.arange(4, dtype=np.float32)[:, None, None, None] * np.ones((4, 1, 2, 3), np.float32)
     mask = np.ones((4, 1, 2), np.float32)
     mask[2, 0, 1] = 0.0
-    read, present = read_frames(joints, mask, np.array([0.5, 1.25, 3.0]))
-    np.testing.assert_allclose(read[:, 0, 0, 0], [0.5, 1.25, 3.0])
-    assert present[:, 0, 0].tolist() == [1.0, 1.0, 1.0]
-    assert present[:, 0, 1].tolist() == [1.0, 0.0, 1.0]
+    read, present = read_frames(joints, mask, np.array([0.5, 1.25, 1.0, 2.5, 3.0]))
+    np.testing.assert_allclose(read[:, 0, 0, 0], [0.5, 1.25, 1.0, 2.5, 3.0])
+    assert present[:, 0, 0].tolist() == [1.0] * 5
+    assert present[:, 0, 1].tolist() == [1.0, 0.0, 1.0, 0.0, 1.0]  # frame 1.0 takes nothing of frame 2
 
 
 def test_the_training_config_checks_the_speed_range():
