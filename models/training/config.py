@@ -98,8 +98,12 @@ class TrainConfig:
         if self.tail_frames < 0 or not self.tail_weight > 0:
             raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, "
                               f"{self.tail_weight}")  # fmt: skip
-        if len(self.speed_range) != 2 or not 0.0 < self.speed_range[0] <= self.speed_range[1]:
-            raise ConfigError(f"speed_range must be two speeds 0 < low <= high, got {self.speed_range}")
+        from models.training.window_augment import WindowAugment
+
+        try:
+            WindowAugment(speed_range=tuple(self.speed_range))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -57,8 +57,7 @@ class WindowAugment:
         for name in ("camera_view", "young_track", "lifted_view"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
-        low, high = self.speed_range
-        if not 0.0 < low <= high:
+        if len(self.speed_range) != 2 or not 0.0 < self.speed_range[0] <= self.speed_range[1]:
             raise ValueError(f"speed_range must be two speeds 0 < low <= high, got {tuple(self.speed_range)}")
 
     @property
