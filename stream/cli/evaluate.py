@@ -4,7 +4,9 @@
 real camera path, exactly as ``stream-run --video CLIP --fast`` (OpenCV decode,
 MediaPipe in VIDEO mode, tracking, windows, the checkpoint, the online
 decoder), reduces each clip's labels to one prediction two ways (any
-non-background label; majority vote), and reports per-class clip accuracy for
+non-background label; majority vote) — and, for a checkpoint that emits gesture
+events (``--checkpoint gestures``), a third: its first gesture event — and
+reports per-class clip accuracy for
 the actions the checkpoint knows, the background rate on the others and the
 confusion. MediaPipe's results are cached per clip (``--cache-dir``, keyed by
 the pose model, the clip and the pose settings), so re-evaluating a
@@ -106,6 +108,7 @@ def build_video_parser() -> argparse.ArgumentParser:
 
 def _video_main(argv: list[str]) -> int:
     from stream.backends import make_backend
+    from stream.evaluation.clip_readings import readings_of
     from stream.evaluation.florence import list_clips
     from stream.evaluation.pose_cache import PoseCache, default_cache_folder
     from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
@@ -154,7 +157,7 @@ def _video_main(argv: list[str]) -> int:
                 "lookahead": config.lookahead, "num_poses": config.num_poses, "smoothing": config.smoothing},
         "pose": None if cache is None else {"cache": str(cache.folder), "hits": cache.hits, "misses": cache.misses,
                                             **cache.settings},
-        **summarize(results, backend.config.labels),
+        **summarize(results, backend.config.labels, readings_of(backend.config.points is not None)),
         "seconds": time.perf_counter() - started,
     }  # fmt: skip
     print(f"{args.dataset}: {Path(config.checkpoint).name} ({backend.name}), stride {config.stride}, "

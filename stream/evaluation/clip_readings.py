@@ -12,6 +12,12 @@ one action of one person, so its frames' labels are reduced to one prediction:
   checkpoint does not know counts as left alone only if no frame fired.
 - **majority vote** (``majority``): the subject's most frequent label,
   background included.
+- **gesture event** (``gesture``): the label of the subject's first
+  ``gesture`` event, or background when it got none — for checkpoints that
+  emit gesture events (``config.json`` → ``events.points``, e.g. `gestures`).
+  A robot acting on gesture events reacts to exactly this: a clip of an
+  action that is none of its gestures counts as left alone only if no event
+  fired.
 
 Ties between labels of equal count go to the higher summed score, then to the
 label first seen. Frames labelled ``"failed"`` (no model output covered them)
@@ -26,11 +32,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from stream.stages.decoding import FAILED_LABEL
-from stream.types import FrameLabel
+from stream.types import ActionEvent, FrameLabel
 
 
 BACKGROUND = "background"
-READINGS = ("any_action", "majority")
+READINGS = ("any_action", "majority", "gesture")
+LABEL_READINGS = READINGS[:2]
+"""The readings of the frame labels, which every checkpoint publishes."""
+
+
+def readings_of(emits_gestures: bool) -> tuple[str, ...]:
+    """The readings that apply to a checkpoint: the gesture-event one only when it emits gesture events."""
+    return READINGS if emits_gestures else LABEL_READINGS
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class ClipReading:
     Attributes:
         any_action: the "any non-background label" prediction.
         majority: the majority-vote prediction.
+        gesture: the subject's first gesture event's label, background without one.
         subject_track: the subject's track id, None when no track was confirmed.
         tracks: confirmed tracks that got labels.
         counts: the subject's labels and how many frames got each (``"failed"`` included).
@@ -48,6 +62,7 @@ class ClipReading:
 
     any_action: str
     majority: str
+    gesture: str
     subject_track: int | None
     tracks: int
     counts: dict[str, int] = field(default_factory=dict)
@@ -57,7 +72,7 @@ class ClipReading:
         """The prediction of ``reading`` (one of `READINGS`)."""
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
-        return self.any_action if reading == "any_action" else self.majority
+        return {"any_action": self.any_action, "majority": self.majority, "gesture": self.gesture}[reading]
 
 
 def _vote(labels: list[FrameLabel]) -> str | None:
@@ -74,21 +89,25 @@ def _vote(labels: list[FrameLabel]) -> str | None:
     return min(counts, key=lambda name: (-counts[name], -scores[name], first[name]))
 
 
-def read_clip(labels: list[FrameLabel], background: str = BACKGROUND) -> ClipReading:
-    """Reduce one clip's published labels (every track) to its `ClipReading` (module docstring)."""
+def read_clip(labels: list[FrameLabel], background: str = BACKGROUND,
+              events: list[ActionEvent] | tuple[ActionEvent, ...] = ()) -> ClipReading:  # fmt: skip
+    """Reduce one clip's published labels and events (every track) to its `ClipReading` (module docstring)."""
     per_track: dict[int, list[FrameLabel]] = {}
     for label in labels:
         per_track.setdefault(label.track_id, []).append(label)
     if not per_track:
-        return ClipReading(any_action=background, majority=background, subject_track=None, tracks=0)
+        return ClipReading(any_action=background, majority=background, gesture=background, subject_track=None,
+                           tracks=0)  # fmt: skip
     subject = min(per_track, key=lambda track: (-len(per_track[track]), track))
     own = per_track[subject]
     voted = [label for label in own if label.label != FAILED_LABEL]
     actions = [label for label in voted if label.label != background]
     others = Counter(label.label for track, found in per_track.items() if track != subject for label in found)
+    gestures = sorted((e.frame, e.label) for e in events if e.kind == "gesture" and e.track_id == subject)
     return ClipReading(
         any_action=_vote(actions) or background,
         majority=_vote(voted) or background,
+        gesture=gestures[0][1] if gestures else background,
         subject_track=subject,
         tracks=len(per_track),
         counts=dict(Counter(label.label for label in own)),

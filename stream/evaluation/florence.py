@@ -14,17 +14,17 @@ the pose (`tests/stream/test_video_evaluation.py`: the hips descend in category
 **The vocabulary table.** `FLORENCE_TO_VOCABULARY` is the one place that says
 which checkpoint label a Florence category should produce:
 
-| category | Florence action     | expected label |
-|---------:|---------------------|----------------|
-| 1 | wave                | waveHands      |
-| 2 | drink from a bottle | (background)   |
-| 3 | answer phone        | (background)   |
-| 4 | clap                | clapHands      |
-| 5 | tie lace            | (background)   |
-| 6 | sit down            | sitDown        |
-| 7 | stand up            | standUp        |
-| 8 | read watch          | (background)   |
-| 9 | bow                 | (background)   |
+| category | Florence action     | label       | `actions` expects | `gestures` expects |
+|---------:|---------------------|-------------|-------------------|--------------------|
+| 1 | wave                | waveHands   | waveHands         | background         |
+| 2 | drink from a bottle | –           | background        | background         |
+| 3 | answer phone        | –           | background        | background         |
+| 4 | clap                | clapHands   | clapHands         | background         |
+| 5 | tie lace            | –           | background        | background         |
+| 6 | sit down            | sitDown     | sitDown           | background         |
+| 7 | stand up            | standUp     | standUp           | background         |
+| 8 | read watch          | –           | background        | background         |
+| 9 | bow                 | bow         | background        | bow (MSRC-12's bow) |
 
 A category whose label is not in the checkpoint's vocabulary is an *other*
 action: the right answer is background (a robot should not react to it).
@@ -72,6 +72,7 @@ FLORENCE_TO_VOCABULARY: dict[str, str] = {
     "clap": "clapHands",
     "sit down": "sitDown",
     "stand up": "standUp",
+    "bow": "bow",
 }
 """Florence action → the checkpoint label it should produce; actions not listed (or whose label the
 checkpoint lacks) should be left as background. See the module docstring's table."""

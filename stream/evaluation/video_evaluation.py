@@ -2,11 +2,12 @@
 
     backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
     results = evaluate_clips(list_clips(root, actors=[1, 2]), config, backend, PoseCache(folder, config))
-    metrics = summarize(results, backend.config.labels)
+    metrics = summarize(results, backend.config.labels, readings_of(backend.config.points is not None))
     print(format_table(metrics))
 
-For each reading of a clip's labels (`stream.evaluation.clip_readings`:
-``any_action`` and ``majority``) the metrics hold:
+For each reading of a clip (`stream.evaluation.clip_readings`: ``any_action``
+and ``majority`` of its labels, and ``gesture``, its first gesture event, for a
+checkpoint that emits them) the metrics hold:
 
 - ``per_category``: every Florence action's clips, the label expected
   (`stream.evaluation.florence.FLORENCE_TO_VOCABULARY`, background for the
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from stream.backends import Backend
-from stream.evaluation.clip_readings import READINGS, ClipReading, read_clip
+from stream.evaluation.clip_readings import LABEL_READINGS, READINGS, ClipReading, read_clip
 from stream.evaluation.clip_run import ClipRun, run_clip
 from stream.evaluation.florence import CATEGORIES, FlorenceClip, expected_label
 from stream.evaluation.pose_cache import PoseCache
@@ -52,6 +53,7 @@ class ClipResult:
             "clip": self.clip.name, "actor": self.clip.actor, "category": self.clip.category,
             "action": self.clip.action, "expected": self.expected,
             "any_action": self.reading.any_action, "majority": self.reading.majority,
+            "gesture": self.reading.gesture,
             "labels": self.reading.counts, "tracks": self.reading.tracks, "other_tracks": self.reading.other_tracks,
             "frames": self.run.frames, "frames_with_people": self.run.frames_with_people,
             "events": subject_events,
@@ -72,7 +74,7 @@ def evaluate_clips(
     for number, clip in enumerate(clips, start=1):
         run = run_clip(clip.path, config, backend, cache)
         result = ClipResult(clip=clip, expected=expected_label(clip.action, labels, labels[0]), run=run,
-                            reading=read_clip(run.labels, background=labels[0]))  # fmt: skip
+                            reading=read_clip(run.labels, background=labels[0], events=run.events))  # fmt: skip
         results.append(result)
         if progress is not None:
             progress(number, len(clips), result)
@@ -113,16 +115,20 @@ def _reading_metrics(results: list[ClipResult], reading: str, labels: list[str])
     }
 
 
-def summarize(results: list[ClipResult], labels: list[str]) -> dict[str, Any]:
-    """The metrics of both readings over ``results`` (module docstring), plus counts of odd clips."""
+def summarize(results: list[ClipResult], labels: list[str],
+              readings: tuple[str, ...] = LABEL_READINGS) -> dict[str, Any]:  # fmt: skip
+    """The metrics of ``readings`` over ``results`` (module docstring), plus counts of odd clips."""
     if not results:
         raise ValueError("no clips were evaluated")
+    unknown = set(readings) - set(READINGS)
+    if unknown:
+        raise ValueError(f"readings must be among {READINGS}, got {sorted(unknown)}")
     labels = list(labels)
     return {
         "clips": len(results),
         "actors": sorted({r.clip.actor for r in results}),
         "vocabulary": {action: expected_label(action, labels, labels[0]) for action in CATEGORIES.values()},
-        "readings": {reading: _reading_metrics(results, reading, labels) for reading in READINGS},
+        "readings": {reading: _reading_metrics(results, reading, labels) for reading in readings},
         "clips_without_person": sum(r.reading.tracks == 0 for r in results),
         "clips_with_several_tracks": sum(r.reading.tracks > 1 for r in results),
         "frames": sum(r.run.frames for r in results),
@@ -139,23 +145,27 @@ def _rate(value: float | None, clips: int) -> str:
     return "   –" if value is None else f"{clips:>7} {value:.2f}"
 
 
+_TITLES = {"any_action": "any action", "majority": "majority vote", "gesture": "gesture event"}
+
+
 def format_table(metrics: dict[str, Any]) -> str:
     """The printed table: per Florence action, the clips predicted as expected in each reading."""
     readings = metrics["readings"]
-    lines = [f"{'action':<20} {'expected':<11} {'any action':>13}  {'majority vote':>13}  predicted (majority vote)",
-             "-" * 100]  # fmt: skip
+    shown = [reading for reading in READINGS if reading in readings]
+    lines = [f"{'action':<20} {'expected':<11} " + "  ".join(f"{_TITLES[r]:>13}" for r in shown)
+             + "  predicted (majority vote)", "-" * (70 + 15 * len(shown))]  # fmt: skip
     for action in CATEGORIES.values():
-        rows = {reading: readings[reading]["per_category"].get(action) for reading in READINGS}
+        rows = {reading: readings[reading]["per_category"].get(action) for reading in shown}
         if rows["majority"] is None:
             continue
         predicted = ", ".join(f"{name} {count}" for name, count in list(rows["majority"]["predicted"].items())[:3])
-        lines.append(f"{action:<20} {rows['majority']['expected']:<11} {_cell(rows['any_action']):>13}  "
-                     f"{_cell(rows['majority']):>13}  {predicted}")  # fmt: skip
-    lines.append("-" * 100)
+        lines.append(f"{action:<20} {rows['majority']['expected']:<11} "
+                     + "  ".join(f"{_cell(rows[r]):>13}" for r in shown) + f"  {predicted}")  # fmt: skip
+    lines.append("-" * (70 + 15 * len(shown)))
     for title, key, clips in (("known actions: accuracy", "known_accuracy", "known_clips"),
                               ("other actions: background", "other_background_rate", "other_clips")):  # fmt: skip
-        lines.append(f"{title:<32} {_rate(readings['any_action'][key], readings['any_action'][clips]):>13}  "
-                     f"{_rate(readings['majority'][key], readings['majority'][clips]):>13}")  # fmt: skip
+        lines.append(f"{title:<32} " + "  ".join(f"{_rate(readings[r][key], readings[r][clips]):>13}"
+                                                 for r in shown))  # fmt: skip
     lines.append(f"{metrics['clips']} clips of actors {','.join(map(str, metrics['actors']))}; "
                  f"{metrics['clips_without_person']} without a tracked person, "
                  f"{metrics['clips_with_several_tracks']} with more than one track")  # fmt: skip
@@ -163,12 +173,17 @@ def format_table(metrics: dict[str, Any]) -> str:
 
 
 def write_confusions(metrics: dict[str, Any], path: str | Path) -> list[Path]:
-    """One confusion PNG per reading: ``path`` for the majority vote, ``{stem}-any-action{suffix}`` beside it."""
+    """One confusion PNG per reading: ``path`` for the majority vote, ``{stem}-any-action{suffix}`` and (with
+    gesture events) ``{stem}-gesture{suffix}`` beside it."""
     from models.evaluation.confusion import plot_confusion
 
     path = Path(path)
+    targets = {"majority": path, "any_action": path.with_name(f"{path.stem}-any-action{path.suffix}"),
+               "gesture": path.with_name(f"{path.stem}-gesture{path.suffix}")}  # fmt: skip
     written = []
-    for reading, target in (("majority", path), ("any_action", path.with_name(f"{path.stem}-any-action{path.suffix}"))):
+    for reading, target in targets.items():
+        if reading not in metrics["readings"]:
+            continue
         confusion = metrics["readings"][reading]["confusion"]
         written.append(plot_confusion(np.array(confusion["matrix"]), confusion["rows"], target,
                                       predicted_names=confusion["columns"]))  # fmt: skip

@@ -21,11 +21,11 @@ import pytest
 from foundation.errors import PoseModelError, SourceError
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.skeleton.layouts import MEDIAPIPE_33
-from stream.evaluation.clip_readings import read_clip
+from stream.evaluation.clip_readings import READINGS, read_clip, readings_of
 from stream.evaluation.florence import (CATEGORIES, FLORENCE_TO_VOCABULARY, clip_folder, expected_label,
                                         list_clips, parse_clip_name)  # fmt: skip
 from stream.run.config import RunConfig
-from stream.types import Frame, FrameLabel, Person
+from stream.types import ActionEvent, Frame, FrameLabel, Person
 from tests.conftest import shared_dataset
 from tests.stream.conftest import free_endpoint
 
@@ -85,6 +85,21 @@ def test_failed_frames_are_counted_but_never_voted():
         reading.prediction("mean")
 
 
+def gesture(track: int, label: str, frame: int) -> ActionEvent:
+    return ActionEvent(track_id=track, kind="gesture", label=label, frame=frame, stamp_ns=0, score=0.9, delay_ms=0.0)
+
+
+def test_the_gesture_reading_is_the_subjects_first_gesture_event():
+    labels = labels_of(1, "background", "kick", "kick", "bow", "bow", "bow") + labels_of(2, "throw")
+    events = [gesture(1, "bow", 5), gesture(1, "kick", 2), gesture(2, "throw", 0),
+              ActionEvent(track_id=1, kind="start", label="bow", frame=3, stamp_ns=0, score=0.9)]  # fmt: skip
+    reading = read_clip(labels, events=events)
+    assert reading.gesture == "kick" and reading.prediction("gesture") == "kick" and reading.majority == "bow"
+    assert read_clip(labels, events=[gesture(2, "throw", 0)]).gesture == "background"  # a bystander's event
+    assert read_clip(labels).gesture == "background" and read_clip([], events=events).gesture == "background"
+    assert readings_of(True) == READINGS and "gesture" not in readings_of(False)
+
+
 # --- the dataset --------------------------------------------------------------------------------
 def test_clip_names_parse_and_bad_names_are_refused():
     clip = parse_clip_name("/x/GestureRecording_Id12actor3idAction12category7.mp4")
@@ -101,6 +116,8 @@ def test_the_vocabulary_table_maps_only_labels_the_checkpoint_has():
     assert expected == {"wave": "waveHands", "drink from a bottle": "background", "answer phone": "background",
                         "clap": "clapHands", "tie lace": "background", "sit down": "sitDown",
                         "stand up": "standUp", "read watch": "background", "bow": "background"}  # fmt: skip
+    gestures = ["background", "lift_outstretched_arms", "duck", "bow", "kick"]
+    assert {a for a in CATEGORIES.values() if expected_label(a, gestures) != "background"} == {"bow"}
     assert expected_label("wave", ["background", "walk"]) == "background"  # a checkpoint without waveHands
 
 
@@ -341,3 +358,34 @@ def test_world_landmarks_stream_from_the_same_pose_cache(evaluated, clip_dir, po
         assert [(x.track_id, x.frame) for x in ours.run.labels] == [(x.track_id, x.frame) for x in lifted.run.labels]
     scores = [x.score for r in world for x in r.run.labels]
     assert scores != [x.score for r in evaluated["live"] for x in r.run.labels]  # other joints, other scores
+
+
+def test_a_gesture_checkpoint_is_read_by_its_gesture_events(evaluated, clip_dir, tmp_path, capsys):
+    """`--checkpoint gestures`: the gesture-event reading is its first event; the actions checkpoint has none."""
+    from stream.backends import make_backend
+    from stream.cli.evaluate import main
+    from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
+
+    assert "gesture" not in summarize(evaluated["live"], evaluated["labels"])["readings"]
+    config = RunConfig(source="video", video=str(clip_dir), fast=True, checkpoint="gestures",
+                       pose_model=str(evaluated["cache"].model_path))  # fmt: skip
+    backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+    results = evaluate_clips(list_clips(clip_dir), config, backend, evaluated["cache"])
+    for result in results:
+        events = sorted((e.frame, e.label) for e in result.run.events
+                        if e.kind == "gesture" and e.track_id == result.reading.subject_track)  # fmt: skip
+        assert result.reading.gesture == (events[0][1] if events else "background")
+        assert result.expected == "background"  # none of these four actions is a gesture
+    metrics = summarize(results, backend.config.labels, readings_of(True))
+    found = metrics["readings"]["gesture"]
+    assert found["known_clips"] == 0 and found["other_clips"] == 4
+    assert found["other_background_rate"] == sum(r.reading.gesture == "background" for r in results) / 4
+    assert "gesture event" in format_table(metrics)
+    written = write_confusions(metrics, tmp_path / "g.png")
+    assert [p.name for p in written] == ["g.png", "g-any-action.png", "g-gesture.png"]
+    out = tmp_path / "gestures.json"
+    assert main(["--dataset", "florence-video", "--root", str(clip_dir), "--checkpoint", "gestures",
+                 "--cache-dir", str(evaluated["cache"].folder), "--pose-model", str(evaluated["cache"].model_path),
+                 "--json", str(out)]) == 0  # fmt: skip
+    assert "gesture event" in capsys.readouterr().out
+    assert [c["gesture"] for c in json.loads(out.read_text())["per_clip"]] == [r.reading.gesture for r in results]
