@@ -69,7 +69,59 @@ UTKINECT_MAP: dict[str, dict[str, str | None]] = {
 """The UTKinect-Action3D vocabulary (walk, sitDown, standUp, pickUp, carry, throw, push, pull, waveHands,
 clapHands): which actions of the other datasets are its actions, which are left out, the rest background."""
 
-VOCABULARY_MAPS: dict[str, Mapping[str, Mapping[str, str | None]]] = {"utkinect": UTKINECT_MAP}
+MSRC12_MAP: dict[str, dict[str, str | None]] = {
+    # Other datasets mark no action points, so none of their clips can teach a gesture's moment: a clip close to
+    # one of the twelve gestures is left out, every other one is background ("none of my gestures").
+    "utkinect": {
+        "throw": None,
+        "push": None,  # a push of both arms, close to push_right
+    },
+    "kinder-gator": {
+        "bow": None,
+        "touch_your_toes": None,  # a deep bow
+        "kick_a_ball": None,
+        "kick_a_ball_as_far_as_you_can": None,
+        "kick_a_ball_with_the_other_leg": None,
+        "kick_a_ball_as_far_as_you_can_with_the_other_leg": None,
+        "throw_a_ball": None,
+        "throw_a_ball_as_far_as_you_can": None,
+        "throw_a_ball_with_your_other_arm": None,
+        "throw_a_ball_as_far_as_you_can_with_the_other_arm": None,
+        "point_at_the_camera": None,  # an arm held out like shoot's pistol
+        "do_two_jumping_jacks": None,  # both arms lifted out to the sides
+        "make_the_letter_y": None,  # the end pose of lift_outstretched_arms
+        "swipe_across_an_imaginary_screen_in_front_of_you_from_left_to_right": None,  # push_right
+        "draw_a_circle": None,  # wind_it_up
+    },
+    "utd-mhad": {
+        "right arm swipe to the right": None,  # push_right
+        "right arm throw": None,
+        "basketball shooting": None,  # an overhead throw
+        "bowling (right hand)": None,  # an underarm throw
+        "tennis serve": None,  # an overhead throw
+        "two hand push": None,
+        "draw circle (clockwise)": None,  # wind_it_up
+        "draw circle (counter clockwise)": None,
+        "squat": None,  # duck
+    },
+    "nw-ucla": {
+        "throw": None,
+        "drop trash": None,  # a short toss
+    },
+    "msr-action3d": {
+        "high throw": None,
+        "pickup and throw": None,
+        "forward kick": None,
+        "side kick": None,
+        "bend": None,  # a bow
+        "draw circle": None,  # wind_it_up
+        "tennis serve": None,
+    },
+}
+"""The MSRC-12 gesture vocabulary (the `gestures` checkpoint's twelve): everything the other datasets hold is
+background except the actions close to a gesture, which are left out."""
+
+VOCABULARY_MAPS: dict[str, Mapping[str, Mapping[str, str | None]]] = {"utkinect": UTKINECT_MAP, "msrc12": MSRC12_MAP}
 
 
 def mapped_label(table: Mapping[str, Mapping[str, str | None]], dataset: str, label: str) -> str | None:

@@ -7,7 +7,8 @@ from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 from models.synthetic.generator import SyntheticConfig, generate_people
 from models.training.clip_targets import active_span, clip_frame_labels
 from models.training.detection_targets import detection_targets
-from models.training.vocabularies import UTKINECT_MAP, mapped_label
+from models.datasets.registry import dataset_spec
+from models.training.vocabularies import MSRC12_MAP, UTKINECT_MAP, VOCABULARY_MAPS, mapped_label
 from models.windows import IGNORE_INDEX, prepare_sequence
 
 VOCABULARY = ["background", "waveHands", "throw"]
@@ -63,3 +64,20 @@ def test_the_utkinect_table_names_only_vocabulary_actions():
     assert {v for table in UTKINECT_MAP.values() for v in table.values() if v is not None} <= utkinect
     assert mapped_label(UTKINECT_MAP, "kinder-gator", "bow") == "background"
     assert mapped_label(UTKINECT_MAP, "nw-ucla", "drop trash") is None
+
+
+def test_every_table_entry_names_a_label_of_its_dataset():
+    """A misspelt entry would silently make its clips background: every key must be one of the dataset's labels."""
+    for vocabulary, table in VOCABULARY_MAPS.items():
+        own = set(dataset_spec(vocabulary).training_labels)
+        for dataset, entries in table.items():
+            unknown = set(entries) - set(dataset_spec(dataset).labels)
+            assert not unknown, f"{vocabulary} table, {dataset}: {sorted(unknown)} are not its labels"
+            assert {v for v in entries.values() if v is not None} <= own
+
+
+def test_the_gesture_table_leaves_out_what_resembles_a_gesture():
+    assert mapped_label(MSRC12_MAP, "kinder-gator", "bow") is None
+    assert mapped_label(MSRC12_MAP, "utd-mhad", "squat") is None
+    assert mapped_label(MSRC12_MAP, "kinder-gator", "wave_your_hand") == "background"
+    assert mapped_label(MSRC12_MAP, "utkinect", "waveHands") == "background"
