@@ -14,8 +14,8 @@ because ``models/`` never imports ``stream/``.
   skelstream recording keyed by the pose model, the clip and the pose settings,
   so re-evaluating a checkpoint skips the pose step.
 - `stream.evaluation.clip_run`: one clip through the pipeline; its labels.
-- `stream.evaluation.clip_readings`: a clip's labels → its predicted class
-  (the "any action" and the majority-vote readings).
+- `stream.evaluation.clip_readings`: a clip's labels and events → its predicted
+  class (the "any action", majority-vote and gesture-event readings).
 - `stream.evaluation.video_evaluation`: every clip, the metrics, the table.
 
 Command: ``stream-eval --dataset florence-video --root ../shared/data`` (`stream.cli.evaluate`).

@@ -1,7 +1,8 @@
-"""A clip's per-frame labels → the one class the clip is predicted as, read two ways.
+"""A clip's per-frame labels (and gesture events) → the one class the clip is predicted as, read three ways.
 
 The streaming pipeline labels every frame of every track; a trimmed clip holds
-one action of one person, so its frames' labels are reduced to one prediction:
+one action of one person, so its frames' labels (or its events) are reduced to
+one prediction:
 
 - **subject**: the track with the most labelled frames (ties: the lowest id),
   the clip's actor; other tracks (a bystander at the edge of the image) are
