@@ -46,6 +46,18 @@ def test_the_default_is_the_shipped_actions_checkpoint():
     assert resolve_checkpoint("actions") == DEFAULT_CHECKPOINT
 
 
+@pytest.mark.parametrize("name", sorted(shipped_checkpoints()))
+def test_every_shipped_checkpoint_carries_its_own_current_onnx(name):
+    """The runtime install (no torch) runs a shipped checkpoint from its own model.onnx only when that was
+    exported from these weights and this config.json: editing either needs
+    ``stream-export --checkpoint NAME --into-checkpoint`` again."""
+    from models.export.onnx_export import META_FINGERPRINT, RUNTIME_ONNX, checkpoint_fingerprint, onnx_metadata
+
+    directory = shipped_checkpoints()[name]
+    assert onnx_metadata(directory / RUNTIME_ONNX).get(META_FINGERPRINT) == checkpoint_fingerprint(directory), (
+        f"{directory / RUNTIME_ONNX} is out of date: stream-export --checkpoint {name} --into-checkpoint")
+
+
 def test_names_resolve_and_paths_stay_paths(folder, tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
