@@ -95,6 +95,9 @@ def build_video_parser() -> argparse.ArgumentParser:
                         help="3D joints from MediaPipe's image landmarks lifted, or its world landmarks (as "
                              f"stream-run; default {defaults.pose_3d}: lifted; the pose cache serves both)")
     parser.add_argument("--lifter", help="--pose-3d lifted: a lifter directory (default: the shipped one)")
+    parser.add_argument("--root-motion", action=argparse.BooleanOptionalAction, default=defaults.root_motion,
+                        help="the model sees each person's root move as it moves in the image (as stream-run; "
+                             "default on)")
     parser.add_argument("--cache-dir", help="pose cache folder (default: $SKELSTREAM_CACHE/pose, else "
                                             "~/.cache/skelstream/pose)")
     parser.add_argument("--no-cache", action="store_true", help="run MediaPipe on every clip, store nothing")
@@ -133,7 +136,8 @@ def _video_main(argv: list[str]) -> int:
             config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
                                backend=args.backend, threads=args.threads, stride=args.stride,
                                lookahead=args.lookahead, pose_model=args.pose_model, num_poses=args.num_poses,
-                               smoothing=args.smoothing, pose_3d=args.pose_3d, lifter=args.lifter)  # fmt: skip
+                               smoothing=args.smoothing, pose_3d=args.pose_3d, lifter=args.lifter,
+                               root_motion=args.root_motion)  # fmt: skip
             clips = list_clips(args.root, actors)
             if not clips:
                 raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")

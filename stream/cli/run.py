@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default): lifted, but world with --intrinsics, which places people by PnP")
     pose.add_argument("--lifter", help="--pose-3d lifted: a lifter directory (default: the shipped one, "
                                        "models/lifters/unified-2d)")
+    pose.add_argument("--root-motion", action=argparse.BooleanOptionalAction, default=None,
+                      help="the model sees each person's root move as it moves in the image (default on; camera "
+                           "skeletons are root-relative: stream/stages/image_root_motion.py)")
     place = parser.add_argument_group("calibration (skeletons and positions in the robot frame)")
     place.add_argument("--intrinsics", help="camera_info YAML from stream-calibrate intrinsics")
     place.add_argument("--extrinsics", help="base ← camera transform YAML from stream-calibrate extrinsics")

@@ -88,6 +88,7 @@ class RunConfig:
     smoothing: bool = True
     pose_3d: str = "auto"  # images: lifted image landmarks, or world landmarks (auto: world with intrinsics)
     lifter: str | None = None  # pose_3d lifted: a lifter directory (None: the shipped one)
+    root_motion: bool = True  # images: the model sees each person's root move as in the image (image_root_motion.py)
     intrinsics: str | None = None  # camera_info YAML (stream-calibrate intrinsics): places MediaPipe people by PnP
     extrinsics: str | None = None  # transform YAML (stream-calibrate extrinsics): skeletons in the robot frame
     zmq: str = "tcp://127.0.0.1:5560"

@@ -31,6 +31,11 @@ whatever it costs), so the automatic stride stays at 1: an offline run labels
 the same whatever the machine's load, and a replay of cached poses labels
 exactly as the live run did.
 
+Image sources' skeletons are root-relative (lifted, or MediaPipe's hip-centred
+world landmarks): the windows take them with each track's root motion across
+the image put back (`stream.stages.image_root_motion`, ``config.root_motion``);
+skeletons are published as the pose step gave them.
+
 Scoring against ground truth, time to detect, printed events and the status
 line are the run's report (`stream.run.report.RunReport`), told what was
 published; the summary it keeps is what `run` returns.
@@ -77,6 +82,7 @@ from stream.run.stats import StageStats
 from stream.run.stride_control import StrideController
 from stream.sources.base import Source
 from stream.stages.decoding import OnlineDecoder
+from stream.stages.image_root_motion import ImageRootMotion
 from stream.stages.tracking import Tracker
 from stream.stages.windowing import WindowBatcher
 from stream.types import ActionEvent, Frame, FrameLabel, Person, TrackedPerson
@@ -133,6 +139,7 @@ class Pipeline:
         self.localizer = localizer
         checkpoint = backend.config
         self.tracker = Tracker(space="image" if config.has_images else "3d")
+        self.root_motion = ImageRootMotion() if config.has_images and config.root_motion else None
         self.strides = StrideController(checkpoint.fps, checkpoint.num_frames, pinned=config.pinned_stride)
         self.batcher = WindowBatcher.from_checkpoint(checkpoint, stride=self.strides.stride)
         levels = {} if config.min_score is None else {"min_score": config.min_score}
@@ -201,9 +208,9 @@ class Pipeline:
         ended = stale + self.tracker.pop_ended()
         self.report.follow_truth(frame.stamp_ns, tracked, ended)
         t2 = time.perf_counter_ns()
-        self.batcher.push_tracked(tracked, frame.index, frame.stamp_ns, clock)
+        self.batcher.push_tracked(self._as_model_sees(tracked), frame.index, frame.stamp_ns, clock)
         for track_id in ended:
-            self.batcher.end_track(track_id)
+            self._end_track(track_id)
         windows, refs = self.batcher.due_windows()
         t3 = time.perf_counter_ns()
         if refs:
@@ -228,6 +235,15 @@ class Pipeline:
         self._adapt_stride(clock, (t6 - t0 - (t4 - t3)) / 1e9)
         if self.report.status_line:
             self.report.show_status(self._status, STAGES)
+
+    def _as_model_sees(self, tracked: list[TrackedPerson]) -> list[TrackedPerson]:
+        """The tracked people as the model's windows take them: camera skeletons with their image root motion."""
+        return tracked if self.root_motion is None else self.root_motion.place_all(tracked)
+
+    def _end_track(self, track_id: int) -> None:
+        self.batcher.end_track(track_id)
+        if self.root_motion is not None:
+            self.root_motion.end_track(track_id)
 
     def _adapt_stride(self, clock: int, other_seconds: float) -> None:
         """Tell the stride controller what this frame cost besides the model; apply the stride it picks."""
@@ -402,7 +418,7 @@ class Pipeline:
         ended = self.tracker.end_all()
         self.report.follow_truth(self._last_stamp, [], ended)
         for track_id in ended:
-            self.batcher.end_track(track_id)
+            self._end_track(track_id)
         windows, refs = self.batcher.due_windows()
         self._run_model(windows, refs)
         self.decoder.flush_all()

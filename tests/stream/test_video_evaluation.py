@@ -360,6 +360,22 @@ def test_world_landmarks_stream_from_the_same_pose_cache(evaluated, clip_dir, po
     assert scores != [x.score for r in evaluated["live"] for x in r.run.labels]  # other joints, other scores
 
 
+def test_the_image_root_motion_reaches_the_model_and_can_be_turned_off(evaluated, clip_dir):
+    """``--no-root-motion``: the same people, frames and labels to publish, but the model sees every root
+    still (stream/stages/image_root_motion.py), so it scores them differently."""
+    from stream.backends import make_backend
+    from stream.evaluation.video_evaluation import evaluate_clips
+
+    config = RunConfig(source="video", video=str(clip_dir), fast=True, pose_model=str(evaluated["cache"].model_path),
+                       root_motion=False)  # fmt: skip
+    backend = make_backend(config.backend, config.checkpoint, threads=config.threads)
+    still = evaluate_clips(list_clips(clip_dir), config, backend, evaluated["cache"])
+    for moving, ours in zip(evaluated["live"], still):
+        assert ours.run.pose_cached and not ours.run.errors
+        assert [(x.track_id, x.frame) for x in ours.run.labels] == [(x.track_id, x.frame) for x in moving.run.labels]
+    assert [x.score for r in still for x in r.run.labels] != [x.score for r in evaluated["live"] for x in r.run.labels]
+
+
 def test_a_gesture_checkpoint_is_read_by_its_gesture_events(evaluated, clip_dir, tmp_path, capsys):
     """`--checkpoint gestures`: the gesture-event reading is its first event; the actions checkpoint has none."""
     from stream.backends import make_backend

@@ -84,6 +84,8 @@ _RUN_CONFIG_DESCRIPTIONS = {
     "pose_3d": "images: 3D joints lifted from MediaPipe's image landmarks (lifted) or its world landmarks (world); "
                "auto: lifted, world with intrinsics",
     "lifter": "pose_3d lifted: a lifter directory; empty: the shipped one",
+    "root_motion": "images: the model sees each person's root move as it moves in the image (camera skeletons "
+                   "are root-relative)",
     "intrinsics": "camera_info YAML (stream-calibrate intrinsics): places people seen in images by PnP; empty: none",
     "extrinsics": "transform YAML robot frame <- camera optical frame (stream-calibrate extrinsics): skeletons "
                   "published in the robot frame, the transform broadcast as a static TF; empty: none",
