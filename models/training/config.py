@@ -38,7 +38,7 @@ class TrainConfig:
     temperature: float | None = None  # detect: bake this temperature instead (e.g. the validated recipe's)
     background_offset: float = 0.0  # detect: take this off the background logit (a prior shift), baked in
     publish_precision: float | None = None  # detect: min_score = the lowest level this precise on validation
-    min_score: float | None = None  # detect: write this min_score instead (e.g. the validated recipe's)
+    min_score: float | None = None  # detect: write this min_score instead of choosing one (the validated recipe's)
     camera_view: float = 0.0  # detect: share of windows shown as MediaPipe would give them (window_augment.py)
     young_track: float = 0.0  # detect: share of windows cut as for a person who just appeared
     lifted_view: float = 0.0  # detect: share of windows seen by a virtual camera and lifted back (window_augment.py)

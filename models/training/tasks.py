@@ -203,6 +203,10 @@ class DetectTask(Task):
         shares = {0: config.primary_share if others else 1.0}
         shares.update({g: (1.0 - config.primary_share) / others for g in range(1, others + 1)})
         self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
+        if not self.val_raw and (config.calibrate or (config.publish_precision is not None and config.min_score is None)):
+            needs = "calibrate" if config.calibrate else "publish_precision (without a min_score)"
+            raise SkelstreamError(f"{needs} needs validation data (val): give val, or --no-calibrate --temperature T "
+                                  "--min-score S with the validated recipe's figures")  # fmt: skip
         model, checkpoint = new_model(config, "detection", labels)
         if config.label_map:
             checkpoint.training["label_map"] = {config.label_map: VOCABULARY_MAPS[config.label_map]}
@@ -240,10 +244,10 @@ class DetectTask(Task):
                               ece_before=expected_calibration_error(softmax(logits), labels),
                               ece_after=expected_calibration_error(softmax(logits / temperature), labels))  # fmt: skip
             bake_into_head(self.model.head, report["temperature"], self.background_offset)
-        if self.publish_precision is not None:
-            report.update(self._choose_min_score())
-        elif self.min_score is not None:
+        if self.min_score is not None:  # given (the validated recipe's) wins over choosing one here
             report["min_score"] = self.checkpoint.min_score = self.min_score
+        elif self.publish_precision is not None:
+            report.update(self._choose_min_score())
         if not report:
             return {}
         self.checkpoint.training["score_calibration"] = report

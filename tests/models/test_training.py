@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from foundation.errors import SkelstreamError
 from models.checkpoint import build_model, load_checkpoint
 from models.datasets.registry import load_dataset
 from models.inference import predict_sequence
@@ -55,6 +56,21 @@ def test_detection_fits_real_sequences(data_root, tmp_path):
     probabilities = np.concatenate([predict_sequence(model, s, checkpoint, stride=1, lookahead=0) for s in sequences])
     truth = np.concatenate([s.frame_labels(checkpoint.labels) for s in sequences])
     assert checkpoint.min_score == pytest.approx(min_score_for_precision(probabilities, truth, 0.9), abs=0.011)
+
+
+def test_without_validation_data_min_score_is_given_or_the_run_is_refused_before_training(data_root, tmp_path):
+    """Training the shipped weights on every person leaves nothing to validate on: the validated recipe's
+    min_score is given, and wins over publish_precision; without it the run stops before its first step."""
+    common = dict(task="detect", data_root=str(data_root), train=["utkinect:1"], val=[], model=TINY, epochs=1,
+                  steps_per_epoch=2, batch_size=4, publish_precision=0.6)  # fmt: skip
+    with pytest.raises(SkelstreamError, match="publish_precision .*needs validation data.*--min-score"):
+        train(load_train_config(output=str(tmp_path / "refused"), **common))
+    assert not (tmp_path / "refused" / "checkpoint").exists()  # refused before anything was trained
+    with pytest.raises(SkelstreamError, match="calibrate needs validation data"):
+        train(load_train_config(output=str(tmp_path / "refused"), calibrate=True, min_score=0.4, **common))
+    train(load_train_config(output=str(tmp_path / "given"), min_score=0.4, **common))
+    _, checkpoint = load_checkpoint(tmp_path / "given" / "checkpoint")
+    assert checkpoint.min_score == 0.4 and checkpoint.training["score_calibration"] == {"min_score": 0.4}
 
 
 def test_pretraining_lowers_the_loss_and_resumes(data_root, tmp_path):
