@@ -38,7 +38,7 @@ from stream.stages.localization import root_position
 from stream.types import Person, TrackedPerson
 
 MIN_CONFIDENCE = 0.5
-"""Joints (and the root) below this confidence take no part in the fit."""
+"""Joints below this confidence take no part in the scale fit."""
 MIN_JOINTS = 4
 """A frame with fewer confident joints than this gives no scale."""
 
@@ -61,7 +61,7 @@ def image_scale(image_points: np.ndarray, joints: np.ndarray, confidence: np.nda
     image_root, body_root = root_position(image, layout), root_position(body, layout)
     if not (np.isfinite(image_root).all() and np.isfinite(body_root).all()):
         return None
-    seen = (image[usable] - image_root) * np.array([-1.0, -1.0])  # image x right, y down → x left, y up
+    seen = image_root - image[usable]  # image x right, y down → skeleton x left, y up
     shape = body[usable] - body_root
     spread = float((shape**2).sum())
     scale = float((seen * shape).sum()) / spread if spread > 0 else 0.0
@@ -91,7 +91,7 @@ class ImageRootMotion:
             if scale is not None:
                 state.scales.append(scale)
             if state.scales:
-                moved = (root - state.first_root) * np.array([-1.0, -1.0])
+                moved = state.first_root - root  # image x right, y down → skeleton x left, y up
                 state.offset = np.array([*moved, 0.0]) / float(np.median(state.scales))
         if state is None or not state.offset.any():
             return person
