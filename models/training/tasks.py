@@ -203,7 +203,8 @@ class DetectTask(Task):
         shares = {0: config.primary_share if others else 1.0}
         shares.update({g: (1.0 - config.primary_share) / others for g in range(1, others + 1)})
         self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
-        if not self.val_raw and (config.calibrate or (config.publish_precision is not None and config.min_score is None)):
+        chooses_min_score = config.publish_precision is not None and config.min_score is None
+        if not self.val_raw and (config.calibrate or chooses_min_score):
             needs = "calibrate" if config.calibrate else "publish_precision (without a min_score)"
             raise SkelstreamError(f"{needs} needs validation data (val): give val, or --no-calibrate --temperature T "
                                   "--min-score S with the validated recipe's figures")  # fmt: skip
