@@ -84,10 +84,10 @@ class ImageRootMotion:
         image = np.asarray(person.image_points, np.float64)
         root = root_position(image, person.layout)
         state = self._tracks.get(track_id)
-        scale = image_scale(image, person.joints, person.confidence, person.layout)
         if np.isfinite(root).all():
             if state is None:
                 state = self._tracks[track_id] = _TrackPlacement(root, deque(maxlen=self.history), np.zeros(3))
+            scale = image_scale(image, person.joints, person.confidence, person.layout)
             if scale is not None:
                 state.scales.append(scale)
             if state.scales:
