@@ -45,7 +45,10 @@ class PyramidFeatures:
     def of_span(self, joints: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Features (D,) of frames ``joints`` (T, M, V, 3) with confidences ``mask`` (T, M, V) of one span."""
         normalised, _ = normalize_window(joints, mask, UNIFIED_30, self.normalization)
-        body = normalised[:, 0][:, self.joint_indices]  # (T, J, 3)
+        return self.pooled(normalised[:, 0][:, self.joint_indices])
+
+    def pooled(self, body: np.ndarray) -> np.ndarray:
+        """Features (D,) of one body's normalised joints ``body`` (T, J, 3) over a span (J: `joint_indices`)."""
         velocity = np.diff(body, axis=0, prepend=body[:1])
         if len(body) < max(self.levels):  # a very short span: repeat frames so every pyramid cell has one
             stretch = np.round(np.linspace(0, len(body) - 1, max(self.levels))).astype(int)
@@ -87,13 +90,16 @@ class LogisticBaseline:
         from sklearn.model_selection import GroupKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
+        from threadpoolctl import threadpool_limits
 
         folds = min(self.folds, len(np.unique(groups)))
         cv = list(GroupKFold(n_splits=folds).split(features, targets, groups)) if folds >= 2 else 3
         classifier = LogisticRegressionCV(Cs=list(self.strengths), cv=cv, max_iter=3000, random_state=self.seed,
                                           l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False)
         self.pipeline = make_pipeline(StandardScaler(), classifier)
-        self.pipeline.fit(features, targets)
+        # One BLAS thread: the solver's calls are small, and more threads spin (20x slower beside a busy process)
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.pipeline.fit(features, targets)
         return self
 
     def probabilities(self, features: np.ndarray, num_classes: int) -> np.ndarray:
