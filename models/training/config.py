@@ -46,6 +46,8 @@ class TrainConfig:
     # log-uniformly in [low, high] (people's own pace; window_augment.py); [1, 1]: as recorded
     tail_frames: int = 0  # detect: each window's last frames, the ones a causal stream labels from it ...
     tail_weight: float = 1.0  # ... weigh this much in the loss (1: every frame alike)
+    onset_share: float = 0.0  # detect: share of windows ending just after an action's first frame (data.py) ...
+    onset_frames: int = 8  # ... within this many frames of it: the moments a causal stream must name it from
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -98,6 +100,9 @@ class TrainConfig:
         if self.tail_frames < 0 or not self.tail_weight > 0:
             raise ConfigError(f"tail_frames must be >= 0 and tail_weight > 0, got {self.tail_frames}, "
                               f"{self.tail_weight}")  # fmt: skip
+        if not 0.0 <= self.onset_share < 1.0 or self.onset_frames < 1:
+            raise ConfigError(f"onset_share must be in [0, 1) and onset_frames >= 1, got {self.onset_share}, "
+                              f"{self.onset_frames}")  # fmt: skip
         from models.training.window_augment import WindowAugment
 
         try:

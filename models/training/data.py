@@ -56,18 +56,41 @@ class _RandomWindows(Dataset):
 class DetectionWindows(_RandomWindows):
     """(window (C, T, V, M), per-frame targets (T,)) pairs; padded frames are `IGNORE_INDEX`.
 
-    ``targets`` holds each sequence's (T,) class indices (`models.training.detection_targets`).
+    ``targets`` holds each sequence's (T,) class indices (`models.training.detection_targets`, 0 the
+    background). An ``onset_share`` of the windows end within ``onset_frames`` frames of an action's
+    first frame (`action_onsets`), drawn among the sequences that have one (in proportion to their
+    usual draw), uniformly over their onsets and the frames after: the moments a causal stream must
+    name a new action from; the other windows end anywhere.
     """
 
     def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
                  normalization: NormalizationConfig, length: int, seed: int = 0, groups: list[int] | None = None,
-                 group_shares: dict[int, float] | None = None, augment: WindowAugment | None = None) -> None:  # fmt: skip
+                 group_shares: dict[int, float] | None = None, augment: WindowAugment | None = None,
+                 onset_share: float = 0.0, onset_frames: int = 8) -> None:  # fmt: skip
         super().__init__(sequences, num_frames, normalization, length, seed, groups, group_shares)
         if len(targets) != len(sequences):
             raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
+        if not 0.0 <= onset_share < 1.0 or onset_frames < 1:
+            raise ValueError(f"onset_share must be in [0, 1) and onset_frames >= 1, got {onset_share}, {onset_frames}")
         self.frame_labels = targets
         self.index_of = {id(s): i for i, s in enumerate(sequences)}
         self.augment = augment or WindowAugment()
+        self.onset_share, self.onset_frames = onset_share, onset_frames
+        self.onsets = [action_onsets(t) for t in targets]
+        with_onsets = self.weights * np.array([len(o) > 0 for o in self.onsets])
+        if onset_share and not with_onsets.any():
+            raise ValueError("onset_share needs a sequence with an action in it")
+        self.onset_weights = with_onsets / with_onsets.sum() if with_onsets.any() else with_onsets
+
+    def _pick(self, index: int) -> tuple[SkeletonSequence, int]:
+        if self.onset_share:
+            rng = np.random.default_rng((self.seed, self.epoch, index, 2))
+            if rng.random() < self.onset_share:
+                chosen = int(rng.choice(len(self.sequences), p=self.onset_weights))
+                onset = int(rng.choice(self.onsets[chosen]))
+                sequence = self.sequences[chosen]
+                return sequence, min(onset + int(rng.integers(self.onset_frames)), sequence.num_frames - 1)
+        return super()._pick(index)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sequence, end = self._pick(index)
@@ -101,6 +124,14 @@ class DetectionWindows(_RandomWindows):
             window = self.augment.camera(window, rng)
         target = np.where(real, labels[frames], IGNORE_INDEX)
         return torch.from_numpy(window), torch.from_numpy(target)
+
+
+def action_onsets(targets: np.ndarray) -> np.ndarray:
+    """The frames of (T,) class indices where an action (a class other than 0, the background, or
+    `IGNORE_INDEX`) begins: its first frame, or a change from another class."""
+    targets = np.asarray(targets)
+    previous = np.concatenate([[-1], targets[:-1]])
+    return np.flatnonzero((targets != previous) & (targets != 0) & (targets != IGNORE_INDEX))
 
 
 class PretrainWindows(_RandomWindows):

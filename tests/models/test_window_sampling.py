@@ -158,3 +158,35 @@ def test_the_training_config_checks_the_speed_range():
         with pytest.raises(ConfigError, match="speed_range"):
             load_train_config(task="detect", speed_range=bad)
     assert load_train_config(task="detect", speed_range=[0.75, 1.33]).speed_range == [0.75, 1.33]
+
+
+def test_action_onsets_are_the_first_frames_of_actions():
+    from models.training.data import action_onsets
+    from models.windows import IGNORE_INDEX
+
+    targets = np.array([2, 2, 0, 0, 1, 1, 3, 3, 0, IGNORE_INDEX, 1, 0])
+    assert action_onsets(targets).tolist() == [0, 4, 6, 10]
+    assert action_onsets(np.zeros(5, np.int64)).tolist() == []
+
+
+def test_an_onset_share_of_windows_end_just_after_an_action_begins():
+    background, action = _sequence(300, "background"), _sequence(300, "action")
+    targets = [np.zeros(300, np.int64), np.r_[np.zeros(100), np.ones(50), np.zeros(100), np.full(50, 2)].astype(int)]
+    data = DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=4000,
+                            onset_share=0.4, onset_frames=5)  # fmt: skip
+    picks = [data._pick(i) for i in range(len(data))]
+    near = [(s.name, end) for s, end in picks if s.name == "action" and (100 <= end < 105 or 250 <= end < 255)]
+    # uniform ends would put 10 of 600 frames there: 0.3 % of 4000 draws; the onset draws add 40 %
+    assert 0.37 < len(near) / len(picks) < 0.45
+    assert {end for _, end in near} == {*range(100, 105), *range(250, 255)}
+    with pytest.raises(ValueError, match="needs a sequence with an action"):
+        DetectionWindows([background], targets[:1], 16, NormalizationConfig(), length=10, onset_share=0.2)
+
+
+def test_the_training_config_checks_the_onset_share():
+    from models.training.config import ConfigError, load_train_config
+
+    for share, frames in ((1.0, 8), (-0.1, 8), (0.2, 0)):
+        with pytest.raises(ConfigError, match="onset_share"):
+            load_train_config(task="detect", onset_share=share, onset_frames=frames)
+    assert load_train_config(task="detect", onset_share=0.3).onset_frames == 8
