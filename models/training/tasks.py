@@ -12,7 +12,6 @@ Training data comes prepared from the on-disk corpus cache (`models.corpus`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from torch.utils.data import Dataset
 
 from foundation.errors import SkelstreamError
 from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
-from models.corpus import load_prepared
 from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
@@ -37,51 +35,21 @@ from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig
-from models.skeleton.sequence import SkeletonSequence
 from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
+from models.training.detection_data import detection_data, load_refs
 from models.training.detection_targets import detection_targets
 from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
 from models.training.score_calibration import (bake_into_head, expected_calibration_error, fit_temperature,
                                                min_score_for_precision)
-from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
+from models.training.vocabularies import VOCABULARY_MAPS
 from models.training.window_augment import WindowAugment
 from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
-from models.windows import IGNORE_INDEX, cut_window, prepare_sequence, window_ends, window_frames
+from models.windows import IGNORE_INDEX, cut_window, window_ends, window_frames
 
 logger = logging.getLogger(__name__)
-
-
-def load_refs(refs: list[str], config: TrainConfig) -> tuple[list[SkeletonSequence], list[str]]:
-    """Prepared sequences of every dataset reference, and the training labels of the first labelled dataset.
-
-    Mirror-variant labels (`DatasetSpec.mirror_labels`) are merged, since training flips skeletons.
-    """
-    sequences, labels = [], []
-    for ref in refs:
-        parsed = DatasetRef.parse(ref)
-        spec = dataset_spec(parsed.name)
-        loaded = load_prepared([parsed], config.data_root, config.fps)
-        flat = [s.name for s in loaded if s.joints.shape[-1] != 3]
-        if flat:
-            raise SkelstreamError(f"{ref}: {len(flat)} sequences have 2D joints (e.g. {flat[0]}); the model takes "
-                                  f"3D joints")  # fmt: skip
-        if spec.mirror_labels:
-            loaded = [dataclasses.replace(s, label=spec.mirror_labels.get(s.label, s.label)) for s in loaded]
-        logger.info("%s: %d sequences", ref, len(loaded))
-        sequences.extend(loaded)
-        labels = labels or list(spec.training_labels)
-    return sequences, labels
-
-
-def synthetic_sequences(count: int, fps: float, seed: int) -> list[SkeletonSequence]:
-    """Labelled synthetic sequences (UTKinect vocabulary) for robustness beyond Kinect v1 bodies."""
-    from models.synthetic.generator import SyntheticConfig, generate_sequence
-
-    return [prepare_sequence(generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)), fps)
-            for i in range(count)]  # fmt: skip
 
 
 def new_model(config: TrainConfig, task: str, labels: list[str]) -> tuple[nn.Module, CheckpointConfig]:
@@ -184,24 +152,8 @@ class DetectTask(Task):
     references add its actions or hard negatives through the ``label_map`` table (`vocabularies`)."""
 
     def __init__(self, config: TrainConfig) -> None:
-        primary = DatasetRef.parse(config.train[0]).name
-        labels = ["background", *dataset_spec(primary).training_labels]
-        sequences, targets, groups = [], [], []
-        for group, ref in enumerate(config.train):
-            name = DatasetRef.parse(ref).name
-            loaded, _ = load_refs([ref], config)
-            pairs = detection_targets(loaded, dataset_spec(name).task, labels, self._label_map(config, primary, name),
-                                      tuple(config.point_span_s))  # fmt: skip
-            sequences += [s for s, _ in pairs]
-            targets += [t for _, t in pairs]
-            groups += [group] * len(pairs)
-        for synthetic in synthetic_sequences(config.synthetic_sequences, config.fps, config.seed):
-            sequences.append(synthetic)
-            targets.append(synthetic.frame_labels(labels))
-            groups.append(0)  # synthetic scenes speak the primary vocabulary: they share its draws
-        others = len(config.train) - 1
-        shares = {0: config.primary_share if others else 1.0}
-        shares.update({g: (1.0 - config.primary_share) / others for g in range(1, others + 1)})
+        data = detection_data(config)
+        labels = data.labels
         self.val_raw, _ = load_refs(config.val, config) if config.val else ([], [])
         chooses_min_score = config.publish_precision is not None and config.min_score is None
         if not self.val_raw and (config.calibrate or chooses_min_score):
@@ -215,11 +167,12 @@ class DetectTask(Task):
         if config.linear_probe:
             model.encoder.requires_grad_(False)
             trainable = nn.ModuleList([m for m in (model.frame_pool, model.head_norm, model.head) if m is not None])
-        data = DetectionWindows(sequences, targets, checkpoint.num_frames, checkpoint.normalization,
-                                config.steps_per_epoch * config.batch_size, config.seed, groups, shares,
-                                WindowAugment(config.camera_view, config.young_track, config.lifted_view,
-                                              tuple(config.speed_range)))  # fmt: skip
-        super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
+        windows = DetectionWindows(data.sequences, data.targets, checkpoint.num_frames, checkpoint.normalization,
+                                   config.steps_per_epoch * config.batch_size, config.seed, data.groups, data.shares,
+                                   WindowAugment(config.camera_view, config.young_track, config.lifted_view,
+                                                 tuple(config.speed_range)),
+                                   config.onset_share, config.onset_frames)  # fmt: skip
+        super().__init__(model=model, trainable=trainable, train_data=windows, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()
         self.label_smoothing = config.label_smoothing
@@ -289,16 +242,6 @@ class DetectTask(Task):
                 all_logits.append(logits[real])
                 all_labels.append(truth[frames][real])
         return np.concatenate(all_logits), np.concatenate(all_labels)
-
-    @staticmethod
-    def _label_map(config: TrainConfig, primary: str, dataset: str):
-        if dataset == primary:
-            return lambda label: label
-        if config.label_map is None:
-            raise SkelstreamError(f"detection on {primary} with {dataset} too needs a label_map saying how "
-                                  f"{dataset}'s actions enter the vocabulary (known: {', '.join(VOCABULARY_MAPS)})")
-        table = VOCABULARY_MAPS[config.label_map]
-        return lambda label: mapped_label(table, dataset, label)
 
     def loss(self, batch, generator):
         x, target = batch
