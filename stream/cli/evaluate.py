@@ -10,7 +10,11 @@ reports per-class clip accuracy for
 the actions the checkpoint knows, the background rate on the others and the
 confusion. MediaPipe's results are cached per clip (``--cache-dir``, keyed by
 the pose model, the clip and the pose settings), so re-evaluating a
-checkpoint runs only the model. Every other dataset goes to the skeleton-side
+checkpoint runs only the model. ``--baseline`` runs the project's simple
+baseline through the same path on the same clips, beside the checkpoint
+(`stream.backends.baseline_backend`: pooled joints and velocities → logistic
+regression, fitted on the checkpoint's own training datasets — found under
+``--root`` when it is a data root — or ``--baseline-train``). Every other dataset goes to the skeleton-side
 evaluation (``stream-eval --dataset utkinect --help``). The split lives here,
 not in ``models/``, because ``models/`` never imports ``stream/``.
 
@@ -19,6 +23,7 @@ Examples::
     stream-eval --dataset florence-video --root ../shared/data --json florence.json --confusion florence.png
     stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
         --backend onnxruntime --stride 4
+    stream-eval --dataset florence-video --root ../shared/data --baseline   # the simple baseline beside it (minutes)
     stream-eval --dataset utkinect --checkpoint actions \\
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
@@ -61,6 +66,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def build_video_parser() -> argparse.ArgumentParser:
     """The flags of the video evaluation (``--dataset florence-video``)."""
+    from models.evaluation.window_baseline import DEFAULT_WINDOWS
     from stream.cli.run import stride_flag
     from stream.run.config import BACKENDS, POSE_3D, RunConfig
 
@@ -104,6 +110,15 @@ def build_video_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", help="write the metrics and every clip's labels here")
     parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and the any-action one "
                                             "beside it, as NAME-any-action.png)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run the project's simple baseline (pooled joints and velocities → logistic "
+                             "regression) through the same path, fitted on the checkpoint's own training data "
+                             "(stride 1, lookahead 0 only; slow: minutes)")
+    parser.add_argument("--baseline-train", nargs="+", metavar="REF",
+                        help="--baseline: the datasets to fit it on (default: the checkpoint's training datasets, "
+                             "from its config.json), e.g. utkinect kinder-gator")
+    parser.add_argument("--baseline-windows", type=int, default=DEFAULT_WINDOWS,
+                        help=f"--baseline: training windows drawn (default {DEFAULT_WINDOWS})")
     parser.add_argument("--verbose", action="store_true",
                         help="log progress (INFO) and let MediaPipe/TFLite print their own log lines")
     return parser
@@ -149,7 +164,14 @@ def _video_main(argv: list[str]) -> int:
                 if number % PROGRESS_EVERY == 0 or number == total:
                     print(f"stream-eval: {number}/{total} clips", file=sys.stderr, flush=True)
 
+            if args.baseline:
+                _check_baseline_settings(args, config)
             results = evaluate_clips(clips, config, backend, cache, progress=progress if interactive else None)
+            pose_counts = (cache.hits, cache.misses) if cache is not None else None
+            if args.baseline:
+                baseline, baseline_train = _fit_baseline(args, backend.config, interactive)
+                baseline_results = evaluate_clips(clips, config, baseline, cache,
+                                                  progress=progress if interactive else None)  # fmt: skip
         except (SkelstreamError, OSError, ValueError) as error:
             print(f"stream-eval: error: {error}", file=sys.stderr)
             return 2
@@ -159,15 +181,22 @@ def _video_main(argv: list[str]) -> int:
         "labels": list(backend.config.labels),
         "run": {"backend": backend.name, "threads": config.threads, "stride": config.stride,
                 "lookahead": config.lookahead, "num_poses": config.num_poses, "smoothing": config.smoothing},
-        "pose": None if cache is None else {"cache": str(cache.folder), "hits": cache.hits, "misses": cache.misses,
-                                            **cache.settings},
+        "pose": None if cache is None else {"cache": str(cache.folder), "hits": pose_counts[0],
+                                            "misses": pose_counts[1], **cache.settings},
         **summarize(results, backend.config.labels, readings_of(backend.config.points is not None)),
         "seconds": time.perf_counter() - started,
     }  # fmt: skip
     print(f"{args.dataset}: {Path(config.checkpoint).name} ({backend.name}), stride {config.stride}, "
           f"lookahead {config.lookahead}; pose cache: "
-          f"{'off' if cache is None else f'{cache.hits} hits, {cache.misses} clips estimated'}")  # fmt: skip
+          f"{'off' if cache is None else f'{pose_counts[0]} hits, {pose_counts[1]} clips estimated'}")  # fmt: skip
     print(format_table(metrics))
+    if args.baseline:
+        metrics["baseline"] = {**summarize(baseline_results, baseline.config.labels),
+                               "fit": {"train": baseline_train, "windows": args.baseline_windows,
+                                       "strength": baseline.baseline.classifier.chosen_strength}}  # fmt: skip
+        print(f"\nthe simple baseline (fitted on {' '.join(baseline_train)}; {args.baseline_windows} windows), "
+              "same clips, same path")  # fmt: skip
+        print(format_table(metrics["baseline"]))
     try:
         if args.json:
             write_atomically(args.json, json.dumps(metrics, indent=2) + "\n")
@@ -177,6 +206,47 @@ def _video_main(argv: list[str]) -> int:
         print(f"stream-eval: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_baseline_settings(args: argparse.Namespace, config) -> None:
+    """The baseline labels each window's last frame: it runs at stride 1 and lookahead 0 only."""
+    if config.pinned_stride not in (None, 1) or config.lookahead != 0:
+        raise SkelstreamError("--baseline labels each window's last frame: run it with stride 1 (or auto) and "
+                              "lookahead 0, stream-run's defaults")  # fmt: skip
+    if args.baseline_windows < 100:
+        raise SkelstreamError(f"--baseline-windows must be >= 100, got {args.baseline_windows}")
+
+
+def _fit_baseline(args: argparse.Namespace, checkpoint, interactive: bool):
+    """The simple baseline fitted on ``checkpoint``'s training data (or ``--baseline-train``), as a backend, and
+    the datasets it was fitted on."""
+    from foundation.optional import require
+
+    require("sklearn", "train", "--baseline", pip_name="scikit-learn")
+    require("torch", "train", "--baseline (its training windows)")
+    from models.evaluation.window_baseline import WindowBaseline
+    from models.training.config import load_train_config
+    from models.training.detection_data import detection_data
+    from stream.backends.baseline_backend import BaselineBackend
+
+    stored = dict(checkpoint.training.get("config") or {})
+    if not stored and not args.baseline_train:
+        raise SkelstreamError("--baseline: the checkpoint's config.json does not say what it was trained on; "
+                              "give --baseline-train")  # fmt: skip
+    if args.baseline_train:
+        stored["train"] = list(args.baseline_train)
+    if (Path(args.root) / "videos").is_dir():  # a data root: the training datasets are beside the clips
+        stored["data_root"] = str(args.root)
+    train_config = load_train_config(**{**stored, "task": "detect", "val": []})
+    print(f"stream-eval: fitting the baseline on {args.baseline_windows} windows of {' '.join(train_config.train)}",
+          file=sys.stderr, flush=True)  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        print(f"stream-eval: baseline windows {done}/{total}", file=sys.stderr, flush=True)
+
+    baseline = WindowBaseline.fit(detection_data(train_config, synthetic=False), checkpoint, args.baseline_windows,
+                                  progress=progress if interactive else None)  # fmt: skip
+    return BaselineBackend(baseline), list(train_config.train)
 
 
 def _dataset(argv: Sequence[str]) -> str | None:

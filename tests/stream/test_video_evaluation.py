@@ -323,6 +323,33 @@ def test_the_command_line_evaluates_a_folder_of_clips(evaluated, clip_dir, tmp_p
     assert (tmp_path / "c.png").is_file() and (tmp_path / "c-any-action.png").is_file()
 
 
+def test_the_simple_baseline_goes_through_the_same_path_beside_the_checkpoint(evaluated, clip_dir, tmp_path, capsys):
+    """``--baseline``: fitted on the training data found beside the clips (a data root), run on the same clips from
+    the same pose cache; it takes stride 1 and lookahead 0 only."""
+    from stream.cli.evaluate import main
+
+    root = tmp_path / "data"
+    (root / "videos").mkdir(parents=True)
+    (root / "videos" / "florence3d").symlink_to(clip_dir)
+    (root / "utkinect_action3d").symlink_to(shared_dataset("utkinect_action3d"))
+    cache = evaluated["cache"]
+    common = ["--dataset", "florence-video", "--root", str(root), "--cache-dir", str(cache.folder),
+              "--pose-model", str(cache.model_path), "--baseline", "--baseline-train", "utkinect:1,2"]  # fmt: skip
+    out = tmp_path / "florence.json"
+    assert main([*common, "--baseline-windows", "400", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "the simple baseline (fitted on utkinect:1,2; 400 windows), same clips, same path" in printed
+    metrics = json.loads(out.read_text())
+    assert metrics["pose"]["hits"] == 4  # the checkpoint's run alone; the baseline's replays the same people
+    baseline = metrics["baseline"]
+    assert baseline["clips"] == 4 and set(baseline["readings"]) == {"any_action", "majority"}
+    assert baseline["fit"]["train"] == ["utkinect:1,2"] and baseline["fit"]["windows"] == 400
+    assert all(not c["errors"] and c["labels"] for c in baseline["per_clip"])
+    assert [c["labels"] for c in baseline["per_clip"]] != [c["labels"] for c in metrics["per_clip"]]
+    assert main([*common, "--stride", "4"]) == 2
+    assert "run it with stride 1 (or auto) and lookahead 0" in capsys.readouterr().err
+
+
 def test_stream_runs_checks_of_the_run_settings_apply(clip_dir, capsys):
     from stream.cli.evaluate import main
 
