@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-video", action="store_true", help="only the synthetic scenarios (no MediaPipe)")
     parser.add_argument("--zmq", default="tcp://127.0.0.1:5572", help="endpoint the runs publish on")
     parser.add_argument("--json", type=Path, default=RESULTS / "backends_end_to_end.json")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "backends_end_to_end.png")
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
     if not (Path(args.checkpoint) / "config.json").is_file():
         print(f"backends_end_to_end: no checkpoint at {args.checkpoint}; pass --checkpoint DIR", file=sys.stderr)

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     parser.add_argument("--zmq", default="tcp://127.0.0.1:5573", help="endpoint the runs publish on")
     parser.add_argument("--json", type=Path, default=RESULTS / "label_latency.json")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "label_latency.png")
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
 
     started = os.getloadavg()

@@ -82,7 +82,7 @@ class LatencyConfig:
     precision: str = "fp16"  # GPU backends that take it
     checkpoint: str | None = None
     json: Path = RESULTS / "model_latency.json"
-    plot: Path = RESULTS / "model_latency.png"
+    plot: Path | None = None  # default: the json path with .png
 
 
 def available_backends() -> list[str]:
@@ -386,7 +386,7 @@ def parse_args(argv: list[str] | None = None) -> LatencyConfig:
     parser.add_argument("--precision", default=d.precision, choices=["fp32", "fp16"], help="GPU backends")
     parser.add_argument("--checkpoint", help="time this checkpoint instead of random-initialised variants")
     parser.add_argument("--json", type=Path, default=d.json)
-    parser.add_argument("--plot", type=Path, default=d.plot)
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
     return LatencyConfig(variants=args.variants, backends=args.backends or [], batch=args.batch, runs=args.runs,
                          base_runs=args.base_runs, max_seconds=args.max_seconds, threads=args.threads,

@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status-s", type=float, default=1.0, help="status (queue depth) period of the run")
     parser.add_argument("--max-rss-mb-per-min", type=float, default=1.0, help="memory slope bound after warm-up")
     parser.add_argument("--json", type=Path, default=RESULTS / "soak.json")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "soak.png")
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()

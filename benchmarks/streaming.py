@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", type=Path, default=VIDEO)
     parser.add_argument("--zmq", default="tcp://127.0.0.1:5571", help="endpoint the runs publish on")
     parser.add_argument("--json", type=Path, default=RESULTS / "streaming.json")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "streaming.png")
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
 
     results = {name: run_scenario(flags, args.backend, args.checkpoint, args.zmq)

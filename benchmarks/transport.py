@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000, help="messages per topic (default 2000)")
     parser.add_argument("--rate", type=float, default=500.0, help="frames per second sent (default 500)")
     parser.add_argument("--json", type=Path, default=RESULTS / "transport.json")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "transport.png")
+    parser.add_argument("--plot", type=Path, help="the figure (default: the --json path with .png)")
     args = parser.parse_args(argv)
     os.environ["CYCLONEDDS_URI"] = DDS_LOOPBACK  # loopback only; before any participant; the reader inherits it
     load_before = os.getloadavg()
