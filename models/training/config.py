@@ -11,6 +11,7 @@ from foundation.config_files import ConfigError, coerce_fields, load_config
 
 
 TASKS = ("pretrain", "detect", "classify", "multitask")
+ONSET_KINDS = ("actions", "movements")
 __all__ = ["ConfigError", "TASKS", "TrainConfig", "load_train_config"]
 
 
@@ -48,6 +49,7 @@ class TrainConfig:
     tail_weight: float = 1.0  # ... weigh this much in the loss (1: every frame alike)
     onset_share: float = 0.0  # detect: share of windows ending just after an action's first frame (data.py) ...
     onset_frames: int = 8  # ... within this many frames of it: the moments a causal stream must name it from
+    onset_kind: str = "actions"  # "actions": the vocabulary's actions begin; "movements": hard negatives' too
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -103,6 +105,8 @@ class TrainConfig:
         if not 0.0 <= self.onset_share < 1.0 or self.onset_frames < 1:
             raise ConfigError(f"onset_share must be in [0, 1) and onset_frames >= 1, got {self.onset_share}, "
                               f"{self.onset_frames}")  # fmt: skip
+        if self.onset_kind not in ONSET_KINDS:
+            raise ConfigError(f"onset_kind must be one of {ONSET_KINDS}, got {self.onset_kind!r}")
         from models.training.window_augment import WindowAugment
 
         try:

@@ -57,16 +57,19 @@ class DetectionWindows(_RandomWindows):
     """(window (C, T, V, M), per-frame targets (T,)) pairs; padded frames are `IGNORE_INDEX`.
 
     ``targets`` holds each sequence's (T,) class indices (`models.training.detection_targets`, 0 the
-    background). An ``onset_share`` of the windows end within ``onset_frames`` frames of an action's
-    first frame (`action_onsets`), drawn among the sequences that have one (in proportion to their
-    usual draw), uniformly over their onsets and the frames after: the moments a causal stream must
-    name a new action from; the other windows end anywhere.
+    background). An ``onset_share`` of the windows end within ``onset_frames`` frames of an onset,
+    drawn among the sequences that have one (in proportion to their usual draw), uniformly over their
+    onsets and the frames after: the moments a causal stream must name a new action from; the other
+    windows end anywhere. ``onsets`` gives each sequence's (e.g. where any labelled movement begins,
+    `models.training.detection_data.DetectionData.onsets`); by default, where its actions begin
+    (`action_onsets`).
     """
 
     def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
                  normalization: NormalizationConfig, length: int, seed: int = 0, groups: list[int] | None = None,
                  group_shares: dict[int, float] | None = None, augment: WindowAugment | None = None,
-                 onset_share: float = 0.0, onset_frames: int = 8) -> None:  # fmt: skip
+                 onset_share: float = 0.0, onset_frames: int = 8,
+                 onsets: list[np.ndarray] | None = None) -> None:  # fmt: skip
         super().__init__(sequences, num_frames, normalization, length, seed, groups, group_shares)
         if len(targets) != len(sequences):
             raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
@@ -76,10 +79,12 @@ class DetectionWindows(_RandomWindows):
         self.index_of = {id(s): i for i, s in enumerate(sequences)}
         self.augment = augment or WindowAugment()
         self.onset_share, self.onset_frames = onset_share, onset_frames
-        self.onsets = [action_onsets(t) for t in targets]
+        self.onsets = [action_onsets(t) for t in targets] if onsets is None else onsets
+        if len(self.onsets) != len(sequences):
+            raise ValueError(f"{len(self.onsets)} onset arrays for {len(sequences)} sequences")
         with_onsets = self.weights * np.array([len(o) > 0 for o in self.onsets])
         if onset_share and not with_onsets.any():
-            raise ValueError("onset_share needs a sequence with an action in it")
+            raise ValueError("onset_share needs a sequence with an onset in it")
         self.onset_weights = with_onsets / with_onsets.sum() if with_onsets.any() else with_onsets
 
     def _pick(self, index: int) -> tuple[SkeletonSequence, int]:

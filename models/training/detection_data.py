@@ -20,7 +20,7 @@ from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.skeleton.sequence import SkeletonSequence
 from models.training.config import TrainConfig
-from models.training.detection_targets import detection_targets
+from models.training.detection_targets import detection_targets, movement_onsets
 from models.training.vocabularies import VOCABULARY_MAPS, mapped_label
 from models.windows import prepare_sequence
 
@@ -67,6 +67,8 @@ class DetectionData:
         targets: each sequence's (T,) class indices.
         groups: each sequence's dataset, by its position in ``train`` (synthetic sequences: 0, the first's).
         shares: each group's share of the windows drawn (``primary_share`` for the first, the rest evenly).
+        onsets: each sequence's frames where a labelled movement begins, hard negatives' too
+            (`detection_targets.movement_onsets`; synthetic scenes: where each segment begins).
     """
 
     labels: list[str]
@@ -74,6 +76,7 @@ class DetectionData:
     targets: list[np.ndarray]
     groups: list[int]
     shares: dict[int, float]
+    onsets: list[np.ndarray]
 
 
 def detection_data(config: TrainConfig, synthetic: bool = True) -> DetectionData:
@@ -81,23 +84,26 @@ def detection_data(config: TrainConfig, synthetic: bool = True) -> DetectionData
     ``config.label_map``) and, with ``synthetic``, ``config.synthetic_sequences`` synthetic scenes."""
     primary = DatasetRef.parse(config.train[0]).name
     labels = ["background", *dataset_spec(primary).training_labels]
-    sequences, targets, groups = [], [], []
+    sequences, targets, groups, onsets = [], [], [], []
     for group, ref in enumerate(config.train):
         name = DatasetRef.parse(ref).name
+        kind, to_vocabulary = dataset_spec(name).task, dataset_label_map(config, primary, name)
+        span = tuple(config.point_span_s)
         loaded, _ = load_refs([ref], config)
-        pairs = detection_targets(loaded, dataset_spec(name).task, labels, dataset_label_map(config, primary, name),
-                                  tuple(config.point_span_s))  # fmt: skip
+        pairs = detection_targets(loaded, kind, labels, to_vocabulary, span)
         sequences += [s for s, _ in pairs]
         targets += [t for _, t in pairs]
         groups += [group] * len(pairs)
+        onsets += [movement_onsets(s, kind, to_vocabulary, span) for s, _ in pairs]
     for scene in synthetic_sequences(config.synthetic_sequences if synthetic else 0, config.fps, config.seed):
         sequences.append(scene)
         targets.append(scene.frame_labels(labels))
         groups.append(0)  # synthetic scenes speak the primary vocabulary: they share its draws
+        onsets.append(np.unique([segment.start for segment in scene.segments]).astype(np.int64))
     others = len(config.train) - 1
     shares = {0: config.primary_share if others else 1.0}
     shares.update({g: (1.0 - config.primary_share) / others for g in range(1, others + 1)})
-    return DetectionData(labels, sequences, targets, groups, shares)
+    return DetectionData(labels, sequences, targets, groups, shares, onsets)
 
 
 def dataset_label_map(config: TrainConfig, primary: str, dataset: str) -> Callable[[str], str | None]:

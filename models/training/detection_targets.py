@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from models.skeleton.sequence import SkeletonSequence
-from models.training.clip_targets import clip_frame_labels
+from models.training.clip_targets import active_span, clip_frame_labels
 from models.windows import IGNORE_INDEX
 
 LabelMap = Callable[[str], "str | None"]
@@ -54,3 +54,20 @@ def detection_targets(sequences: list[SkeletonSequence], kind: str, vocabulary: 
             target[start:end] = IGNORE_INDEX if value is None else value
         pairs.append((sequence, target))
     return pairs
+
+
+def movement_onsets(sequence: SkeletonSequence, kind: str, to_vocabulary: LabelMap,
+                    point_span_s: tuple[float, float]) -> np.ndarray:  # fmt: skip
+    """The frames where a labelled movement of ``sequence`` begins — an action of the vocabulary or one that
+    becomes background (a hard negative), not one left out (None): each segment's start, each action point's
+    span start (``point_span_s`` before it), a trimmed clip's active span start (`clip_targets.active_span`)."""
+    if kind == "classification":
+        return np.array([active_span(sequence)[0]] if to_vocabulary(sequence.label) is not None else [], np.int64)
+    if kind == "detection":
+        starts = [segment.start for segment in sequence.segments if to_vocabulary(segment.label) is not None]
+    elif kind == "points":
+        before = round(point_span_s[0] * sequence.fps)
+        starts = [max(0, p.frame - before) for p in sequence.action_points if to_vocabulary(p.label) is not None]
+    else:
+        raise ValueError(f"{sequence.name}: datasets of kind {kind!r} carry no labels for detection")
+    return np.unique(np.array(starts, np.int64))

@@ -171,7 +171,8 @@ class DetectTask(Task):
                                    config.steps_per_epoch * config.batch_size, config.seed, data.groups, data.shares,
                                    WindowAugment(config.camera_view, config.young_track, config.lifted_view,
                                                  tuple(config.speed_range)),
-                                   config.onset_share, config.onset_frames)  # fmt: skip
+                                   config.onset_share, config.onset_frames,
+                                   data.onsets if config.onset_kind == "movements" else None)  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=windows, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment()

@@ -6,7 +6,7 @@ import pytest
 from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
 from models.synthetic.generator import SyntheticConfig, generate_people
 from models.training.clip_targets import active_span, clip_frame_labels
-from models.training.detection_targets import detection_targets
+from models.training.detection_targets import detection_targets, movement_onsets
 from models.datasets.registry import dataset_spec
 from models.training.vocabularies import MSRC12_MAP, UTKINECT_MAP, VOCABULARY_MAPS, mapped_label
 from models.windows import IGNORE_INDEX, prepare_sequence
@@ -38,6 +38,16 @@ def test_segments_map_and_unknown_vocabulary_labels_fail():
         detection_targets([sequence], "detection", VOCABULARY, lambda l: "jump", (1.0, 0.2))
 
 
+def test_movements_begin_where_any_kept_label_begins_hard_negatives_included():
+    points = _blank(action_points=[ActionPoint("throw", 10), ActionPoint("kick", 30), ActionPoint("push", 20)])
+    table = {"throw": "throw", "push": None}  # kick becomes background: still a movement; push is left out
+    assert movement_onsets(points, "points", lambda label: table.get(label, "background"), (0.5, 0.2)).tolist() == [
+        5, 25]
+    segments = _blank(segments=[Segment("wave", 2, 6), Segment("drink", 12, 20), Segment("skip", 25, 30)])
+    named = {"wave": "waveHands", "drink": "background", "skip": None}.get
+    assert movement_onsets(segments, "detection", named, (1.0, 0.2)).tolist() == [2, 12]
+
+
 def _clip(person, segment):
     frames = slice(max(0, segment.start - 20), segment.end + 20)  # the action with idle time around it
     length = frames.stop - frames.start
@@ -57,6 +67,8 @@ def test_a_clip_is_labelled_on_its_active_span_only():
     [(_, from_table)] = detection_targets([clip], "classification", VOCABULARY, lambda l: "waveHands", (1.0, 0.2))
     np.testing.assert_array_equal(from_table, target)
     assert detection_targets([clip], "classification", VOCABULARY, lambda l: None, (1.0, 0.2)) == []
+    assert movement_onsets(clip, "classification", lambda l: "background", (1.0, 0.2)).tolist() == [found_start]
+    assert movement_onsets(clip, "classification", lambda l: None, (1.0, 0.2)).tolist() == []
 
 
 def test_the_utkinect_table_names_only_vocabulary_actions():

@@ -179,7 +179,11 @@ def test_an_onset_share_of_windows_end_just_after_an_action_begins():
     # uniform ends would put 10 of 600 frames there: 0.3 % of 4000 draws; the onset draws add 40 %
     assert 0.37 < len(near) / len(picks) < 0.45
     assert {end for _, end in near} == {*range(100, 105), *range(250, 255)}
-    with pytest.raises(ValueError, match="needs a sequence with an action"):
+    given = DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=1000, onset_share=0.5,
+                             onset_frames=1, onsets=[np.array([40]), np.array([], np.int64)])  # a hard negative's onset
+    ends = [end for sequence, end in (given._pick(i) for i in range(1000)) if sequence.name == "background"]
+    assert 0.45 < ends.count(40) / 1000 < 0.55
+    with pytest.raises(ValueError, match="needs a sequence with an onset"):
         DetectionWindows([background], targets[:1], 16, NormalizationConfig(), length=10, onset_share=0.2)
 
 
@@ -189,4 +193,6 @@ def test_the_training_config_checks_the_onset_share():
     for share, frames in ((1.0, 8), (-0.1, 8), (0.2, 0)):
         with pytest.raises(ConfigError, match="onset_share"):
             load_train_config(task="detect", onset_share=share, onset_frames=frames)
+    with pytest.raises(ConfigError, match="onset_kind"):
+        load_train_config(task="detect", onset_kind="gestures")
     assert load_train_config(task="detect", onset_share=0.3).onset_frames == 8
