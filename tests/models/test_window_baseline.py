@@ -37,7 +37,8 @@ def test_a_windows_features_pool_its_last_span_and_nothing_before(checkpoint):
 
 
 def test_it_is_fitted_on_data_in_the_checkpoints_vocabulary(checkpoint):
-    other = DetectionData(labels=["background", "wave"], sequences=[], targets=[], groups=[], shares={0: 1.0})
+    other = DetectionData(labels=["background", "wave"], sequences=[], targets=[], groups=[], shares={0: 1.0},
+                          onsets=[])
     with pytest.raises(ValueError, match="not the checkpoint's"):
         WindowBaseline.fit(other, checkpoint, windows=10)
 
