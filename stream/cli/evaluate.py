@@ -209,7 +209,12 @@ def _video_main(argv: list[str]) -> int:
 
 
 def _check_baseline_settings(args: argparse.Namespace, config) -> None:
-    """The baseline labels each window's last frame: it runs at stride 1 and lookahead 0 only."""
+    """Before any clip runs: the baseline's packages (the train extra), and its settings — it labels each window's
+    last frame, so it runs at stride 1 and lookahead 0 only."""
+    from foundation.optional import require
+
+    require("sklearn", "train", "--baseline", pip_name="scikit-learn")
+    require("torch", "train", "--baseline (its training windows)")
     if config.pinned_stride not in (None, 1) or config.lookahead != 0:
         raise SkelstreamError("--baseline labels each window's last frame: run it with stride 1 (or auto) and "
                               "lookahead 0, stream-run's defaults")  # fmt: skip
@@ -220,10 +225,6 @@ def _check_baseline_settings(args: argparse.Namespace, config) -> None:
 def _fit_baseline(args: argparse.Namespace, checkpoint, interactive: bool):
     """The simple baseline fitted on ``checkpoint``'s training data (or ``--baseline-train``), as a backend, and
     the datasets it was fitted on."""
-    from foundation.optional import require
-
-    require("sklearn", "train", "--baseline", pip_name="scikit-learn")
-    require("torch", "train", "--baseline (its training windows)")
     from models.evaluation.window_baseline import WindowBaseline
     from models.training.config import load_train_config
     from models.training.detection_data import detection_data

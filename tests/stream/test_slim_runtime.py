@@ -108,3 +108,19 @@ def labels(path: Path) -> list[tuple]:
 
     _, reader = read_recording(path)
     return [(r.index, p.id, p.label, round(p.score, 4)) for r in reader for p in r.people if p.label]
+
+
+def test_the_simple_baseline_says_it_needs_the_train_extra_before_any_clip_runs(runtime_python, data_root, tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    name = "GestureRecording_Id1actor1idAction1category1.mp4"
+    (clips / name).symlink_to(data_root / "videos" / "florence3d" / name)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "SKELSTREAM_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([str(runtime_python), "-m", "stream.cli.evaluate", "--dataset", "florence-video",
+                             "--root", str(clips), "--baseline", "--no-cache", "--pose-model",
+                             str(tmp_path / "absent.task")], env=env, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    # refused before the first clip: the clip's pose step would have failed on the absent pose model
+    assert "--baseline needs scikit-learn (it is not installed): pip install skelstream[train]" in result.stderr
+    assert "absent.task" not in result.stderr and "Traceback" not in result.stderr
