@@ -60,17 +60,17 @@ class WindowBaseline:
         draws = DetectionWindows(data.sequences, data.targets, config.num_frames, config.normalization, windows,
                                  seed, data.groups, data.shares)  # fmt: skip
         baseline = cls(LogisticBaseline(seed=seed), config, span)
-        index = {id(s): i for i, s in enumerate(data.sequences)}
         features, targets, groups = [], [], []
         for number in range(windows):
-            sequence, end = draws._pick(number)
-            target = int(data.targets[index[id(sequence)]][end])
+            sequence, end = draws.pick(number)
+            which = draws.index_of[id(sequence)]
+            target = int(data.targets[which][end])
             if target == IGNORE_INDEX:
                 continue
             window, _ = cut_window(sequence, end, config.num_frames, config.normalization)
             features.append(baseline.window_features(window[None])[0])
             targets.append(target)
-            groups.append(f"{data.groups[index[id(sequence)]]}:{sequence.subject}")
+            groups.append(f"{data.groups[which]}:{sequence.subject}")
             if progress is not None and (number + 1) % 1000 == 0:
                 progress(number + 1, windows)
         _, codes = np.unique(np.array(groups), return_inverse=True)

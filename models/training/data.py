@@ -47,7 +47,8 @@ class _RandomWindows(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def _pick(self, index: int) -> tuple[SkeletonSequence, int]:
+    def pick(self, index: int) -> tuple[SkeletonSequence, int]:
+        """The sequence and end frame of window ``index`` of this epoch (deterministic in seed, epoch, index)."""
         rng = np.random.default_rng((self.seed, self.epoch, index))
         sequence = self.sequences[rng.choice(len(self.sequences), p=self.weights)]
         return sequence, int(rng.integers(0, sequence.num_frames))
@@ -87,7 +88,7 @@ class DetectionWindows(_RandomWindows):
             raise ValueError("onset_share needs a sequence with an onset in it")
         self.onset_weights = with_onsets / with_onsets.sum() if with_onsets.any() else with_onsets
 
-    def _pick(self, index: int) -> tuple[SkeletonSequence, int]:
+    def pick(self, index: int) -> tuple[SkeletonSequence, int]:
         if self.onset_share:
             rng = np.random.default_rng((self.seed, self.epoch, index, 2))
             if rng.random() < self.onset_share:
@@ -95,10 +96,10 @@ class DetectionWindows(_RandomWindows):
                 onset = int(rng.choice(self.onsets[chosen]))
                 sequence = self.sequences[chosen]
                 return sequence, min(onset + int(rng.integers(self.onset_frames)), sequence.num_frames - 1)
-        return super()._pick(index)
+        return super().pick(index)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        sequence, end = self._pick(index)
+        sequence, end = self.pick(index)
         labels = self.frame_labels[self.index_of[id(sequence)]]
         frames = window_frames(sequence.num_frames, end, self.num_frames)
         real = np.arange(end - self.num_frames + 1, end + 1) >= 0
@@ -146,7 +147,7 @@ class PretrainWindows(_RandomWindows):
     """
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        sequence, end = self._pick(index)
+        sequence, end = self.pick(index)
         end = max(end, min(self.num_frames, sequence.num_frames) - 1)  # prefer full windows
         window, real = cut_window(sequence, end, self.num_frames, self.normalization)
         frames = np.clip(np.arange(end - self.num_frames + 1, end + 1), 0, None)

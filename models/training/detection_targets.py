@@ -41,15 +41,7 @@ def detection_targets(sequences: list[SkeletonSequence], kind: str, vocabulary: 
                 pairs.append((sequence, clip_frame_labels(sequence, label)))
             continue
         target = np.zeros(sequence.num_frames, dtype=np.int64)
-        if kind == "detection":
-            spans = [(segment.label, segment.start, segment.end) for segment in sequence.segments]
-        elif kind == "points":
-            before, after = (round(s * sequence.fps) for s in point_span_s)
-            spans = [(p.label, max(0, p.frame - before), p.frame + after + 1)
-                     for p in sorted(sequence.action_points, key=lambda p: p.frame)]  # fmt: skip
-        else:
-            raise ValueError(f"{sequence.name}: datasets of kind {kind!r} carry no labels for detection")
-        for label, start, end in spans:
+        for label, start, end in labelled_spans(sequence, kind, point_span_s):
             value = target_of(label)
             target[start:end] = IGNORE_INDEX if value is None else value
         pairs.append((sequence, target))
@@ -63,11 +55,19 @@ def movement_onsets(sequence: SkeletonSequence, kind: str, to_vocabulary: LabelM
     span start (``point_span_s`` before it), a trimmed clip's active span start (`clip_targets.active_span`)."""
     if kind == "classification":
         return np.array([active_span(sequence)[0]] if to_vocabulary(sequence.label) is not None else [], np.int64)
-    if kind == "detection":
-        starts = [segment.start for segment in sequence.segments if to_vocabulary(segment.label) is not None]
-    elif kind == "points":
-        before = round(point_span_s[0] * sequence.fps)
-        starts = [max(0, p.frame - before) for p in sequence.action_points if to_vocabulary(p.label) is not None]
-    else:
-        raise ValueError(f"{sequence.name}: datasets of kind {kind!r} carry no labels for detection")
+    starts = [start for label, start, _ in labelled_spans(sequence, kind, point_span_s)
+              if to_vocabulary(label) is not None]  # fmt: skip
     return np.unique(np.array(starts, np.int64))
+
+
+def labelled_spans(sequence: SkeletonSequence, kind: str,
+                   point_span_s: tuple[float, float]) -> list[tuple[str, int, int]]:  # fmt: skip
+    """(label, start, end exclusive) of an untrimmed sequence: its segments ("detection"), or the frames from
+    ``point_span_s[0]`` before to ``point_span_s[1]`` after each action point, in frame order ("points")."""
+    if kind == "detection":
+        return [(segment.label, segment.start, segment.end) for segment in sequence.segments]
+    if kind == "points":
+        before, after = (round(s * sequence.fps) for s in point_span_s)
+        return [(p.label, max(0, p.frame - before), p.frame + after + 1)
+                for p in sorted(sequence.action_points, key=lambda p: p.frame)]  # fmt: skip
+    raise ValueError(f"{sequence.name}: datasets of kind {kind!r} carry no labels for detection")

@@ -20,10 +20,10 @@ def test_groups_are_drawn_by_share_not_by_size():
     targets = [np.zeros(s.num_frames, np.int64) for s in sequences]
     data = DetectionWindows(sequences, targets, 16, NormalizationConfig(), length=400, groups=[0, 1, 1, 1, 1, 1],
                             group_shares={0: 0.5, 1: 0.5})  # fmt: skip
-    drawn = [data._pick(i)[0].name for i in range(len(data))]
+    drawn = [data.pick(i)[0].name for i in range(len(data))]
     assert 0.4 < drawn.count("small") / len(drawn) < 0.6
     by_size = DetectionWindows(sequences, targets, 16, NormalizationConfig(), length=400)
-    assert [by_size._pick(i)[0].name for i in range(400)].count("small") < 10
+    assert [by_size.pick(i)[0].name for i in range(400)].count("small") < 10
 
 
 def test_without_augmentation_windows_are_the_streams_windows():
@@ -174,14 +174,14 @@ def test_an_onset_share_of_windows_end_just_after_an_action_begins():
     targets = [np.zeros(300, np.int64), np.r_[np.zeros(100), np.ones(50), np.zeros(100), np.full(50, 2)].astype(int)]
     data = DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=4000,
                             onset_share=0.4, onset_frames=5)  # fmt: skip
-    picks = [data._pick(i) for i in range(len(data))]
+    picks = [data.pick(i) for i in range(len(data))]
     near = [(s.name, end) for s, end in picks if s.name == "action" and (100 <= end < 105 or 250 <= end < 255)]
     # uniform ends would put 10 of 600 frames there: 0.3 % of 4000 draws; the onset draws add 40 %
     assert 0.37 < len(near) / len(picks) < 0.45
     assert {end for _, end in near} == {*range(100, 105), *range(250, 255)}
     given = DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=1000, onset_share=0.5,
                              onset_frames=1, onsets=[np.array([40]), np.array([], np.int64)])  # a hard negative's onset
-    ends = [end for sequence, end in (given._pick(i) for i in range(1000)) if sequence.name == "background"]
+    ends = [end for sequence, end in (given.pick(i) for i in range(1000)) if sequence.name == "background"]
     assert 0.45 < ends.count(40) / 1000 < 0.55
     with pytest.raises(ValueError, match="needs a sequence with an onset"):
         DetectionWindows([background], targets[:1], 16, NormalizationConfig(), length=10, onset_share=0.2)
