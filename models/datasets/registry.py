@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from foundation.errors import SkelstreamError
+from models.datasets.florence_camera import FLORENCE_ACTIONS, read_florence_camera_folder
+from models.datasets.florence_camera import default_folder as florence_camera_folder
 from models.datasets.kinder_gator import KINDER_GATOR_MIRROR_VARIANTS, KINDER_GATOR_MOTIONS, read_kinder_gator_folder
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
 from models.datasets.msrc12 import MSRC12_GESTURES, read_msrc12_folder
@@ -52,6 +54,7 @@ class DatasetSpec:
         mirror_labels: labels that are the mirror image of another label (the same motion on the other
             side) -> that label. Training flips skeletons left/right, so it merges them
             (`training_labels`); evaluation of the dataset's own protocol keeps ``labels``.
+        home: for a dataset the project derives itself (not under a data root): where its folder is.
     """
 
     folder: str
@@ -59,6 +62,7 @@ class DatasetSpec:
     task: str
     labels: tuple[str, ...] = ()
     mirror_labels: Mapping[str, str] = field(default_factory=dict)
+    home: Callable[[], Path] | None = None
 
     @property
     def training_labels(self) -> tuple[str, ...]:
@@ -80,6 +84,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "msrc12-sample": DatasetSpec("msrc12_kinect_gesture", read_msrc12_folder, "unlabelled"),  # 4 of msrc12's
     "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS,
                                 KINDER_GATOR_MIRROR_VARIANTS),
+    "florence-camera": DatasetSpec("florence_camera", read_florence_camera_folder, "classification",
+                                   FLORENCE_ACTIONS, home=florence_camera_folder),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }
 
@@ -93,7 +99,14 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def resolve_root(name: str, root: str | Path) -> Path:
-    """``root`` itself if it is the dataset's folder, else ``root/<usual folder>``."""
+    """``root`` itself if it is the dataset's folder, else ``root/<usual folder>``; a derived dataset's own home."""
+    home = dataset_spec(name).home
+    if home is not None:
+        folder = home()
+        if not folder.is_dir():
+            raise SkelstreamError(f"dataset {name}: folder {folder} does not exist; make it with `stream-eval "
+                                  "--dataset florence-video --root ../shared/data --save-skeletons`")  # fmt: skip
+        return folder
     root = Path(root)
     nested = root / dataset_spec(name).folder
     if nested.is_dir():

@@ -20,6 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 UTKINECT_MAP: dict[str, dict[str, str | None]] = {
+    "florence-camera": {  # camera skeletons of Florence clips; the others (drink, phone, ...) are background
+        "wave": "waveHands",
+        "clap": "clapHands",
+        "sit down": "sitDown",
+        "stand up": "standUp",
+    },
     "kinder-gator": {
         "wave_your_hand": "waveHands",
         "throw_a_ball": "throw",

@@ -14,7 +14,9 @@ checkpoint runs only the model. ``--baseline`` runs the project's simple
 baseline through the same path on the same clips, beside the checkpoint
 (`stream.backends.baseline_backend`: pooled joints and velocities → logistic
 regression, fitted on the checkpoint's own training datasets — found under
-``--root`` when it is a data root — or ``--baseline-train``). Every other dataset goes to the skeleton-side
+``--root`` when it is a data root — or ``--baseline-train``). ``--save-skeletons`` also keeps each clip's
+person as the model saw them (`stream.evaluation.camera_skeletons`): dataset ``florence-camera``, real
+camera skeletons to train on. Every other dataset goes to the skeleton-side
 evaluation (``stream-eval --dataset utkinect --help``). The split lives here,
 not in ``models/``, because ``models/`` never imports ``stream/``.
 
@@ -24,6 +26,7 @@ Examples::
     stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
         --backend onnxruntime --stride 4
     stream-eval --dataset florence-video --root ../shared/data --baseline   # the simple baseline beside it (minutes)
+    stream-eval --dataset florence-video --root ../shared/data --save-skeletons   # then train on florence-camera
     stream-eval --dataset utkinect --checkpoint actions \\
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
@@ -110,6 +113,10 @@ def build_video_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", help="write the metrics and every clip's labels here")
     parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and the any-action one "
                                             "beside it, as NAME-any-action.png)")
+    parser.add_argument("--save-skeletons", nargs="?", const="", metavar="DIR",
+                        help="also keep each clip's person as the model saw them, to train on (dataset florence-camera;"
+                             " default folder: $SKELSTREAM_CACHE/derived/florence_camera, else "
+                             "~/.cache/skelstream/derived/florence_camera)")
     parser.add_argument("--baseline", action="store_true",
                         help="also run the project's simple baseline (pooled joints and velocities → logistic "
                              "regression) through the same path, fitted on the checkpoint's own training data "
@@ -166,7 +173,9 @@ def _video_main(argv: list[str]) -> int:
 
             if args.baseline:
                 _check_baseline_settings(args, config)
-            results = evaluate_clips(clips, config, backend, cache, progress=progress if interactive else None)
+            skeleton_folder = _skeleton_folder(args, config, cache)
+            results = evaluate_clips(clips, config, backend, cache, progress=progress if interactive else None,
+                                     save_skeletons=skeleton_folder)  # fmt: skip
             pose_counts = (cache.hits, cache.misses) if cache is not None else None
             if args.baseline:
                 baseline, baseline_train = _fit_baseline(args, backend.config, interactive)
@@ -190,6 +199,10 @@ def _video_main(argv: list[str]) -> int:
           f"lookahead {config.lookahead}; pose cache: "
           f"{'off' if cache is None else f'{pose_counts[0]} hits, {pose_counts[1]} clips estimated'}")  # fmt: skip
     print(format_table(metrics))
+    if skeleton_folder is not None:
+        saved = sum(result.skeletons is not None for result in results)
+        print(f"stream-eval: {saved} of {len(results)} clips' skeletons saved in {skeleton_folder} "
+              "(dataset florence-camera)")  # fmt: skip
     if args.baseline:
         metrics["baseline"] = {**summarize(baseline_results, baseline.config.labels),
                                "fit": {"train": baseline_train, "windows": args.baseline_windows,
@@ -206,6 +219,21 @@ def _video_main(argv: list[str]) -> int:
         print(f"stream-eval: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _skeleton_folder(args: argparse.Namespace, config, cache) -> Path | None:
+    """``--save-skeletons``' folder (None without the flag), with a settings.json saying how they are made."""
+    from models.datasets.florence_camera import default_folder
+
+    if args.save_skeletons is None:
+        return None
+    folder = Path(args.save_skeletons) if args.save_skeletons else default_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {"made_by": "stream-eval --dataset florence-video --save-skeletons", "root": str(args.root),
+                "pose_3d": config.pose_3d, "lifter": config.lifter, "root_motion": config.root_motion,
+                "pose": None if cache is None else cache.settings}  # fmt: skip
+    write_atomically(folder / "settings.json", json.dumps(settings, indent=2) + "\n")
+    return folder
 
 
 def _check_baseline_settings(args: argparse.Namespace, config) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from foundation.errors import SourceError
 from stream.backends import Backend
+from stream.evaluation.camera_skeletons import SkeletonTap
 from stream.evaluation.pose_cache import CachingPose, PoseCache
 from stream.publishers.base import Publisher
 from stream.run.assembly import make_pose_estimator, make_source_config, warm_up, with_pose_3d
@@ -66,6 +67,7 @@ class ClipRun:
         pose_cached: the people came from the pose cache (MediaPipe did not run).
         errors: what failed mid-run (a model that kept failing), as `stream.run.pipeline.RunSummary.errors`.
         seconds: wall time of the run.
+        fps: the video's frame rate.
     """
 
     frames: int
@@ -75,6 +77,7 @@ class ClipRun:
     pose_cached: bool = False
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    fps: float = 0.0
 
 
 def clip_config(base: RunConfig, clip: str | Path) -> RunConfig:
@@ -83,11 +86,12 @@ def clip_config(base: RunConfig, clip: str | Path) -> RunConfig:
                                stats_json=None, print_events=False, ros2=None, record_bag=None)  # fmt: skip
 
 
-def run_clip(clip: str | Path, base: RunConfig, backend: Backend, cache: PoseCache | None = None) -> ClipRun:
+def run_clip(clip: str | Path, base: RunConfig, backend: Backend, cache: PoseCache | None = None,
+             tap: SkeletonTap | None = None) -> ClipRun:  # fmt: skip
     """Stream ``clip`` through the pipeline with ``base``'s settings and ``backend``; its labels and events.
 
     With a ``cache``, the pose step replays the clip's cached people when there are any, and
-    otherwise runs MediaPipe and stores what it found.
+    otherwise runs MediaPipe and stores what it found. A ``tap`` keeps the skeletons the model saw.
 
     Raises:
         SourceError: the clip cannot be opened or decoded.
@@ -104,7 +108,7 @@ def run_clip(clip: str | Path, base: RunConfig, backend: Backend, cache: PoseCac
             warm_up(backend, pose)
             source.start()
             summary = Pipeline(config, source, backend, collector, pose=with_pose_3d(config, pose),
-                               status_line=False).run()  # fmt: skip
+                               status_line=False, model_input=tap).run()  # fmt: skip
     finally:
         source.stop()
     if source.error:
@@ -113,4 +117,4 @@ def run_clip(clip: str | Path, base: RunConfig, backend: Backend, cache: PoseCac
         cache.save(clip, source.fps, pose.recorded)
     return ClipRun(frames=summary.frames, frames_with_people=pose.frames_with_people, labels=collector.labels,
                    events=collector.events, pose_cached=cached is not None, errors=list(summary.errors),
-                   seconds=time.perf_counter() - started)  # fmt: skip
+                   seconds=time.perf_counter() - started, fps=source.fps or 0.0)  # fmt: skip

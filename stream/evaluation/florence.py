@@ -51,22 +51,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.datasets.florence_camera import FLORENCE_ACTIONS
+
 FOLDER = Path("videos") / "florence3d"
 """Where the clips live inside the shared data root."""
 ACTORS = (1, 2, 3, 4, 5, 6)
 """The actors of the shared copy (7-10 are kept for independent evaluation)."""
 
-CATEGORIES: dict[int, str] = {
-    1: "wave",
-    2: "drink from a bottle",
-    3: "answer phone",
-    4: "clap",
-    5: "tie lace",
-    6: "sit down",
-    7: "stand up",
-    8: "read watch",
-    9: "bow",
-}
+CATEGORIES: dict[int, str] = dict(enumerate(FLORENCE_ACTIONS, start=1))
+"""Category number (1-9) → action name."""
 FLORENCE_TO_VOCABULARY: dict[str, str] = {
     "wave": "waveHands",
     "clap": "clapHands",

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from stream.backends import Backend
+from stream.evaluation.camera_skeletons import SkeletonTap, save_florence_skeletons
 from stream.evaluation.clip_readings import LABEL_READINGS, READINGS, ClipReading, read_clip
 from stream.evaluation.clip_run import ClipRun, run_clip
 from stream.evaluation.florence import CATEGORIES, FlorenceClip, expected_label
@@ -39,12 +40,14 @@ from stream.run.config import RunConfig
 
 @dataclass
 class ClipResult:
-    """One evaluated clip: the clip, the label expected of it, what the pipeline did, and the reading."""
+    """One evaluated clip: the clip, the label expected of it, what the pipeline did, the reading, and the file its
+    person's skeletons went to (``save_skeletons``; None otherwise or when nobody was tracked)."""
 
     clip: FlorenceClip
     expected: str
     run: ClipRun
     reading: ClipReading
+    skeletons: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         subject_events = [f"{e.kind} {e.label} @{e.frame}" for e in self.run.events
@@ -58,6 +61,7 @@ class ClipResult:
             "frames": self.run.frames, "frames_with_people": self.run.frames_with_people,
             "events": subject_events,
             "pose_cached": self.run.pose_cached, "errors": self.run.errors,
+            "skeletons": None if self.skeletons is None else str(self.skeletons),
         }  # fmt: skip
 
 
@@ -67,14 +71,23 @@ def evaluate_clips(
     backend: Backend,
     cache: PoseCache | None = None,
     progress: Callable[[int, int, ClipResult], None] | None = None,
+    save_skeletons: str | Path | None = None,
 ) -> list[ClipResult]:
-    """Run every clip through the pipeline (`stream.evaluation.clip_run.run_clip`) and read its labels."""
+    """Run every clip through the pipeline (`stream.evaluation.clip_run.run_clip`) and read its labels.
+
+    With ``save_skeletons`` (a folder), each clip's person is also written there as the model saw them
+    (`stream.evaluation.camera_skeletons`): the ``florence-camera`` training data.
+    """
     labels = list(backend.config.labels)
     results = []
     for number, clip in enumerate(clips, start=1):
-        run = run_clip(clip.path, config, backend, cache)
+        tap = None if save_skeletons is None else SkeletonTap()
+        run = run_clip(clip.path, config, backend, cache, tap)
+        reading = read_clip(run.labels, background=labels[0], events=run.events)
+        saved = None if tap is None else save_florence_skeletons(save_skeletons, clip, tap, reading.subject_track,
+                                                                 run.fps)  # fmt: skip
         result = ClipResult(clip=clip, expected=expected_label(clip.action, labels, labels[0]), run=run,
-                            reading=read_clip(run.labels, background=labels[0], events=run.events))  # fmt: skip
+                            reading=reading, skeletons=saved)  # fmt: skip
         results.append(result)
         if progress is not None:
             progress(number, len(clips), result)

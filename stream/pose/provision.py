@@ -44,6 +44,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from foundation.cache_folder import CACHE_ENV, cache_folder
 from foundation.errors import PoseModelError
 
 logger = logging.getLogger(__name__)
@@ -57,16 +58,14 @@ _WHEEL_MEMBERS = {
 }
 _LANDMARK_OUTPUTS = ("Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4")
 URL_ENV = "SKELSTREAM_POSE_MODEL_URL"
-CACHE_ENV = "SKELSTREAM_CACHE"
 URL_TIMEOUT_S = 10.0
 PIP_TIMEOUT_S = 600.0
 _ADVICE = "pass a PoseLandmarker model with --pose-model PATH (e.g. an official pose_landmarker_full.task)"
 
 
 def default_cache_dir() -> Path:
-    """``$SKELSTREAM_CACHE``, else ``~/.cache/skelstream``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "skelstream"
+    """``$SKELSTREAM_CACHE``, else ``~/.cache/skelstream`` (`foundation.cache_folder`)."""
+    return cache_folder()
 
 
 def validate_task_file(path: str | Path) -> Path:

@@ -67,6 +67,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,7 +129,10 @@ class Pipeline:
         recorder: LabelledRecorder | None = None,
         localizer: Localizer | None = None,
         status_line: bool = True,
+        model_input: Callable[[int, list[TrackedPerson]], None] | None = None,
     ) -> None:
+        """``model_input``, when given, sees every frame's tracked people as the model's windows take them
+        (source frame index, people): `stream.evaluation.camera_skeletons` keeps them for training."""
         self.config = config
         self.source = source
         self.backend = backend
@@ -137,6 +141,7 @@ class Pipeline:
         self.overlay = overlay
         self.recorder = recorder
         self.localizer = localizer
+        self.model_input = model_input
         checkpoint = backend.config
         self.tracker = Tracker(space="image" if config.has_images else "3d")
         self.root_motion = ImageRootMotion() if config.has_images and config.root_motion else None
@@ -208,7 +213,10 @@ class Pipeline:
         ended = stale + self.tracker.pop_ended()
         self.report.follow_truth(frame.stamp_ns, tracked, ended)
         t2 = time.perf_counter_ns()
-        self.batcher.push_tracked(self._as_model_sees(tracked), frame.index, frame.stamp_ns, clock)
+        seen = self._as_model_sees(tracked)
+        if self.model_input is not None:
+            self.model_input(frame.index, seen)
+        self.batcher.push_tracked(seen, frame.index, frame.stamp_ns, clock)
         for track_id in ended:
             self._end_track(track_id)
         windows, refs = self.batcher.due_windows()

@@ -432,3 +432,51 @@ def test_a_gesture_checkpoint_is_read_by_its_gesture_events(evaluated, clip_dir,
                  "--json", str(out)]) == 0  # fmt: skip
     assert "gesture event" in capsys.readouterr().out
     assert [c["gesture"] for c in json.loads(out.read_text())["per_clip"]] == [r.reading.gesture for r in results]
+
+
+class _KeptWindows:
+    """The real backend, keeping every batch of windows it is given (to compare with what training cuts)."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.name, self.config = backend, backend.name, backend.config
+        self.batches: list[np.ndarray] = []
+
+    def check_windows(self, windows: np.ndarray) -> None:
+        self.backend.check_windows(windows)
+
+    def run(self, windows: np.ndarray) -> np.ndarray:
+        self.batches.append(windows.copy())
+        return self.backend.run(windows)
+
+
+def test_saved_skeletons_give_training_the_windows_the_model_was_given(evaluated, clip_dir, tmp_path, capsys):
+    """``--save-skeletons``: each clip's person as the model took them. Prepared and cut as training does
+    (`prepare_sequence`, `cut_window`), they give every window the stream ran on that person."""
+    from models.datasets.florence_camera import read_florence_camera_folder
+    from models.windows import cut_window, prepare_sequence, window_ends
+    from stream.backends import make_backend
+    from stream.cli.evaluate import main
+    from stream.evaluation.video_evaluation import evaluate_clips
+
+    config = RunConfig(source="video", video=str(clip_dir), fast=True, pose_model=str(evaluated["cache"].model_path))
+    checkpoint = make_backend(config.backend, config.checkpoint, threads=config.threads).config
+    for clip in list_clips(clip_dir):
+        kept = _KeptWindows(make_backend(config.backend, config.checkpoint, threads=config.threads))
+        (result,) = evaluate_clips([clip], config, kept, evaluated["cache"], save_skeletons=tmp_path / "saved")
+        assert result.reading.tracks == 1 and result.skeletons == tmp_path / "saved" / f"{clip.name}.npz"
+        (sequence,) = read_florence_camera_folder(tmp_path / "saved", {clip.actor})
+        assert sequence.label == clip.action and sequence.fps == 20.0
+        prepared = prepare_sequence(sequence, checkpoint.fps)
+        offline = np.stack([cut_window(prepared, int(end), checkpoint.num_frames, checkpoint.normalization)[0]
+                            for end in window_ends(prepared.num_frames, 1)])  # fmt: skip
+        streamed = np.concatenate(kept.batches[1:])  # after the warm-up call
+        assert len(streamed) == len(offline) == prepared.num_frames
+        np.testing.assert_allclose(streamed, offline, atol=2e-5, err_msg=clip.name)
+        result.skeletons.unlink()
+    code = main(["--dataset", "florence-video", "--root", str(clip_dir), "--cache-dir", str(evaluated["cache"].folder),
+                 "--pose-model", str(evaluated["cache"].model_path), "--save-skeletons", str(tmp_path / "cli")])
+    assert code == 0 and "4 of 4 clips' skeletons saved in" in capsys.readouterr().out
+    saved = read_florence_camera_folder(tmp_path / "cli")
+    assert sorted(s.label for s in saved) == sorted(CLIPS) and {s.subject for s in saved} == {1}
+    settings = json.loads((tmp_path / "cli" / "settings.json").read_text())
+    assert settings["pose_3d"] == RunConfig().pose_3d and settings["root_motion"] is True
