@@ -55,6 +55,7 @@ class DatasetSpec:
             side) -> that label. Training flips skeletons left/right, so it merges them
             (`training_labels`); evaluation of the dataset's own protocol keeps ``labels``.
         home: for a dataset the project derives itself (not under a data root): where its folder is.
+        made_by: for such a dataset, the command that makes its folder.
     """
 
     folder: str
@@ -63,6 +64,7 @@ class DatasetSpec:
     labels: tuple[str, ...] = ()
     mirror_labels: Mapping[str, str] = field(default_factory=dict)
     home: Callable[[], Path] | None = None
+    made_by: str = ""
 
     @property
     def training_labels(self) -> tuple[str, ...]:
@@ -85,7 +87,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS,
                                 KINDER_GATOR_MIRROR_VARIANTS),
     "florence-camera": DatasetSpec("florence_camera", read_florence_camera_folder, "classification",
-                                   FLORENCE_ACTIONS, home=florence_camera_folder),
+                                   FLORENCE_ACTIONS, home=florence_camera_folder,
+                                   made_by="stream-eval --dataset florence-video --root ../shared/data --save-skeletons"),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }
 
@@ -100,15 +103,14 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 def resolve_root(name: str, root: str | Path) -> Path:
     """``root`` itself if it is the dataset's folder, else ``root/<usual folder>``; a derived dataset's own home."""
-    home = dataset_spec(name).home
-    if home is not None:
-        folder = home()
+    spec = dataset_spec(name)
+    if spec.home is not None:
+        folder = spec.home()
         if not folder.is_dir():
-            raise SkelstreamError(f"dataset {name}: folder {folder} does not exist; make it with `stream-eval "
-                                  "--dataset florence-video --root ../shared/data --save-skeletons`")  # fmt: skip
+            raise SkelstreamError(f"dataset {name}: folder {folder} does not exist; make it with `{spec.made_by}`")
         return folder
     root = Path(root)
-    nested = root / dataset_spec(name).folder
+    nested = root / spec.folder
     if nested.is_dir():
         return nested
     if not root.is_dir():
