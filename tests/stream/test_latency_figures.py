@@ -72,7 +72,9 @@ def test_the_automatic_stride_grows_under_load_and_every_frame_is_still_labelled
         by_track.setdefault(label.track_id, []).append(label.frame)
     assert all(frames == sorted(set(frames)) for frames in by_track.values())  # once each, in order
     assert summary.labels == len(publisher.labels) and not any(label.label == "failed" for label in publisher.labels)
-    assert sum(len(frames) for frames in by_track.values()) >= 0.45 * 2 * 12 * 30  # about every other frame
+    # labels at the model's 15 fps: about every other frame the loop took, for each person (counted against the
+    # frames taken, not the 360 sent: a machine too loaded to keep up drops frames at capture, as it should)
+    assert summary.frames > 0 and sum(len(frames) for frames in by_track.values()) >= 0.45 * 2 * summary.frames
 
 
 def test_offline_the_automatic_stride_stays_at_1_whatever_the_load(checkpoint):
