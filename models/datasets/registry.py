@@ -86,9 +86,11 @@ DATASETS: dict[str, DatasetSpec] = {
     "msrc12-sample": DatasetSpec("msrc12_kinect_gesture", read_msrc12_folder, "unlabelled"),  # 4 of msrc12's
     "kinder-gator": DatasetSpec("kinder_gator", read_kinder_gator_folder, "classification", KINDER_GATOR_MOTIONS,
                                 KINDER_GATOR_MIRROR_VARIANTS),
-    "florence-camera": DatasetSpec("florence_camera", read_florence_camera_folder, "classification",
-                                   FLORENCE_ACTIONS, home=florence_camera_folder,
-                                   made_by="stream-eval --dataset florence-video --root ../shared/data --save-skeletons"),
+    "florence-camera": DatasetSpec(
+        "florence_camera", read_florence_camera_folder, "classification", FLORENCE_ACTIONS,
+        home=florence_camera_folder,
+        made_by="stream-eval --dataset florence-video --root ../shared/data --save-skeletons",
+    ),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }
 
