@@ -25,8 +25,9 @@ Examples::
     stream-eval --dataset florence-video --root ../shared/data --json florence.json --confusion florence.png
     stream-eval --dataset florence-video --root ../shared/data --subjects 1,2 --checkpoint runs/x/checkpoint \\
         --backend onnxruntime --stride 4
-    stream-eval --dataset florence-video --root ../shared/data --baseline   # the simple baseline beside it (minutes)
     stream-eval --dataset florence-video --root ../shared/data --save-skeletons   # then train on florence-camera
+    stream-eval --dataset florence-video --root ../shared/data --baseline   # the simple baseline beside it (minutes;
+                                                  # the shipped actions trained on florence-camera: save it first)
     stream-eval --dataset utkinect --checkpoint actions \\
         --root ../shared/data/utkinect_action3d --subjects 5,6
 
