@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation.cache_folder import cache_folder
 from foundation.errors import SkelstreamError
 from models.datasets.registry import load_dataset, resolve_root
 from models.skeleton.sequence import ActionPoint, Segment, SkeletonSequence
@@ -49,8 +50,7 @@ def default_cache_dir() -> Path:
     """``$SKELSTREAM_CORPUS``, else ``$SKELSTREAM_CACHE/corpus``, else ``~/.cache/skelstream/corpus``."""
     if os.environ.get("SKELSTREAM_CORPUS"):
         return Path(os.environ["SKELSTREAM_CORPUS"])
-    base = os.environ.get("SKELSTREAM_CACHE")
-    return Path(base) / "corpus" if base else Path.home() / ".cache" / "skelstream" / "corpus"
+    return cache_folder() / "corpus"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ independent evaluation). The folder lives in the skelstream cache
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from foundation.cache_folder import cache_folder
 from foundation.errors import DataFormatError
+from foundation.output_files import PARTIAL_MARK, write_atomically
 from models.skeleton.sequence import SkeletonSequence
 
 FLORENCE_ACTIONS = (
@@ -36,6 +38,8 @@ FLORENCE_ACTIONS = (
 )  # fmt: skip
 """Florence's nine actions, in the order of its categories 1-9 (`stream.evaluation.florence`)."""
 FOLDER_NAME = "florence_camera"
+MADE_BY = "stream-eval --dataset florence-video --root ../shared/data --save-skeletons"
+"""The command that makes the folder."""
 _ARRAYS = ("joints", "mask", "frame_ids", "fps", "action", "actor")
 
 
@@ -49,13 +53,11 @@ def write_clip_skeletons(path: str | Path, joints: np.ndarray, mask: np.ndarray,
     """One clip's skeletons (see the module docstring for the arrays), written whole or not at all."""
     if action not in FLORENCE_ACTIONS:
         raise ValueError(f"unknown Florence action {action!r}; known: {', '.join(FLORENCE_ACTIONS)}")
-    path = Path(path)
-    staged = path.with_name(path.name + ".partial")
-    with staged.open("wb") as file:
-        np.savez(file, joints=np.asarray(joints, np.float32), mask=np.asarray(mask, np.float32),
-                 frame_ids=np.asarray(frame_ids, np.int64), fps=np.float64(fps), action=np.str_(action),
-                 actor=np.int64(actor))  # fmt: skip
-    staged.replace(path)
+    archive = io.BytesIO()
+    np.savez(archive, joints=np.asarray(joints, np.float32), mask=np.asarray(mask, np.float32),
+             frame_ids=np.asarray(frame_ids, np.int64), fps=np.float64(fps), action=np.str_(action),
+             actor=np.int64(actor))  # fmt: skip
+    write_atomically(path, archive.getvalue())
 
 
 def read_clip_skeletons(path: str | Path) -> SkeletonSequence:
@@ -94,14 +96,14 @@ def read_clip_skeletons(path: str | Path) -> SkeletonSequence:
 
 
 def read_florence_camera_folder(root: Path, subjects: set[int] | None = None) -> list[SkeletonSequence]:
-    """Every clip file under ``root`` (only the actors in ``subjects``), by name.
+    """Every clip file under ``root`` (only the actors in ``subjects``), by name; a write cut short
+    (``<clip>.partial-*.npz``, `foundation.output_files`) is not one.
 
     Raises:
         DataFormatError: the folder holds no clip file (say how to make them), or one is unreadable.
     """
-    paths = sorted(Path(root).glob("*.npz"))
+    paths = sorted(path for path in Path(root).glob("*.npz") if PARTIAL_MARK not in path.name)
     if not paths:
-        raise DataFormatError(root, "no camera skeletons; make them with `stream-eval --dataset florence-video "
-                              "--root ../shared/data --save-skeletons`")  # fmt: skip
+        raise DataFormatError(root, f"no camera skeletons; make them with `{MADE_BY}`")
     sequences = [read_clip_skeletons(path) for path in paths]
     return [s for s in sequences if subjects is None or s.subject in subjects]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from foundation.errors import SkelstreamError
-from models.datasets.florence_camera import FLORENCE_ACTIONS, read_florence_camera_folder
+from models.datasets.florence_camera import FLORENCE_ACTIONS, MADE_BY, read_florence_camera_folder
 from models.datasets.florence_camera import default_folder as florence_camera_folder
 from models.datasets.kinder_gator import KINDER_GATOR_MIRROR_VARIANTS, KINDER_GATOR_MOTIONS, read_kinder_gator_folder
 from models.datasets.msr_action3d import MSR_ACTION3D_ACTIONS, read_msr_action3d_folder
@@ -88,8 +88,7 @@ DATASETS: dict[str, DatasetSpec] = {
                                 KINDER_GATOR_MIRROR_VARIANTS),
     "florence-camera": DatasetSpec(
         "florence_camera", read_florence_camera_folder, "classification", FLORENCE_ACTIONS,
-        home=florence_camera_folder,
-        made_by="stream-eval --dataset florence-video --root ../shared/data --save-skeletons",
+        home=florence_camera_folder, made_by=MADE_BY,
     ),
     "precog": DatasetSpec("precog_2016", lambda root, _: read_precog_folder(root / "CSV"), "unlabelled"),
 }

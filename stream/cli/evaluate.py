@@ -229,7 +229,6 @@ def _skeleton_folder(args: argparse.Namespace, config, cache) -> Path | None:
     if args.save_skeletons is None:
         return None
     folder = Path(args.save_skeletons) if args.save_skeletons else default_folder()
-    folder.mkdir(parents=True, exist_ok=True)
     settings = {"made_by": "stream-eval --dataset florence-video --save-skeletons", "root": str(args.root),
                 "pose_3d": config.pose_3d, "lifter": config.lifter, "root_motion": config.root_motion,
                 "pose": None if cache is None else cache.settings}  # fmt: skip

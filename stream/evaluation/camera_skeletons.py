@@ -59,8 +59,6 @@ def save_florence_skeletons(folder: str | Path, clip: FlorenceClip, tap: Skeleto
     if track_id is None or track_id not in tap.track_ids:
         return None
     joints, mask, frames = tap.track(track_id)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{clip.name}.npz"
+    path = Path(folder) / f"{clip.name}.npz"
     write_clip_skeletons(path, joints, mask, frames, fps, clip.action, clip.actor)
     return path
