@@ -77,7 +77,7 @@ clapHands): which actions of the other datasets are its actions, which are left 
 
 MSRC12_MAP: dict[str, dict[str, str | None]] = {
     # Other datasets mark no action points, so none of their clips can teach a gesture's moment: a clip close to
-    # one of the twelve gestures is left out, every other one is background ("none of my gestures").
+    # one of the twelve gestures is left out, every other one is background ("none of my gestures") ...
     "utkinect": {
         "throw": None,
         "push": None,  # a push of both arms, close to push_right
@@ -113,6 +113,11 @@ MSRC12_MAP: dict[str, dict[str, str | None]] = {
     "nw-ucla": {
         "throw": None,
         "drop trash": None,  # a short toss
+    },
+    # ... except the camera path's own bows: a Florence clip holds one short bow and little else, so its active span
+    # (`clip_targets.active_span`) is the bow, as MediaPipe sees it (the bend mostly in depth).
+    "florence-camera": {
+        "bow": "bow",
     },
     "msr-action3d": {
         "high throw": None,

@@ -1,5 +1,6 @@
 """The florence-camera dataset: clip files written and read back, bad files named, its home in the cache, and
-its labels in the `actions` vocabulary (the clips made from real video: tests/stream/test_video_evaluation.py)."""
+its labels in the `actions` and `gestures` vocabularies (the clips made from real video:
+tests/stream/test_video_evaluation.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from foundation.errors import DataFormatError, SkelstreamError
 from models.datasets.florence_camera import (FLORENCE_ACTIONS, default_folder, read_clip_skeletons,
                                              read_florence_camera_folder, write_clip_skeletons)  # fmt: skip
 from models.datasets.registry import load_ref, resolve_root
-from models.training.vocabularies import UTKINECT_MAP, mapped_label
+from models.training.detection_targets import detection_targets
+from models.training.vocabularies import MSRC12_MAP, UTKINECT_MAP, mapped_label
 
 
 def _clip(frames: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,3 +95,23 @@ def test_the_actions_vocabulary_keeps_four_florence_actions_and_makes_the_rest_b
     assert mapped == {"wave": "waveHands", "drink from a bottle": "background", "answer phone": "background",
                       "clap": "clapHands", "tie lace": "background", "sit down": "sitDown", "stand up": "standUp",
                       "read watch": "background", "bow": "background"}  # fmt: skip
+
+
+def test_the_gestures_vocabulary_learns_the_bow_from_its_active_span_and_nothing_else(tmp_path):
+    assert {action: mapped_label(MSRC12_MAP, "florence-camera", action) for action in FLORENCE_ACTIONS} == {
+        action: "bow" if action == "bow" else "background" for action in FLORENCE_ACTIONS}
+    frames = 20
+    joints = np.zeros((frames, 30, 3), np.float32)
+    joints[:, 1, 1] = 0.5  # a torso of 0.5 m (spine_shoulder above spine_base)
+    joints[6:14, :, 2] = np.linspace(0.0, 0.4, 8)[:, None]  # the bow: frames 6-13 move, the ends stand still
+    joints[14:, :, 2] = 0.4
+    for action in ("bow", "tie lace"):
+        write_clip_skeletons(tmp_path / f"{action}.npz", joints, np.ones((frames, 30), np.float32),
+                             np.arange(frames), 20.0, action, 1)  # fmt: skip
+    vocabulary = ["background", "bow", "duck"]
+    targets = {sequence.label: target for sequence, target in detection_targets(
+        read_florence_camera_folder(tmp_path), "classification", vocabulary,
+        lambda label: mapped_label(MSRC12_MAP, "florence-camera", label), (0.3, 0.3))}  # fmt: skip
+    bow = np.flatnonzero(targets["bow"] == 1)
+    assert 4 <= bow[0] <= 7 and 13 <= bow[-1] <= 16 and set(targets["bow"]) == {0, 1}  # the motion, not the rest
+    assert not targets["tie lace"].any()
