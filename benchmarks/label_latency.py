@@ -5,8 +5,8 @@ itself at 30 fps: a loop that cannot keep up drops frames) while this process
 subscribes to its ``actions`` over ZeroMQ and keeps every label's
 ``latency_ms`` (capture → label ready), so the CDFs are the subscriber's view,
 every label included. From the run's ``--stats-json`` it takes the time to
-detect (true start → first label naming the action, → its start event), the
-drops, the model call, the stride the run ended on, and where a label's
+detect (true start → first label naming the action, → its start event; the
+first also per action, in a second table), the drops, the model call, the stride the run ended on, and where a label's
 latency went (p50 of each part: resampling wait, the wait for its window,
 the capture queue, the stages before the model, the batched model call,
 decoding and publishing; `stream.run.pipeline`). CPU load is recorded per cell:
@@ -129,6 +129,7 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
         "parts_p95_ms": {part: latency.get(f"label.{part}", {}).get("p95") for part in PARTS},
         "model_call_ms": latency.get("model_call", {}),
         "time_to_detect": latency.get("time_to_detect", {}), "time_to_start": latency.get("time_to_start", {}),
+        "time_to_detect_by_action": summary.get("time_to_detect_by_action", {}),
         "frame_accuracy": summary.get("frame_accuracy"),
         "load_before": load_before, "load_after": os.getloadavg(),
         "machine_busy": (busy1 - busy0) / (total1 - total0) if total1 > total0 else None,
@@ -150,6 +151,24 @@ def table(cells: list[dict]) -> str:
                      f"{detect.get('p50', float('nan')):>11.0f}{detect.get('never_detected', float('nan')):>6.2f}"
                      f"{start.get('p50', float('nan')):>10.0f}{parts:>44}"
                      f"{(c['machine_busy'] or 0):>6.0%}{c['load_before'][0]:>5.1f}→{c['load_after'][0]:<5.1f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def action_table(cells: list[dict]) -> str:
+    """Time to detect per action (p50 ms, instances), a row per cell: which actions the median waits on."""
+    actions = sorted({action for c in cells for action in c["time_to_detect_by_action"]})
+    if not actions:
+        return ""
+    width = max(9, *(len(a) + 1 for a in actions))
+    head = f"{'people':>6} {'backend':<17}{'stride':>7}" + "".join(f"{a:>{width}}" for a in actions)
+    lines = [head, "-" * len(head)]
+    for c in cells:
+        figures = []
+        for action in actions:
+            entry = c["time_to_detect_by_action"].get(action)
+            text = "-" if entry is None else f"{entry['p50']:.0f} ({entry['instances']})" if "p50" in entry else "never"
+            figures.append(f"{text:>{width}}")
+        lines.append(f"{c['people']:>6} {c['backend']:<17}{c['stride']:>7}" + "".join(figures))
     return "\n".join(lines)
 
 
@@ -206,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     print("ms; stride auto→N: where the automatic stride ended; detect = true start → first label naming the action "
           "(never: the fraction never named), start = → its start event; parts: where a label's latency goes; "
           "busy: the machine's CPU busy share during the run")  # fmt: skip
+    if by_action := action_table(cells):
+        print(f"\ntime to detect by action: true start → first label naming it, p50 ms (instances)\n{by_action}")
     write_results(args.json, {"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,
                               "cells": cells}, lambda path: plot(cells, path), args.plot)  # fmt: skip
     return 0

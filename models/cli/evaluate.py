@@ -18,9 +18,10 @@ Detection checkpoints report frame_accuracy, frame_map, segment_map (tIoU
 0.1/0.3/0.5) and the time to detect: from each true action's start (or
 action point) to the first frame label naming it and to the first start
 event, in stream time (the wait for the window that makes a label final;
-model compute not included), p50/p95 and the fraction never detected.
-Windows are fused as the stream fuses them (--stride, --lookahead, --fusion);
-the default, every window covering a frame, is the offline protocol of the
+model compute not included), p50/p95 and the fraction never detected,
+pooled and per action (``time_to_detect_by_action`` in the JSON). Windows
+are fused as the stream fuses them (--stride, --lookahead, --fusion); the
+default, every window covering a frame, is the offline protocol of the
 model card. Classification checkpoints report accuracy. Subjects whose files
 are absent from --root are skipped (what is there is evaluated).
 
@@ -107,6 +108,9 @@ def _table(metrics: dict) -> str:
     rows += [(f"segment_map@{k}", v) for k, v in metrics.get("segment_map", {}).items()]
     for kind, entry in metrics.get("time_to_detect", {}).items():
         rows += [(f"time_to_detect.{kind}.{k}" + (" ms" if k.startswith("p") else ""), v) for k, v in entry.items()]
+    for action, entry in metrics.get("time_to_detect_by_action", {}).get("label", {}).items():
+        rows += [(f"time_to_detect.label[{action}].p50 ms", entry["p50"])] if "p50" in entry else []
+        rows.append((f"time_to_detect.label[{action}].never_detected", entry["never_detected"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v:.4f}" if isinstance(v, float) else f"{k:<{width}}  {v}" for k, v in rows)
 

@@ -16,7 +16,7 @@ from models.evaluation.confusion import confusion_matrix, plot_confusion
 from models.evaluation.frame_metrics import frame_accuracy, frame_average_precision
 from models.evaluation.segment_map import segment_map
 from models.evaluation.segments import frames_to_segments, labels_to_segments
-from models.evaluation.time_to_detect import Output, TrueAction, time_to_detect, truths_from_frame_labels
+from models.evaluation.time_to_detect import Output, TrueAction, detection_delays, truths_from_frame_labels
 from models.fusion import final_window, published_labels
 from models.inference import LogitsFn, fused_probabilities, torch_logits
 from models.skeleton.sequence import SkeletonSequence
@@ -45,7 +45,7 @@ def evaluate_detection(
     Time to detect (`models.evaluation.time_to_detect`): from each true segment's start (or action point) to the
     first frame label naming it and to the first ``start`` event (``events``: the stream's default rules),
     counted in stream time: a label is available once the window that makes it final has run
-    (`models.fusion.final_window`), model compute not included.
+    (`models.fusion.final_window`), model compute not included; ``time_to_detect_by_action`` has it per action.
     """
     if not sequences:
         raise ValueError("no sequences to evaluate")
@@ -62,7 +62,8 @@ def evaluate_detection(
         true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
         outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
                             events or EventRules(), config.min_score)  # fmt: skip
-    return {**metrics, "time_to_detect": time_to_detect(true_actions, outputs)}
+    delays = detection_delays(true_actions, outputs)
+    return {**metrics, "time_to_detect": delays.summary(), "time_to_detect_by_action": delays.by_action()}
 
 
 def detection_metrics(

@@ -21,7 +21,9 @@ The **time to detect** of an instance, per kind, is the earliest
 (negative when an action point is named before the point). An instance that
 no output of a kind counts for is **never detected** by that kind. The
 summary gives, per kind, the instances decided, how many were detected, the
-fraction never detected and the p50/p95/p99 of the delays in milliseconds.
+fraction never detected and the p50/p95/p99 of the delays in milliseconds;
+`DetectionDelays.by_action` gives the same per action (which actions are slow
+to name: a raised hand, or a push that begins like a clap).
 
 `DetectionDelays` takes truths and outputs as they happen (a live stream: a
 truth before the outputs that could name it, outputs of one key in the order
@@ -34,6 +36,7 @@ they were published) with bounded memory; `time_to_detect` takes whole lists
     delays.end(track, end_s)                         # the truth left "wave"
     delays.close(track)                              # the track ended: decide what is left
     delays.summary()   # {"label": {"instances": 1, "detected": 1, "never_detected": 0.0, "p50": ..., ...}, ...}
+    delays.by_action() # {"label": {"wave": {"instances": 1, ...}}, "start": {"wave": {...}}}
 
 Deciding live: an instance is decided for a kind as soon as it is detected;
 otherwise once the key's outputs have moved ``grace_s`` past its span (a
@@ -45,7 +48,7 @@ passed), or when its key is closed.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
@@ -117,6 +120,9 @@ class DetectionDelays:
         self._delays = {kind: deque(maxlen=keep) for kind in KINDS}
         self._detected = dict.fromkeys(KINDS, 0)
         self._missed = dict.fromkeys(KINDS, 0)
+        self._action_delays = {kind: defaultdict(lambda: deque(maxlen=keep)) for kind in KINDS}
+        self._action_detected = {kind: defaultdict(int) for kind in KINDS}
+        self._action_missed = {kind: defaultdict(int) for kind in KINDS}
 
     # -- truths -------------------------------------------------------------------------------
     def begin(self, key: Hashable, label: str, start_s: float, point: bool = False) -> None:
@@ -173,15 +179,16 @@ class DetectionDelays:
     def summary(self) -> dict[str, dict[str, float]]:
         """Per kind: ``instances`` decided, ``detected``, ``never_detected`` (fraction, 0 when none decided) and,
         once something was detected, ``p50``/``p95``/``p99`` delays in ms."""
+        return {kind: _entry(self._detected[kind], self._missed[kind], self._delays[kind]) for kind in KINDS}
+
+    def by_action(self) -> dict[str, dict[str, dict[str, float]]]:
+        """`summary`'s figures per kind and action (actions in name order; an action appears once one of its
+        instances is decided). Detected counts are exact; percentiles use the most recent ``keep`` delays."""
         out = {}
         for kind in KINDS:
-            detected, missed = self._detected[kind], self._missed[kind]
-            entry: dict[str, float] = {"instances": detected + missed, "detected": detected,
-                                       "never_detected": missed / (detected + missed) if detected + missed else 0.0}
-            if self._delays[kind]:
-                p50, p95, p99 = np.percentile(np.fromiter(self._delays[kind], float), [50, 95, 99]) * 1e3
-                entry.update(p50=float(p50), p95=float(p95), p99=float(p99))
-            out[kind] = entry
+            delays, detected, missed = self._action_delays[kind], self._action_detected[kind], self._action_missed[kind]
+            out[kind] = {action: _entry(detected.get(action, 0), missed.get(action, 0), delays.get(action, ()))
+                         for action in sorted(set(detected) | set(missed))}  # fmt: skip
         return out
 
     def delays(self, kind: str) -> np.ndarray:
@@ -198,6 +205,8 @@ class DetectionDelays:
             instance.detected[output.kind] = delay
             self._delays[output.kind].append(delay)
             self._detected[output.kind] += 1
+            self._action_delays[output.kind][output.label].append(delay)
+            self._action_detected[output.kind][output.label] += 1
 
     def _decide_if_done(self, key: Hashable) -> None:
         latest = self._latest.get(key, -math.inf)
@@ -214,19 +223,37 @@ class DetectionDelays:
         for kind in KINDS:
             if kind not in instance.detected:
                 self._missed[kind] += 1
+                self._action_missed[kind][instance.truth.label] += 1
 
 
-def time_to_detect(truths: Iterable[TrueAction], outputs: Iterable[Output], before_s: float = 1.0,
-                   after_s: float = 1.0) -> dict[str, dict[str, float]]:  # fmt: skip
-    """`DetectionDelays.summary` of whole lists: every truth is known before any output, outputs count in the
-    order they became available."""
+def detection_delays(truths: Iterable[TrueAction], outputs: Iterable[Output], before_s: float = 1.0,
+                     after_s: float = 1.0) -> DetectionDelays:  # fmt: skip
+    """The delays of whole lists, every instance decided: every truth is known before any output, outputs count
+    in the order they became available."""
     delays = DetectionDelays(before_s=before_s, after_s=after_s, grace_s=math.inf)
     for truth in truths:
         delays.add(truth)
     for output in sorted(outputs, key=lambda o: o.available_s):
         delays.output(output.kind, output.key, output.label, output.frame_s, output.available_s)
     delays.close_all()
-    return delays.summary()
+    return delays
+
+
+def time_to_detect(truths: Iterable[TrueAction], outputs: Iterable[Output], before_s: float = 1.0,
+                   after_s: float = 1.0) -> dict[str, dict[str, float]]:  # fmt: skip
+    """`DetectionDelays.summary` of whole lists (`detection_delays`)."""
+    return detection_delays(truths, outputs, before_s, after_s).summary()
+
+
+def _entry(detected: int, missed: int, delays: Iterable[float]) -> dict[str, float]:
+    """A summary entry: instances, detected, the fraction never detected and, if any, p50/p95/p99 in ms."""
+    entry: dict[str, float] = {"instances": detected + missed, "detected": detected,
+                               "never_detected": missed / (detected + missed) if detected + missed else 0.0}
+    values = np.fromiter(delays, float)
+    if values.size:
+        p50, p95, p99 = np.percentile(values, [50, 95, 99]) * 1e3
+        entry.update(p50=float(p50), p95=float(p95), p99=float(p99))
+    return entry
 
 
 def truths_from_frame_labels(key: Hashable, labels: Iterable[str | None], times_s: Iterable[float],

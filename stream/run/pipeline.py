@@ -444,6 +444,7 @@ class Pipeline:
         self.summary.source = self.source.stats()
         self.summary.publisher = self.publisher.stats()
         self.summary.latency_ms = self.stats.summary() | self.report.detection_ms()
+        self.summary.detect_by_action = self.report.detection_by_action_ms()
         self.summary.stride = {"mode": "auto" if self.strides.automatic else "pinned", "stride": self.strides.stride,
                                "changes": [change.to_dict() for change in self.strides.changes]}  # fmt: skip
         self._publish_status(self._last_frame)

@@ -11,7 +11,8 @@ from the truth (or the action points) its skeletons carry, against the
 ``actions`` labels and ``start`` events published for it
 (`models.evaluation.time_to_detect`; only actions the model can name); in
 ``status`` and the summary as ``latency_ms.time_to_detect`` and
-``latency_ms.time_to_start``.
+``latency_ms.time_to_start``; the summary also has the first per action
+(``time_to_detect_by_action``: which actions are slow to name).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class RunSummary:
     source: dict[str, Any] = field(default_factory=dict)
     publisher: dict[str, Any] = field(default_factory=dict)
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    detect_by_action: dict[str, dict[str, float]] = field(default_factory=dict)  # action -> time to detect figures
     seconds: float = 0.0
     stop_reason: str = ""
     errors: list[str] = field(default_factory=list)  # what failed mid-run (the run went on or stopped cleanly)
@@ -68,6 +70,7 @@ class RunSummary:
             "ground_truth": self.has_truth, "unscored_labels": self.unscored, "unscored_truths": self.unscored_truths,
             "fps": self.frames / self.seconds if self.seconds else 0.0, "seconds": self.seconds,
             "source": self.source, "publisher": self.publisher, "latency_ms": self.latency_ms,
+            "time_to_detect_by_action": self.detect_by_action,
             "stride": self.stride, "stop_reason": self.stop_reason, "errors": self.errors,
         }  # fmt: skip
 
@@ -180,6 +183,13 @@ class RunReport:
                                   "count": entry["detected"]}
                 for kind, entry in self.detection.summary().items()}  # fmt: skip
 
+    def detection_by_action_ms(self) -> dict[str, dict[str, float]]:
+        """`detection_ms`'s time to detect (true start → first label naming it) per action; empty without truth."""
+        if self.detection is None:
+            return {}
+        return {action: {**{k: v for k, v in entry.items() if k != "detected"}, "count": entry["detected"]}
+                for action, entry in self.detection.by_action()["label"].items()}  # fmt: skip
+
     def show_status(self, status_of: Callable[[], dict[str, Any]], stages: tuple[str, ...]) -> None:
         """Refresh the status line (a few times a second at most) from the figures of a ``status`` message."""
         now = time.perf_counter()
@@ -217,6 +227,10 @@ def summary_table(summary: RunSummary, stats_table: str) -> str:
             figures = f"p50 {entry['p50']:.0f} ms, p95 {entry['p95']:.0f} ms, " if "p50" in entry else ""
             lines.append(f"time to detect, true start → {what}: {figures}never detected {entry['never_detected']:.0%}"
                          f" of {entry['instances']} actions")  # fmt: skip
+    if data["time_to_detect_by_action"]:
+        lines.append("time to detect by action, true start → first label: p50 (never detected) " + ", ".join(
+            f"{action} {entry['p50']:.0f} ms ({entry['never_detected']:.0%})" if "p50" in entry else f"{action} never"
+            for action, entry in data["time_to_detect_by_action"].items()))  # fmt: skip
     lines += _accuracy_lines(data)
     return "\n".join(lines)
 

@@ -37,6 +37,9 @@ def test_eval_detection_on_utkinect(data_root, tmp_path):
     assert "frame_accuracy" in result.stdout and (tmp_path / "c.png").stat().st_size > 0
     detect = metrics["time_to_detect"]
     assert detect["label"]["instances"] == 40  # 4 sequences, each with the 10 actions once
+    by_action = metrics["time_to_detect_by_action"]["label"]
+    assert list(by_action) == sorted(UTKINECT_ACTIONS) and {e["instances"] for e in by_action.values()} == {4}
+    assert "time_to_detect.label[waveHands].never_detected" in result.stdout
     assert metrics["fusion"] == {"stride": 8, "lookahead": None, "fusion": "recent"}
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from models.evaluation.time_to_detect import (DetectionDelays, Output, TrueAction, time_to_detect,
+from models.evaluation.time_to_detect import (DetectionDelays, Output, TrueAction, detection_delays, time_to_detect,
                                               truths_from_frame_labels)  # fmt: skip
 
 
@@ -27,6 +27,31 @@ def test_segment_delays_count_only_outputs_inside_the_segment_naming_it():
                                 "p99": pytest.approx(450.0)}  # fmt: skip
     assert summary["start"]["detected"] == 1 and summary["start"]["p50"] == pytest.approx(900.0)
 
+
+
+def test_each_action_gets_its_own_delays_and_misses():
+    truths = [TrueAction(1, "wave", 10.0, 12.0), TrueAction(2, "wave", 10.0, 12.0), TrueAction(1, "push", 20.0, 22.0),
+              TrueAction(2, "push", 20.0, 22.0), TrueAction(2, "walk", 30.0, 31.0)]  # fmt: skip
+    outputs = [
+        Output("label", 1, "wave", 10.1, 10.2),  # 0.2 s
+        Output("label", 2, "wave", 10.3, 10.4),  # 0.4 s
+        Output("label", 1, "push", 20.7, 20.8),  # 0.8 s; track 2's push is never named, nor its walk
+        Output("start", 1, "wave", 10.0, 10.6),  # 0.6 s
+    ]
+    delays = detection_delays(truths, outputs)
+    by_action = delays.by_action()
+    assert list(by_action["label"]) == ["push", "walk", "wave"]
+    assert by_action["label"]["wave"] == {"instances": 2, "detected": 2, "never_detected": 0.0,
+                                          "p50": pytest.approx(300.0), "p95": pytest.approx(390.0),
+                                          "p99": pytest.approx(398.0)}  # fmt: skip
+    push = by_action["label"]["push"]
+    assert push["never_detected"] == 0.5 and push["p50"] == pytest.approx(800.0)
+    assert by_action["label"]["walk"] == {"instances": 1, "detected": 0, "never_detected": 1.0}
+    assert by_action["start"]["wave"]["detected"] == 1 and by_action["start"]["push"]["detected"] == 0
+    # The actions add up to the pooled figures.
+    pooled = delays.summary()["label"]
+    assert sum(e["instances"] for e in by_action["label"].values()) == pooled["instances"] == 5
+    assert sum(e["detected"] for e in by_action["label"].values()) == pooled["detected"] == 3
 
 def test_the_earliest_available_output_decides_whatever_the_order_given():
     truths = [TrueAction("seq", "wave", 1.0, 3.0)]

@@ -4,9 +4,11 @@ import time
 
 import pytest
 
+from models.datasets.utkinect import UTKINECT_ACTIONS
 from stream.backends.torch_backend import TorchBackend
 from stream.messages.builders import status_message
 from stream.run.pipeline import LABEL_PARTS, Pipeline
+from stream.run.report import summary_table
 from stream.publishers.zmq_publisher import ZmqPublisher
 from stream.run.config import RunConfig
 from stream.sources import make_source
@@ -58,6 +60,12 @@ def test_time_to_detect_stride_and_label_parts_are_reported(checkpoint):
     assert parts["window"]["p99"] == 0.0  # stride 1: a sample's own frame runs its window
     assert parts["model"]["p50"] > 0
     assert "time_to_detect" in publisher.status["latency_ms"] or detect["count"] == 0
+    by_action = summary.detect_by_action  # the same instances, per action
+    assert sum(e["instances"] for e in by_action.values()) == detect["instances"]
+    assert sum(e["count"] for e in by_action.values()) == detect["count"]
+    assert by_action and set(by_action) <= set(UTKINECT_ACTIONS)  # the scene's actions the model can name
+    assert "time_to_detect_by_action" not in publisher.status["latency_ms"]  # the summary only, not status
+    assert "time to detect by action, true start → first label: p50" in summary_table(summary, "")
 
 
 def test_the_automatic_stride_grows_under_load_and_every_frame_is_still_labelled_once(checkpoint):
