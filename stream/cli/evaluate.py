@@ -205,7 +205,8 @@ def _video_main(argv: list[str]) -> int:
         print(f"stream-eval: {saved} of {len(results)} clips' skeletons saved in {skeleton_folder} "
               "(dataset florence-camera)")  # fmt: skip
     if args.baseline:
-        metrics["baseline"] = {**summarize(baseline_results, baseline.config.labels),
+        metrics["baseline"] = {**summarize(baseline_results, baseline.config.labels,
+                                           readings_of(baseline.config.points is not None)),
                                "fit": {"train": baseline_train, "windows": args.baseline_windows,
                                        "strength": baseline.baseline.classifier.chosen_strength}}  # fmt: skip
         print(f"\nthe simple baseline (fitted on {' '.join(baseline_train)}; {args.baseline_windows} windows), "

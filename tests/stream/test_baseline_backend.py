@@ -1,4 +1,5 @@
-"""The simple baseline as a backend: the last frame's probabilities for every frame, no min_score, no events."""
+"""The simple baseline as a backend: the last frame's probabilities for every frame, no min_score, the checkpoint's
+gesture rules."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class _Fitted(LogisticBaseline):
         self.fit(features, np.r_[np.zeros(30, int), np.full(30, 3)], np.arange(60) % 2)
 
 
-def test_every_frame_gets_the_last_frames_probabilities_and_the_checkpoints_rules_are_dropped():
+def test_every_frame_gets_the_last_frames_probabilities_min_score_is_dropped_and_the_gesture_rules_kept():
     config = dataclasses.replace(read_config(shipped_checkpoints()["gestures"]), min_score=0.4)
     assert config.points is not None  # a checkpoint with gesture events and a min_score
     features = WindowBaseline(LogisticBaseline(), config).window_features(
@@ -38,7 +39,7 @@ def test_every_frame_gets_the_last_frames_probabilities_and_the_checkpoints_rule
     np.testing.assert_array_equal(logits, np.repeat(logits[:, -1:], config.num_frames, axis=1))
     np.testing.assert_allclose(softmax(logits[:, -1]), baseline.probabilities(windows), atol=1e-5)
     assert np.isfinite(logits).all()  # classes never seen: a floor, not -inf
-    assert backend.config.min_score == 0.0 and backend.config.points is None
+    assert backend.config.min_score == 0.0 and backend.config.points == config.points
     assert backend.config.labels == config.labels
     with pytest.raises(ValueError, match="baseline backend expects float32 windows"):
         backend.run(windows[:, :, :10])

@@ -350,6 +350,24 @@ def test_the_simple_baseline_goes_through_the_same_path_beside_the_checkpoint(ev
     assert "run it with stride 1 (or auto) and lookahead 0" in capsys.readouterr().err
 
 
+
+def test_a_gesture_checkpoints_baseline_is_read_by_its_gesture_events_too(evaluated, clip_dir, tmp_path):
+    """The baseline of `gestures` keeps the checkpoint's gesture rules, so the clips are read by its events as well
+    (a robot acting on gestures reacts to those)."""
+    from stream.cli.evaluate import main
+
+    root = tmp_path / "data"
+    (root / "videos").mkdir(parents=True)
+    (root / "videos" / "florence3d").symlink_to(clip_dir)
+    (root / "msrc12").symlink_to(shared_dataset("msrc12"))
+    cache, out = evaluated["cache"], tmp_path / "florence.json"
+    assert main(["--dataset", "florence-video", "--root", str(root), "--checkpoint", "gestures", "--cache-dir",
+                 str(cache.folder), "--pose-model", str(cache.model_path), "--baseline", "--baseline-train",
+                 "msrc12:6", "--baseline-windows", "400", "--json", str(out)]) == 0  # fmt: skip
+    metrics = json.loads(out.read_text())
+    assert set(metrics["readings"]) == set(metrics["baseline"]["readings"]) == {"any_action", "majority", "gesture"}
+    assert all(c["gesture"] in metrics["labels"] for c in metrics["baseline"]["per_clip"])
+
 def test_stream_runs_checks_of_the_run_settings_apply(clip_dir, capsys):
     from stream.cli.evaluate import main
 
