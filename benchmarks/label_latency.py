@@ -6,12 +6,13 @@ subscribes to its ``actions`` over ZeroMQ and keeps every label's
 ``latency_ms`` (capture → label ready), so the CDFs are the subscriber's view,
 every label included. From the run's ``--stats-json`` it takes the time to
 detect (true start → first label naming the action, → its start event; the
-first also per action, in a second table), the drops, the model call, the stride the run ended on, and where a label's
-latency went (p50 of each part: resampling wait, the wait for its window,
-the capture queue, the stages before the model, the batched model call,
-decoding and publishing; `stream.run.pipeline`). CPU load is recorded per cell:
-the load average before and after, the share of the machine's CPU time busy
-during the run (``/proc/stat``) and the CPU seconds of the run itself.
+first also per action, in a second table), the drops, the model call, the
+stride the run ended on, and where a label's latency went (p50 of each part:
+resampling wait, the wait for its window, the capture queue, the stages
+before the model, the batched model call, decoding and publishing;
+`stream.run.pipeline`). CPU load is recorded per cell: the load average
+before and after, the share of the machine's CPU time busy during the run
+(``/proc/stat``) and the CPU seconds of the run itself.
 
 Cells: people × backend (× precision) × stride, all side by side in one table,
 one JSON and one PNG of latency CDFs (a panel per number of people).
