@@ -12,8 +12,9 @@ beside four of the `actions` vocabulary (wave, clap, sit down, stand up).
 
 Format: one ``<clip>.npz`` per clip with ``joints`` (T, 30, 3) float32 in the
 ``unified_30`` layout, ``mask`` (T, 30) float32 confidences (0: the joint is
-missing; a NaN joint is read as missing too), ``frame_ids`` (T,) int64 source frame indices (a frame without the
-person is skipped), ``fps`` (the video's rate), ``action`` (one of
+missing; a NaN joint is read as missing too), ``frame_ids`` (T,) int64 source
+frame indices (a frame without the person is skipped), ``fps`` (the video's
+rate), ``action`` (one of
 `FLORENCE_ACTIONS`) and ``actor``; ``settings.json`` beside them records how
 they were made. Subjects are the actors (1-6 here; 7-10 are kept for
 independent evaluation). The folder lives in the skelstream cache

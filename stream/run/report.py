@@ -179,16 +179,13 @@ class RunReport:
         decided and the fraction ``never_detected``; empty without ground truth."""
         if self.detection is None:
             return {}
-        return {DETECTION[kind]: {**{k: v for k, v in entry.items() if k not in ("detected",)},
-                                  "count": entry["detected"]}
-                for kind, entry in self.detection.summary().items()}  # fmt: skip
+        return {DETECTION[kind]: _counted(entry) for kind, entry in self.detection.summary().items()}
 
     def detection_by_action_ms(self) -> dict[str, dict[str, float]]:
         """`detection_ms`'s time to detect (true start → first label naming it) per action; empty without truth."""
         if self.detection is None:
             return {}
-        return {action: {**{k: v for k, v in entry.items() if k != "detected"}, "count": entry["detected"]}
-                for action, entry in self.detection.by_action()["label"].items()}  # fmt: skip
+        return {action: _counted(entry) for action, entry in self.detection.by_action()["label"].items()}
 
     def show_status(self, status_of: Callable[[], dict[str, Any]], stages: tuple[str, ...]) -> None:
         """Refresh the status line (a few times a second at most) from the figures of a ``status`` message."""
@@ -203,6 +200,11 @@ class RunReport:
         line = (f"\r{status['rates']['frames']:5.1f} fps  tracks {status['tracks']}  drops {status['drops']['capture']}"
                 f"  p50/p95 ms: {figures} ")  # fmt: skip
         print(line, end="", file=sys.stderr, flush=True)
+
+
+def _counted(entry: dict[str, float]) -> dict[str, float]:
+    """A `DetectionDelays` entry as the summary words it: ``detected`` is called ``count``."""
+    return {**{k: v for k, v in entry.items() if k != "detected"}, "count": entry["detected"]}
 
 
 def summary_table(summary: RunSummary, stats_table: str) -> str:
