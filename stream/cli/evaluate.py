@@ -224,7 +224,11 @@ def _video_main(argv: list[str]) -> int:
 
 
 def _skeleton_folder(args: argparse.Namespace, config, cache) -> Path | None:
-    """``--save-skeletons``' folder (None without the flag), with a settings.json saying how they are made."""
+    """``--save-skeletons``' folder (None without the flag), with a settings.json saying how they are made.
+
+    A folder already holding clips made otherwise (another pose model, lifter, root motion; its settings.json
+    says) is refused before any clip runs: saving into it would leave skeletons of two kinds under one
+    settings.json, and training would take them as one kind."""
     from models.datasets.florence_camera import default_folder
 
     if args.save_skeletons is None:
@@ -233,8 +237,29 @@ def _skeleton_folder(args: argparse.Namespace, config, cache) -> Path | None:
     settings = {"made_by": "stream-eval --dataset florence-video --save-skeletons", "root": str(args.root),
                 "pose_3d": config.pose_3d, "lifter": config.lifter, "root_motion": config.root_motion,
                 "pose": None if cache is None else cache.settings}  # fmt: skip
+    if any(folder.glob("*.npz")):
+        _check_same_making(folder, json.loads(json.dumps(settings)))  # compared as it reads back
     write_atomically(folder / "settings.json", json.dumps(settings, indent=2) + "\n")
     return folder
+
+
+def _check_same_making(folder: Path, settings: dict) -> None:
+    """Refuse a folder of saved clips whose settings.json is missing, unreadable or says other settings (where the
+    data root was given makes no difference: clips are kept by name)."""
+    path = folder / "settings.json"
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        problem = "has no settings.json" if not path.exists() else f"has a settings.json that does not read ({error})"
+        raise SkelstreamError(f"--save-skeletons: {folder} holds clips but {problem}: give another folder, or "
+                              "empty this one to remake every clip") from None  # fmt: skip
+    recorded = recorded if isinstance(recorded, dict) else {}
+    differing = sorted(key for key in (set(recorded) | set(settings)) - {"root"}
+                       if recorded.get(key) != settings.get(key))  # fmt: skip
+    if differing:
+        raise SkelstreamError(f"--save-skeletons: {folder} holds clips made with other settings (they differ in "
+                              f"{', '.join(differing)}: see its settings.json); give another folder, or empty this "
+                              "one to remake every clip")  # fmt: skip
 
 
 def _check_baseline_settings(args: argparse.Namespace, config) -> None:

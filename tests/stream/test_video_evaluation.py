@@ -498,3 +498,29 @@ def test_saved_skeletons_give_training_the_windows_the_model_was_given(evaluated
     assert sorted(s.label for s in saved) == sorted(CLIPS) and {s.subject for s in saved} == {1}
     settings = json.loads((tmp_path / "cli" / "settings.json").read_text())
     assert settings["pose_3d"] == RunConfig().pose_3d and settings["root_motion"] is True
+
+
+def test_saving_skeletons_never_mixes_clips_made_otherwise(evaluated, clip_dir, tmp_path, capsys):
+    """A folder of saved clips made with other settings (here without the root's image motion), or whose
+    settings.json is torn, is refused before any clip runs and left as it was; made the same way, it is saved
+    into again."""
+    from stream.cli.evaluate import main
+
+    folder = tmp_path / "saved"
+    args = ["--dataset", "florence-video", "--root", str(clip_dir), "--cache-dir", str(evaluated["cache"].folder),
+            "--pose-model", str(evaluated["cache"].model_path), "--save-skeletons", str(folder)]  # fmt: skip
+    assert main(args) == 0
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert len(before) == 5  # four clips and settings.json
+    capsys.readouterr()
+    assert main([*args, "--no-root-motion"]) == 2
+    assert "holds clips made with other settings (they differ in root_motion" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    (folder / "settings.json").write_text("{torn")
+    assert main(args) == 2
+    assert "has a settings.json that does not read" in capsys.readouterr().err
+    (folder / "settings.json").unlink()
+    assert main(args) == 2
+    assert "holds clips but has no settings.json" in capsys.readouterr().err
+    (folder / "settings.json").write_bytes(before["settings.json"])
+    assert main(args) == 0 and "4 of 4 clips' skeletons saved in" in capsys.readouterr().out
