@@ -3,9 +3,10 @@
 ``--dataset florence-video`` streams every Florence 3D Actions clip through the
 real camera path, exactly as ``stream-run --video CLIP --fast`` (OpenCV decode,
 MediaPipe in VIDEO mode, tracking, windows, the checkpoint, the online
-decoder), reduces each clip's labels to one prediction two ways (any
-non-background label; majority vote) — and, for a checkpoint that emits gesture
-events (``--checkpoint gestures``), a third: its first gesture event — and
+decoder), reduces each clip to one prediction three ways (any
+non-background label; majority vote; its first start event, what a robot
+acting on action events reacts to) — and, for a checkpoint that emits gesture
+events (``--checkpoint gestures``), a fourth: its first gesture event — and
 reports per-class clip accuracy for
 the actions the checkpoint knows, the background rate on the others and the
 confusion. MediaPipe's results are cached per clip (``--cache-dir``, keyed by
@@ -112,8 +113,9 @@ def build_video_parser() -> argparse.ArgumentParser:
                                             "~/.cache/skelstream/pose)")
     parser.add_argument("--no-cache", action="store_true", help="run MediaPipe on every clip, store nothing")
     parser.add_argument("--json", help="write the metrics and every clip's labels here")
-    parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and the any-action one "
-                                            "beside it, as NAME-any-action.png)")
+    parser.add_argument("--confusion", help="write the majority-vote confusion PNG here (and one per other "
+                                            "reading beside it: NAME-any-action.png, NAME-start.png, "
+                                            "NAME-gesture.png)")
     parser.add_argument("--save-skeletons", nargs="?", const="", metavar="DIR",
                         help="also keep each clip's person as the model saw them, to train on (dataset florence-camera;"
                              " default folder: $SKELSTREAM_CACHE/derived/florence_camera, else "

@@ -1,4 +1,4 @@
-"""A clip's per-frame labels (and gesture events) → the one class the clip is predicted as, read three ways.
+"""A clip's per-frame labels (and events) → the one class the clip is predicted as, read four ways.
 
 The streaming pipeline labels every frame of every track; a trimmed clip holds
 one action of one person, so its frames' labels (or its events) are reduced to
@@ -13,6 +13,11 @@ one prediction:
   checkpoint does not know counts as left alone only if no frame fired.
 - **majority vote** (``majority``): the subject's most frequent label,
   background included.
+- **start event** (``start``): the label of the subject's first ``start``
+  event (`models.action_runs`: a run of frames above the enter threshold that
+  lasts the minimum duration), or background when it got none. A robot acting
+  on action events reacts to exactly this; a clip too short for the minimum
+  duration gets none.
 - **gesture event** (``gesture``): the label of the subject's first
   ``gesture`` event, or background when it got none — for checkpoints that
   emit gesture events (``config.json`` → ``events.points``, e.g. `gestures`).
@@ -23,8 +28,8 @@ one prediction:
 Ties between labels of equal count go to the higher summed score, then to the
 label first seen. Frames labelled ``"failed"`` (no model output covered them)
 are counted but never voted. A clip in which no track was confirmed (no person
-found, or seen in one frame only) has no labels and reads as background in both
-readings (``tracks`` is 0 then, so it can be told apart).
+found, or seen in one frame only) has no labels and reads as background in every
+reading (``tracks`` is 0 then, so it can be told apart).
 """
 
 from __future__ import annotations
@@ -37,14 +42,14 @@ from stream.types import ActionEvent, FrameLabel
 
 
 BACKGROUND = "background"
-READINGS = ("any_action", "majority", "gesture")
-LABEL_READINGS = READINGS[:2]
-"""The readings of the frame labels, which every checkpoint publishes."""
+READINGS = ("any_action", "majority", "start", "gesture")
+COMMON_READINGS = READINGS[:3]
+"""The readings of what every checkpoint publishes: frame labels and start events."""
 
 
 def readings_of(emits_gestures: bool) -> tuple[str, ...]:
     """The readings that apply to a checkpoint: the gesture-event one only when it emits gesture events."""
-    return READINGS if emits_gestures else LABEL_READINGS
+    return READINGS if emits_gestures else COMMON_READINGS
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class ClipReading:
     Attributes:
         any_action: the "any non-background label" prediction.
         majority: the majority-vote prediction.
+        start: the subject's first start event's label, background without one.
         gesture: the subject's first gesture event's label, background without one.
         subject_track: the subject's track id, None when no track was confirmed.
         tracks: confirmed tracks that got labels.
@@ -63,6 +69,7 @@ class ClipReading:
 
     any_action: str
     majority: str
+    start: str
     gesture: str
     subject_track: int | None
     tracks: int
@@ -73,7 +80,8 @@ class ClipReading:
         """The prediction of ``reading`` (one of `READINGS`)."""
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
-        return {"any_action": self.any_action, "majority": self.majority, "gesture": self.gesture}[reading]
+        return {"any_action": self.any_action, "majority": self.majority, "start": self.start,
+                "gesture": self.gesture}[reading]
 
 
 def _vote(labels: list[FrameLabel]) -> str | None:
@@ -97,18 +105,20 @@ def read_clip(labels: list[FrameLabel], background: str = BACKGROUND,
     for label in labels:
         per_track.setdefault(label.track_id, []).append(label)
     if not per_track:
-        return ClipReading(any_action=background, majority=background, gesture=background, subject_track=None,
-                           tracks=0)  # fmt: skip
+        return ClipReading(any_action=background, majority=background, start=background, gesture=background,
+                           subject_track=None, tracks=0)  # fmt: skip
     subject = min(per_track, key=lambda track: (-len(per_track[track]), track))
     own = per_track[subject]
     voted = [label for label in own if label.label != FAILED_LABEL]
     actions = [label for label in voted if label.label != background]
     others = Counter(label.label for track, found in per_track.items() if track != subject for label in found)
-    gestures = sorted((e.frame, e.label) for e in events if e.kind == "gesture" and e.track_id == subject)
+    first = {kind: sorted((e.frame, e.label) for e in events if e.kind == kind and e.track_id == subject)
+             for kind in ("start", "gesture")}  # fmt: skip
     return ClipReading(
         any_action=_vote(actions) or background,
         majority=_vote(voted) or background,
-        gesture=gestures[0][1] if gestures else background,
+        start=first["start"][0][1] if first["start"] else background,
+        gesture=first["gesture"][0][1] if first["gesture"] else background,
         subject_track=subject,
         tracks=len(per_track),
         counts=dict(Counter(label.label for label in own)),

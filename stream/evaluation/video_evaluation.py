@@ -6,8 +6,9 @@
     print(format_table(metrics))
 
 For each reading of a clip (`stream.evaluation.clip_readings`: ``any_action``
-and ``majority`` of its labels, and ``gesture``, its first gesture event, for a
-checkpoint that emits them) the metrics hold:
+and ``majority`` of its labels, ``start``, its first start event, and
+``gesture``, its first gesture event, for a checkpoint that emits them) the
+metrics hold:
 
 - ``per_category``: every Florence action's clips, the label expected
   (`stream.evaluation.florence.FLORENCE_TO_VOCABULARY`, background for the
@@ -31,7 +32,7 @@ import numpy as np
 
 from stream.backends import Backend
 from stream.evaluation.camera_skeletons import SkeletonTap, save_florence_skeletons
-from stream.evaluation.clip_readings import LABEL_READINGS, READINGS, ClipReading, read_clip
+from stream.evaluation.clip_readings import COMMON_READINGS, READINGS, ClipReading, read_clip
 from stream.evaluation.clip_run import ClipRun, run_clip
 from stream.evaluation.florence import CATEGORIES, FlorenceClip, expected_label
 from stream.evaluation.pose_cache import PoseCache
@@ -56,7 +57,7 @@ class ClipResult:
             "clip": self.clip.name, "actor": self.clip.actor, "category": self.clip.category,
             "action": self.clip.action, "expected": self.expected,
             "any_action": self.reading.any_action, "majority": self.reading.majority,
-            "gesture": self.reading.gesture,
+            "start": self.reading.start, "gesture": self.reading.gesture,
             "labels": self.reading.counts, "tracks": self.reading.tracks, "other_tracks": self.reading.other_tracks,
             "frames": self.run.frames, "frames_with_people": self.run.frames_with_people,
             "events": subject_events,
@@ -129,7 +130,7 @@ def _reading_metrics(results: list[ClipResult], reading: str, labels: list[str])
 
 
 def summarize(results: list[ClipResult], labels: list[str],
-              readings: tuple[str, ...] = LABEL_READINGS) -> dict[str, Any]:  # fmt: skip
+              readings: tuple[str, ...] = COMMON_READINGS) -> dict[str, Any]:  # fmt: skip
     """The metrics of ``readings`` over ``results`` (module docstring), plus counts of odd clips."""
     if not results:
         raise ValueError("no clips were evaluated")
@@ -158,7 +159,8 @@ def _rate(value: float | None, clips: int) -> str:
     return "   –" if value is None else f"{clips:>7} {value:.2f}"
 
 
-_TITLES = {"any_action": "any action", "majority": "majority vote", "gesture": "gesture event"}
+_TITLES = {"any_action": "any action", "majority": "majority vote", "start": "start event",
+           "gesture": "gesture event"}
 
 
 def format_table(metrics: dict[str, Any]) -> str:
@@ -186,13 +188,14 @@ def format_table(metrics: dict[str, Any]) -> str:
 
 
 def write_confusions(metrics: dict[str, Any], path: str | Path) -> list[Path]:
-    """One confusion PNG per reading: ``path`` for the majority vote, ``{stem}-any-action{suffix}`` and (with
-    gesture events) ``{stem}-gesture{suffix}`` beside it."""
+    """One confusion PNG per reading: ``path`` for the majority vote, ``{stem}-any-action{suffix}``,
+    ``{stem}-start{suffix}`` and (with gesture events) ``{stem}-gesture{suffix}`` beside it."""
     from models.evaluation.confusion import plot_confusion
 
     path = Path(path)
-    targets = {"majority": path, "any_action": path.with_name(f"{path.stem}-any-action{path.suffix}"),
-               "gesture": path.with_name(f"{path.stem}-gesture{path.suffix}")}  # fmt: skip
+    targets = {"majority": path, **{reading: path.with_name(f"{path.stem}-{suffix}{path.suffix}")
+                                    for reading, suffix in (("any_action", "any-action"), ("start", "start"),
+                                                            ("gesture", "gesture"))}}  # fmt: skip
     written = []
     for reading, target in targets.items():
         if reading not in metrics["readings"]:

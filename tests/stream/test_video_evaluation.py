@@ -100,6 +100,23 @@ def test_the_gesture_reading_is_the_subjects_first_gesture_event():
     assert readings_of(True) == READINGS and "gesture" not in readings_of(False)
 
 
+def test_the_start_reading_is_the_subjects_first_start_event():
+    """What a robot acting on action events reacts to: the subject's earliest start (by the frame it dates),
+    never a bystander's, background without one (a clip too short for the minimum duration)."""
+    labels = labels_of(1, "background", "waveHands", "waveHands", "waveHands") + labels_of(2, "throw")
+
+    def start(track: int, label: str, frame: int) -> ActionEvent:
+        return ActionEvent(track_id=track, kind="start", label=label, frame=frame, stamp_ns=0, score=0.7)
+
+    events = [start(1, "clapHands", 3), start(1, "waveHands", 1), start(2, "throw", 0), gesture(1, "bow", 0),
+              ActionEvent(track_id=1, kind="end", label="pull", frame=0, stamp_ns=0, score=0.7)]  # fmt: skip
+    reading = read_clip(labels, events=events)
+    assert reading.start == reading.prediction("start") == "waveHands" and reading.gesture == "bow"
+    assert read_clip(labels, events=[start(2, "throw", 0)]).start == "background"
+    assert read_clip(labels).start == "background" and read_clip([], events=events).start == "background"
+    assert "start" in readings_of(False) and "start" in readings_of(True)
+
+
 # --- the dataset --------------------------------------------------------------------------------
 def test_clip_names_parse_and_bad_names_are_refused():
     clip = parse_clip_name("/x/GestureRecording_Id12actor3idAction12category7.mp4")
@@ -292,7 +309,8 @@ def test_summary_counts_add_up(evaluated, tmp_path):
     from stream.evaluation.video_evaluation import format_table, summarize, write_confusions
 
     metrics = summarize(evaluated["live"], evaluated["labels"])
-    for reading in ("any_action", "majority"):
+    assert list(metrics["readings"]) == ["any_action", "majority", "start"]
+    for reading in ("any_action", "majority", "start"):
         found = metrics["readings"][reading]
         assert np.array(found["confusion"]["matrix"]).sum() == 4
         assert found["known_clips"] == 3 and found["other_clips"] == 1
@@ -301,8 +319,9 @@ def test_summary_counts_add_up(evaluated, tmp_path):
         assert found["known_accuracy"] == pytest.approx(correct / 3)
     table = format_table(metrics)
     assert "stand up" in table and "known actions: accuracy" in table and "clap" not in table
+    assert "start event" in table
     written = write_confusions(metrics, tmp_path / "confusion.png")
-    assert [p.name for p in written] == ["confusion.png", "confusion-any-action.png"]
+    assert [p.name for p in written] == ["confusion.png", "confusion-any-action.png", "confusion-start.png"]
     assert all(p.stat().st_size > 1000 for p in written)
 
 
@@ -342,7 +361,7 @@ def test_the_simple_baseline_goes_through_the_same_path_beside_the_checkpoint(ev
     metrics = json.loads(out.read_text())
     assert metrics["pose"]["hits"] == 4  # the checkpoint's run alone; the baseline's replays the same people
     baseline = metrics["baseline"]
-    assert baseline["clips"] == 4 and set(baseline["readings"]) == {"any_action", "majority"}
+    assert baseline["clips"] == 4 and set(baseline["readings"]) == {"any_action", "majority", "start"}
     assert baseline["fit"]["train"] == ["utkinect:1,2"] and baseline["fit"]["windows"] == 400
     assert all(not c["errors"] and c["labels"] for c in baseline["per_clip"])
     assert [c["labels"] for c in baseline["per_clip"]] != [c["labels"] for c in metrics["per_clip"]]
@@ -365,7 +384,7 @@ def test_a_gesture_checkpoints_baseline_is_read_by_its_gesture_events_too(evalua
                  str(cache.folder), "--pose-model", str(cache.model_path), "--baseline", "--baseline-train",
                  "msrc12:6", "--baseline-windows", "400", "--json", str(out)]) == 0  # fmt: skip
     metrics = json.loads(out.read_text())
-    assert set(metrics["readings"]) == set(metrics["baseline"]["readings"]) == {"any_action", "majority", "gesture"}
+    assert set(metrics["readings"]) == set(metrics["baseline"]["readings"]) == set(READINGS)
     assert all(c["gesture"] in metrics["labels"] for c in metrics["baseline"]["per_clip"])
 
 def test_stream_runs_checks_of_the_run_settings_apply(clip_dir, capsys):
@@ -443,7 +462,7 @@ def test_a_gesture_checkpoint_is_read_by_its_gesture_events(evaluated, clip_dir,
     assert found["other_background_rate"] == sum(r.reading.gesture == "background" for r in results) / 4
     assert "gesture event" in format_table(metrics)
     written = write_confusions(metrics, tmp_path / "g.png")
-    assert [p.name for p in written] == ["g.png", "g-any-action.png", "g-gesture.png"]
+    assert [p.name for p in written] == ["g.png", "g-any-action.png", "g-start.png", "g-gesture.png"]
     out = tmp_path / "gestures.json"
     assert main(["--dataset", "florence-video", "--root", str(clip_dir), "--checkpoint", "gestures",
                  "--cache-dir", str(evaluated["cache"].folder), "--pose-model", str(evaluated["cache"].model_path),
