@@ -10,6 +10,10 @@ frames in order, with ``p`` the action's probability:
 - once a run spans ``min_duration_frames`` frames (first frame to the latest at
   or above exit), a ``start`` event is emitted, dated at the run's first frame,
   scored with the run's mean ``p`` so far;
+- a *confident* run starts sooner: with ``confident_frames`` > 0, a run whose
+  latest ``confident_frames`` frames all have ``p >= confident_threshold``
+  emits its ``start`` then, even if it is shorter than the minimum duration
+  (a surer action needs less time to be trusted; 0: off);
 - when that run closes (or `ActionRuns.close` is called: the track ended), an
   ``end`` event is emitted, dated at its last frame at or above exit, scored
   with the run's mean ``p``.
@@ -18,7 +22,12 @@ A run that closes shorter than the minimum emits nothing; a probability
 hovering around ``enter_threshold`` cannot restart a run that is still open, so
 it gives one start and one end. Actions are independent: with thresholds above
 0.5 at most one action can be open at a time. A start lags the action's first
-frame by ``min_duration_frames`` frames: the price of not reacting to flicker.
+frame by ``min_duration_frames`` frames (``confident_frames`` when the model is
+sure): the price of not reacting to flicker.
+
+The rules are checkpoint metadata (``config.json`` → ``events.runs``, chosen
+on people the checkpoint never saw); a checkpoint without them gets
+`EventRules`' defaults.
 
 Frames are identified by the caller: `ActionRuns.update` takes the frame's
 index (for durations) and any marker object (the stream passes its
@@ -28,7 +37,7 @@ index (for durations) and any marker object (the stream passes its
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,12 +45,15 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EventRules:
-    """Thresholds of the hysteresis (0 < exit <= enter <= 1) and the run lengths, in frames (>= 1)."""
+    """Thresholds of the hysteresis (0 < exit <= enter <= confident <= 1) and the run lengths, in frames (>= 1;
+    ``confident_frames`` >= 0, 0: no confident start)."""
 
     enter_threshold: float = 0.6
     exit_threshold: float = 0.4
     min_duration_frames: int = 8
     exit_frames: int = 1
+    confident_threshold: float = 1.0
+    confident_frames: int = 0
 
     def __post_init__(self) -> None:
         for name in ("enter_threshold", "exit_threshold"):
@@ -52,10 +64,24 @@ class EventRules:
         if self.exit_threshold > self.enter_threshold:
             raise ValueError(f"exit_threshold {self.exit_threshold} exceeds enter_threshold {self.enter_threshold}: "
                              "hysteresis needs exit <= enter")  # fmt: skip
-        for name in ("min_duration_frames", "exit_frames"):
+        confident = self.confident_threshold
+        if isinstance(confident, bool) or not (isinstance(confident, (int, float)) and math.isfinite(confident)
+                                               and self.enter_threshold <= confident <= 1.0):  # fmt: skip
+            raise ValueError(f"confident_threshold must be in [enter_threshold, 1], got {confident!r}")
+        for name, low in (("min_duration_frames", 1), ("exit_frames", 1), ("confident_frames", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EventRules:
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown keys {', '.join(unknown)}")
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,7 @@ class _Run:
     count: int
     below: int = 0
     active: bool = False
+    confident: int = 0  # consecutive latest frames at or above the confident threshold
 
     def score(self) -> float:
         return self.total / self.count
@@ -99,18 +126,22 @@ class ActionRuns:
             run = self._runs.get(k)
             if run is None:
                 run = self._runs[k] = _Run(start=at, start_index=index, last=at, last_index=index, total=p, count=1)
+                run.confident = int(p >= rules.confident_threshold)
             elif p >= rules.exit_threshold:
                 run.last, run.last_index, run.below = at, index, 0
                 run.total += p
                 run.count += 1
+                run.confident = run.confident + 1 if p >= rules.confident_threshold else 0
             else:
-                run.below += 1
+                run.below, run.confident = run.below + 1, 0
                 if run.below >= rules.exit_frames:
                     if run.active:
                         events.append(RunEvent("end", k, run.last, run.score()))
                     del self._runs[k]
                 continue
-            if not run.active and run.last_index - run.start_index + 1 >= rules.min_duration_frames:
+            long_enough = run.last_index - run.start_index + 1 >= rules.min_duration_frames
+            sure_enough = 0 < rules.confident_frames <= run.confident
+            if not run.active and (long_enough or sure_enough):
                 run.active = True
                 events.append(RunEvent("start", k, run.start, run.score()))
         return events

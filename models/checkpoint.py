@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foundation.errors import SkelstreamError
+from models.action_runs import EventRules
 from models.dste_config import DSTEConfig
 from models.point_events import PointRules
 from models.skeleton.normalize import NormalizationConfig
@@ -30,8 +31,9 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TASKS = ("detection", "classification")
-EVENT_KINDS = ("points",)
-"""Keys of ``config.json`` → ``events``: ``points`` holds the `PointRules` of gesture events (one per instance)."""
+EVENT_KINDS = ("points", "runs")
+"""Keys of ``config.json`` → ``events``: ``points`` holds the `PointRules` of gesture events (one per instance),
+``runs`` the `EventRules` of action start/end events."""
 
 
 class CheckpointError(SkelstreamError):
@@ -54,6 +56,9 @@ class CheckpointConfig:
         points: when set, the stream emits one ``gesture`` event per recognised instance by these rules
             (`models.point_events`); ``config.json`` keeps them as ``"events": {"points": {...}}``.
             Detection checkpoints only.
+        runs: the rules of the stream's action ``start``/``end`` events (`models.action_runs`), chosen for this
+            checkpoint; ``config.json`` keeps them as ``"events": {"runs": {...}}``; None: `EventRules`' defaults.
+            Detection checkpoints only.
         min_score: a frame whose most likely action scores below it is published as background (0: the most
             likely class always; `models.fusion.published_labels`). Detection checkpoints only.
     """
@@ -67,6 +72,7 @@ class CheckpointConfig:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     points: PointRules | None = None
+    runs: EventRules | None = None
     min_score: float = 0.0
 
     def __post_init__(self) -> None:
@@ -83,6 +89,11 @@ class CheckpointConfig:
                 raise CheckpointError(f"points must be PointRules, got {type(self.points).__name__}")
             if self.task != "detection":
                 raise CheckpointError(f"events.points needs per-frame scores: a detection checkpoint, not {self.task}")
+        if self.runs is not None:
+            if not isinstance(self.runs, EventRules):
+                raise CheckpointError(f"runs must be EventRules, got {type(self.runs).__name__}")
+            if self.task != "detection":
+                raise CheckpointError(f"events.runs needs per-frame scores: a detection checkpoint, not {self.task}")
         if isinstance(self.min_score, bool) or not isinstance(self.min_score, (int, float)) \
                 or not 0.0 <= self.min_score < 1.0:
             raise CheckpointError(f"min_score must be a number in [0, 1), got {self.min_score!r}")
@@ -114,9 +125,13 @@ class CheckpointConfig:
             "normalization": self.normalization.to_dict(),
             "training": self.training,
             "metrics": self.metrics,
-            **({"events": {"points": self.points.to_dict()}} if self.points is not None else {}),
+            **({"events": events} if (events := self._events()) else {}),
             **({"min_score": self.min_score} if self.min_score else {}),
         }
+
+    def _events(self) -> dict[str, Any]:
+        rules = {"points": self.points, "runs": self.runs}
+        return {kind: rules[kind].to_dict() for kind in EVENT_KINDS if rules[kind] is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> CheckpointConfig:
@@ -141,7 +156,8 @@ class CheckpointConfig:
                 variant=data.get("variant", "dste-small"),
                 training=data.get("training", {}),
                 metrics=data.get("metrics", {}),
-                points=_points(data.get("events", {})),
+                points=_event_rules(data.get("events", {}), "points"),
+                runs=_event_rules(data.get("events", {}), "runs"),
                 min_score=data.get("min_score", 0.0),
             )
         except CheckpointError as error:
@@ -150,22 +166,24 @@ class CheckpointConfig:
             raise CheckpointError(f"{source}: invalid config: {error}") from None
 
 
-def _points(events: Any) -> PointRules | None:
-    """The ``events`` key of ``config.json``: ``{"points": {PointRules fields}}``, or empty (no gesture events)."""
+def _event_rules(events: Any, kind: str) -> PointRules | EventRules | None:
+    """The ``kind`` rules of ``config.json``'s ``events`` (``{"points": {PointRules fields}, "runs": {EventRules
+    fields}}``, either or both), or None when it has none of that kind."""
     if not isinstance(events, dict):
         raise CheckpointError(f"events must be a mapping such as {{\"points\": {{...}}}}, got {type(events).__name__}")
     unknown = sorted(set(events) - set(EVENT_KINDS))
     if unknown:
         raise CheckpointError(f"events: unknown kinds {', '.join(map(str, unknown))}; known: {', '.join(EVENT_KINDS)}")
-    if "points" not in events:
+    if kind not in events:
         return None
-    if not isinstance(events["points"], dict):
-        raise CheckpointError(f"events.points must be a mapping of {', '.join(PointRules.__dataclass_fields__)}, "
-                              f"got {type(events['points']).__name__}")  # fmt: skip
+    rules_type = {"points": PointRules, "runs": EventRules}[kind]
+    if not isinstance(events[kind], dict):
+        raise CheckpointError(f"events.{kind} must be a mapping of {', '.join(rules_type.__dataclass_fields__)}, "
+                              f"got {type(events[kind]).__name__}")  # fmt: skip
     try:
-        return PointRules.from_dict(events["points"])
+        return rules_type.from_dict(events[kind])
     except (TypeError, ValueError) as error:
-        raise CheckpointError(f"events.points: {str(error).removeprefix('point rules: ')}") from None
+        raise CheckpointError(f"events.{kind}: {str(error).removeprefix('point rules: ')}") from None
 
 
 def build_model(config: CheckpointConfig) -> nn.Module:

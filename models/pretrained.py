@@ -53,7 +53,7 @@ def resolve_checkpoint(name_or_path: str | Path, folder: Path = CHECKPOINTS) -> 
 
 
 def describe_checkpoint(name: str, config: CheckpointConfig) -> str:
-    """A few lines on a checkpoint: labels, training data, point events, validation figures from its config."""
+    """A few lines on a checkpoint: labels, training data, event rules, validation figures from its config."""
     actions = [label for label in config.labels if label != "background"]
     lines = [f"{name}{' (default)' if name == DEFAULT_NAME else ''}: {config.variant} {config.task}, "
              f"{len(actions)} classes + background at {config.fps:g} fps, windows of {config.num_frames} frames",
@@ -70,6 +70,12 @@ def describe_checkpoint(name: str, config: CheckpointConfig) -> str:
         peak = f", at the peak within {rules.peak_frames} frame(s)" if rules.peak_frames else ""
         lines.append(f"  gesture events: threshold {rules.threshold:g}, release {rules.release:g}, refractory "
                      f"{rules.refractory_s:g} s, confirm {rules.confirm_frames} frame(s){peak}")  # fmt: skip
+    if config.runs is not None:
+        rules = config.runs
+        confident = (f", or {rules.confident_frames} frame(s) at {rules.confident_threshold:g}"
+                     if rules.confident_frames else "")  # fmt: skip
+        lines.append(f"  start/end events: enter {rules.enter_threshold:g}, exit {rules.exit_threshold:g}, start after "
+                     f"{rules.min_duration_frames} frame(s){confident}")  # fmt: skip
     for split, figures in sorted(config.metrics.items()):
         if isinstance(figures, dict):
             shown = _figures(figures)

@@ -35,6 +35,9 @@ JSON_HELP = {
     "points": 'detect: gesture event rules as JSON, written to the checkpoint, e.g. '
               '\'{"threshold": 0.6, "release": 0.3, "refractory_s": 0.5, "confirm_frames": 1}\'; "peak_frames": 5 '
               'recognises each at its peak, at most 5 frames after confirmation (models/point_events.py)',
+    "runs": 'detect: action start/end event rules as JSON, written to the checkpoint, e.g. '
+            '\'{"min_duration_frames": 8, "confident_threshold": 0.8, "confident_frames": 4}\': a start after 8 '
+            'frames above enter_threshold, or after 4 at >= 0.8 (models/action_runs.py)',
 }
 
 

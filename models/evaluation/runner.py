@@ -43,7 +43,8 @@ def evaluate_detection(
     ``stride``, ``lookahead`` (None fuses every window that covers a frame, offline; 0 only the windows a causal
     stream has run by the frame's turn) and ``fusion`` fuse the windows as the stream does (`models.fusion`).
     Time to detect (`models.evaluation.time_to_detect`): from each true segment's start (or action point) to the
-    first frame label naming it and to the first ``start`` event (``events``: the stream's default rules),
+    first frame label naming it and to the first ``start`` event (``events``: by default the checkpoint's rules,
+    as the stream applies them),
     counted in stream time: a label is available once the window that makes it final has run
     (`models.fusion.final_window`), model compute not included; ``time_to_detect_by_action`` has it per action.
     """
@@ -61,7 +62,7 @@ def evaluate_detection(
         available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
         true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
         outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
-                            events or EventRules(), config.min_score)  # fmt: skip
+                            events or config.runs or EventRules(), config.min_score)  # fmt: skip
     delays = detection_delays(true_actions, outputs)
     return {**metrics, "time_to_detect": delays.summary(), "time_to_detect_by_action": delays.by_action()}
 

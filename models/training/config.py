@@ -33,6 +33,7 @@ class TrainConfig:
     val: list[str] = field(default_factory=lambda: ["utkinect:5,6"])
     point_span_s: list[float] = field(default_factory=lambda: [1.0, 0.2])  # action points → frames [p - a, p + b]
     points: dict[str, Any] | None = None  # detect: gesture event rules (PointRules fields) written to the checkpoint
+    runs: dict[str, Any] | None = None  # detect: action start/end event rules (EventRules fields), written likewise
     label_map: str | None = None  # detect: how further datasets' actions enter the vocabulary (vocabularies.py)
     primary_share: float = 0.5  # detect with several datasets: share of windows from the first; the rest split evenly
     calibrate: bool = False  # detect: fit a temperature on the validation windows and bake it into the head
@@ -88,6 +89,13 @@ class TrainConfig:
                 PointRules.from_dict(self.points)
             except (TypeError, ValueError) as error:
                 raise ConfigError(f"points: {str(error).removeprefix('point rules: ')}") from None
+        if self.runs is not None:
+            from models.action_runs import EventRules
+
+            try:
+                EventRules.from_dict(self.runs)
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"runs: {error}") from None
         if self.label_map is not None:
             from models.training.vocabularies import VOCABULARY_MAPS
 

@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from foundation.errors import SkelstreamError
+from models.action_runs import EventRules
 from models.checkpoint import CheckpointConfig, build_model, load_checkpoint
 from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
@@ -181,6 +182,8 @@ class DetectTask(Task):
         self.point_rules = PointRules()
         if config.points is not None:  # the stream's gesture events (config.json → events.points)
             self.point_rules = checkpoint.points = PointRules.from_dict(config.points)
+        if config.runs is not None:  # the stream's action start/end events (config.json → events.runs)
+            checkpoint.runs = EventRules.from_dict(config.runs)
         self.calibrate, self.temperature = config.calibrate, config.temperature
         self.background_offset = config.background_offset
         self.publish_precision, self.min_score = config.publish_precision, config.min_score

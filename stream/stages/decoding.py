@@ -52,12 +52,14 @@ final samples only, in order (``p̃_t = (1 - a)·p_t + a·p̃_{t-1}``): it never
 delays a label nor changes a published one. Labels, top-k and events use p̃.
 
 **Events.** Per (track, action), on final samples in order, by the rules of
-`models.action_runs` (hysteresis between ``enter_threshold`` and
+`models.action_runs` — the checkpoint's (``config.json`` → ``events.runs``),
+else `EventRules`' defaults: hysteresis between ``enter_threshold`` and
 ``exit_threshold``, a ``start`` once a run spans ``min_duration_frames``
-samples, dated at its first sample; an ``end`` when it closes or its track is
-flushed) on the (smoothed) probabilities. The start event lags the action's
-first frame by ``min_duration_frames`` samples plus the finality delay — that
-is the price of not reacting to flicker.
+samples or has held ``confident_threshold`` for ``confident_frames``, dated
+at its first sample; an ``end`` when it closes or its track is flushed — on
+the (smoothed) probabilities. The start event lags the action's first frame
+by those samples plus the finality delay — that is the price of not reacting
+to flicker.
 
 **Gesture events.** A checkpoint whose config declares point events
 (``config.json`` → ``events.points``: `models.point_events.PointRules`) also
@@ -133,9 +135,8 @@ class OnlineDecoder:
         min_score: a sample whose most likely action scores below it is labelled background (its top-k and
             events unchanged; `models.fusion.published_labels`).
         smoothing: EMA memory ``a`` in [0, 1) over final samples; 0 disables.
-        enter_threshold, exit_threshold: hysteresis thresholds, 0 < exit <= enter <= 1.
-        min_duration_frames: samples a run must span before it starts an event.
-        exit_frames: consecutive samples below exit that close a run.
+        runs: the rules of start/end events (`models.action_runs.EventRules`: hysteresis, minimum duration,
+            confident start); None: their defaults.
         points: gesture rules (`models.point_events.PointRules`): one ``gesture`` event per recognised instance;
             None emits none.
         fps: the samples' rate (the checkpoint's fps), needed with ``points`` (refractory period, delays).
@@ -153,10 +154,7 @@ class OnlineDecoder:
         top_k: int = 3,
         min_score: float = 0.0,
         smoothing: float = 0.0,
-        enter_threshold: float = 0.6,
-        exit_threshold: float = 0.4,
-        min_duration_frames: int = 8,
-        exit_frames: int = 1,
+        runs: EventRules | None = None,
         points: PointRules | None = None,
         fps: float | None = None,
     ) -> None:
@@ -188,10 +186,9 @@ class OnlineDecoder:
         if not (isinstance(smoothing, (int, float)) and 0.0 <= smoothing < 1.0):
             raise ValueError(f"OnlineDecoder smoothing must be in [0, 1), got {smoothing!r}")
         self.smoothing = float(smoothing)
-        try:
-            self.rules = EventRules(enter_threshold, exit_threshold, min_duration_frames, exit_frames)
-        except ValueError as error:
-            raise ValueError(f"OnlineDecoder {error}") from None
+        if runs is not None and not isinstance(runs, EventRules):
+            raise ValueError(f"OnlineDecoder runs must be EventRules or None, got {type(runs).__name__}")
+        self.rules = runs or EventRules()
         if points is not None and not isinstance(points, PointRules):
             raise ValueError(f"OnlineDecoder points must be PointRules or None, got {type(points).__name__}")
         if points is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
@@ -205,9 +202,10 @@ class OnlineDecoder:
     @classmethod
     def from_checkpoint(cls, config: CheckpointConfig, stride: int = 8, lookahead: int | None = 0,
                         **options: object) -> OnlineDecoder:  # fmt: skip
-        """A decoder for the model of ``config`` (labels, T, its gesture rules, min_score and fps); ``options`` as
-        in the constructor."""
-        options = {"points": config.points, "fps": config.fps, "min_score": config.min_score, **options}
+        """A decoder for the model of ``config`` (labels, T, its gesture and event rules, min_score and fps);
+        ``options`` as in the constructor."""
+        options = {"points": config.points, "runs": config.runs, "fps": config.fps, "min_score": config.min_score,
+                   **options}  # fmt: skip
         return cls(config.labels, config.num_frames, stride, lookahead, **options)  # type: ignore[arg-type]
 
     # -- public API --------------------------------------------------------------------------

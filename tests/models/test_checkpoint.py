@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from models.action_runs import EventRules
 from models.checkpoint import (CheckpointConfig, CheckpointError, build_model, load_checkpoint, read_config,
                                save_checkpoint)  # fmt: skip
 from models.dste_config import DSTEConfig
@@ -100,18 +101,28 @@ def test_point_events_are_checkpoint_metadata_that_round_trips(saved):
                                          "peak_frames": 4, "peak_drop": 0.05}}  # fmt: skip
     assert read_config(directory).points == config.points
     assert CheckpointConfig.from_dict(config.to_dict()) == config
+    assert read_config(directory).runs is None  # no action-event rules declared: the stream's defaults
+    config.runs = EventRules(0.6, 0.4, 8, confident_threshold=0.8, confident_frames=4)
+    save_checkpoint(directory, model, config)
+    data = json.loads((directory / "config.json").read_text())
+    assert data["events"]["runs"] == {"enter_threshold": 0.6, "exit_threshold": 0.4, "min_duration_frames": 8,
+                                      "exit_frames": 1, "confident_threshold": 0.8, "confident_frames": 4}  # fmt: skip
+    assert (read_config(directory).runs, read_config(directory).points) == (config.runs, config.points)
 
 
 @pytest.mark.parametrize(("events", "message"), [
     ([1], "events must be a mapping"),
-    ({"segments": {}}, "unknown kinds segments; known: points"),
+    ({"segments": {}}, "unknown kinds segments; known: points, runs"),
     ({"points": 0.5}, "events.points must be a mapping"),
     ({"points": {"threshold": 1.5}}, r"events.points: threshold must be in \(0, 1\]"),
     ({"points": {"threshold": 0.4, "release": 0.5}}, "events.points: release 0.5 exceeds threshold 0.4"),
     ({"points": {"refractory": 1}}, "events.points: unknown keys refractory"),
     ({"points": {"confirm_frames": 0}}, "confirm_frames must be an integer >= 1"),
+    ({"runs": [0.6]}, "events.runs must be a mapping of enter_threshold"),
+    ({"runs": {"min_duration": 4}}, "events.runs: unknown keys min_duration"),
+    ({"runs": {"confident_threshold": 0.5}}, r"events.runs: confident_threshold must be in \[enter_threshold, 1\]"),
 ])  # fmt: skip
-def test_bad_point_events_name_the_file_and_the_key(saved, events, message):
+def test_bad_event_rules_name_the_file_and_the_key(saved, events, message):
     directory = saved[0]
     data = json.loads((directory / "config.json").read_text())
     (directory / "config.json").write_text(json.dumps({**data, "events": events}))
@@ -119,10 +130,11 @@ def test_bad_point_events_name_the_file_and_the_key(saved, events, message):
         read_config(directory)
 
 
-def test_point_events_need_a_detection_checkpoint():
+@pytest.mark.parametrize("rules", [{"points": PointRules()}, {"runs": EventRules()}])
+def test_event_rules_need_a_detection_checkpoint(rules):
     with pytest.raises(CheckpointError, match="detection checkpoint"):
         CheckpointConfig(model=_config("classification", ["a", "b"]).model, task="classification", labels=["a", "b"],
-                         fps=15.0, points=PointRules())  # fmt: skip
+                         fps=15.0, **rules)  # fmt: skip
 
 
 def test_min_score_is_checkpoint_metadata_that_round_trips(saved):

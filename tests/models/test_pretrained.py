@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from models.action_runs import EventRules
 from models.checkpoint import CheckpointConfig, CheckpointError, build_model, read_config, save_checkpoint
 from models.datasets.msrc12 import MSRC12_GESTURES
 from models.dste_config import DSTEConfig
@@ -85,4 +86,8 @@ def test_a_description_shows_labels_data_events_and_validation(folder):
     assert lines[3] == ("  gesture events: threshold 0.6, release 0.3, refractory 0.5 s, confirm 1 frame(s), at the peak "
                         "within 5 frame(s)")
     assert lines[4] == "  validation: event_f1@0.333 0.910, event_f1@1.0 0.950"  # per-gesture maps and counts left out
+    config = read_config(folder / "gestures")
+    config.runs = EventRules(min_duration_frames=8, confident_threshold=0.8, confident_frames=4)
+    assert describe_checkpoint("gestures", config).splitlines()[4] == (
+        "  start/end events: enter 0.6, exit 0.4, start after 8 frame(s), or 4 frame(s) at 0.8")
     assert describe_checkpoint("actions", read_config(DEFAULT_CHECKPOINT)).startswith("actions (default): ")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from foundation.errors import SkelstreamError
+from models.action_runs import EventRules
 from models.checkpoint import build_model, load_checkpoint
 from models.datasets.registry import load_dataset
 from models.inference import predict_sequence
@@ -128,6 +129,8 @@ def test_config_file_errors_name_the_key(tmp_path):
         load_train_config(points={"threshold": 0.6, "release": 0.8})
     with pytest.raises(ConfigError, match="points: unknown keys thresh"):
         load_train_config(points={"thresh": 0.6})
+    with pytest.raises(ConfigError, match="runs: confident_threshold must be in"):
+        load_train_config(runs={"confident_threshold": 0.5})
 
 
 def test_distributed_data_parallel_with_torchrun(data_root, tmp_path):
@@ -167,7 +170,7 @@ def test_detection_scores_are_calibrated_and_baked_in_with_the_gesture_rules(dat
     config = load_train_config(task="detect", output=str(tmp_path / "cal"), data_root=str(data_root),
                                train=["utkinect:1"], val=["utkinect:2"], model=TINY, epochs=2, steps_per_epoch=10,
                                batch_size=16, lr=3e-3, eval_stride=8, calibrate=True, background_offset=0.5,
-                               points=rules)  # fmt: skip
+                               points=rules, runs={"confident_threshold": 0.8, "confident_frames": 4})  # fmt: skip
     train(config)
     model, checkpoint = load_checkpoint(tmp_path / "cal" / "checkpoint")
     report = checkpoint.metrics["score_calibration"]
@@ -176,3 +179,4 @@ def test_detection_scores_are_calibrated_and_baked_in_with_the_gesture_rules(dat
     assert checkpoint.training["score_calibration"] == report  # the recipe is recorded with the weights
     assert checkpoint.metrics["validation"]["frame_accuracy"] > 0
     assert checkpoint.points == PointRules(**rules)  # the stream's gesture events come with the weights
+    assert checkpoint.runs == EventRules(confident_threshold=0.8, confident_frames=4)  # and its action events' rules

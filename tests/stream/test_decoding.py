@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from models.action_runs import EventRules
 from models.checkpoint import CheckpointConfig
 from models.dste_config import DSTEConfig
 from models.fusion import FrameFusion
@@ -134,7 +135,7 @@ def _action(sequence, k: int = 1) -> np.ndarray:
 
 
 def _decoder(**options) -> OnlineDecoder:
-    settings = {"inputs": "probs", "enter_threshold": 0.6, "exit_threshold": 0.4, "min_duration_frames": 5}
+    settings = {"inputs": "probs", "runs": EventRules(0.6, 0.4, min_duration_frames=5)}
     return OnlineDecoder(LABELS, 1, 1, 0, **{**settings, **options})
 
 
@@ -159,6 +160,35 @@ def test_a_run_shorter_than_the_minimum_duration_gives_no_event():
     assert decoder.pop_events() == []
 
 
+def test_a_confident_run_starts_before_the_minimum_duration():
+    """``confident_frames`` samples at or above ``confident_threshold`` start a run sooner (dated at its first
+    sample as ever); a run that is long but never that sure still waits for the minimum duration."""
+    sure = np.full(40, 0.05)
+    sure[10:30] = [0.65, 0.85, 0.9, 0.7, 0.9, 0.95, 0.9, *[0.9] * 13]  # the 0.7 breaks the first confident streak
+    unsure = np.full(40, 0.05)
+    unsure[10:30] = 0.75
+    rules = EventRules(0.6, 0.4, min_duration_frames=8, confident_threshold=0.8, confident_frames=3)
+    for p, emitted in ((sure, 16), (unsure, 17)):
+        timeline = _per_sample(_decoder(runs=rules), 1, _action(p))
+        starts = [(t, e.frame) for t, (_, evs) in enumerate(timeline) for e in evs if e.kind == "start"]
+        assert starts == [(emitted, 10)]
+    off = [t for t, (_, evs) in enumerate(_per_sample(_decoder(runs=EventRules(0.6, 0.4, 8)), 1, _action(sure)))
+           if any(e.kind == "start" for e in evs)]  # fmt: skip
+    assert off == [17]
+
+
+@pytest.mark.parametrize("fields", [
+    {"enter_threshold": 0.0}, {"enter_threshold": 0.5, "exit_threshold": 0.6}, {"min_duration_frames": 0},
+    {"exit_frames": 0}, {"confident_threshold": 0.5}, {"confident_threshold": 1.2}, {"confident_frames": -1},
+    {"confident_frames": True},
+])  # fmt: skip
+def test_bad_event_rules_are_refused(fields):
+    with pytest.raises(ValueError):
+        EventRules(**fields)
+    with pytest.raises(ValueError, match="unknown keys"):
+        EventRules.from_dict({"min_duration": 4})
+
+
 def test_hysteresis_prevents_flicker():
     p = np.full(70, 0.05)
     p[10:50] = np.where(np.arange(40) % 2 == 0, 0.65, 0.45)  # alternates around the enter threshold
@@ -168,7 +198,8 @@ def test_hysteresis_prevents_flicker():
     dips[10:50] = 0.8
     dips[[20, 30, 31]] = 0.3  # short dips below exit
     strict = [(e.kind, e.frame) for _, evs in _per_sample(_decoder(), 1, _action(dips)) for e in evs]
-    tolerant = [(e.kind, e.frame) for _, evs in _per_sample(_decoder(exit_frames=3), 1, _action(dips)) for e in evs]
+    tolerant = [(e.kind, e.frame) for _, evs in _per_sample(_decoder(runs=EventRules(0.6, 0.4, 5, exit_frames=3)), 1,
+                                                            _action(dips)) for e in evs]  # fmt: skip
     assert strict == [("start", 10), ("end", 19), ("start", 21), ("end", 29), ("start", 32), ("end", 49)]
     assert tolerant == [("start", 10), ("end", 49)]
 
@@ -272,7 +303,7 @@ def test_a_held_gesture_is_one_event_and_failed_samples_are_no_evidence():
     p[15:18] = 0.9  # back after one sample below release, within the refractory period (8 samples): nothing
     p[30:50] = 0.9  # held for 20 samples (1.3 s): one instance
     p[60:64] = 0.9  # an instance with a failed sample in it
-    decoder = _decoder(points=RULES, fps=15.0, min_duration_frames=100)
+    decoder = _decoder(points=RULES, fps=15.0, runs=EventRules(min_duration_frames=100))
     probs = _action(p, k=1)
     for t in range(80):
         if t == 61:
@@ -288,7 +319,7 @@ def test_peak_picking_dates_the_gesture_after_its_peak_and_a_flush_publishes_one
     p = np.full(40, 0.05)
     p[5:12] = [0.5, 0.7, 0.8, 0.95, 0.85, 0.6, 0.2]  # confirmed at 7 (2nd sample >= 0.6), peak at 8, drop seen at 9
     p[36:] = [0.7, 0.8, 0.9, 0.97]  # confirmed at 37, still rising when the track ends
-    decoder = _decoder(points=PEAK_RULES, fps=15.0, min_duration_frames=100)
+    decoder = _decoder(points=PEAK_RULES, fps=15.0, runs=EventRules(min_duration_frames=100))
     probs = _action(p, k=1)
     for t in range(40):
         decoder.add(4, t, probs[t : t + 1])
@@ -302,6 +333,9 @@ def test_gesture_rules_come_from_the_checkpoint_and_need_fps():
     config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=K1, frame_spatial_dim=8),
                               task="detection", labels=LABELS, fps=15.0)  # fmt: skip
     assert OnlineDecoder.from_checkpoint(config).points is None
+    assert OnlineDecoder.from_checkpoint(config).rules == EventRules()  # no events.runs: the defaults
+    config.runs = EventRules(0.7, 0.3, 4, confident_threshold=0.9, confident_frames=2)
+    assert OnlineDecoder.from_checkpoint(config).rules == config.runs
     config.points = RULES
     decoder = OnlineDecoder.from_checkpoint(config, stride=1)
     assert (decoder.points, decoder.fps) == (RULES, 15.0)
@@ -330,8 +364,7 @@ def test_an_action_below_min_score_is_published_as_background_with_its_top_k():
 
 @pytest.mark.parametrize("kwargs", [
     {"labels": ["background"]}, {"min_score": 1.0}, {"min_score": -0.5}, {"window": 0}, {"stride": 0}, {"stride": 17}, {"lookahead": -1},
-    {"inputs": "scores"}, {"top_k": 0}, {"smoothing": 1.0}, {"enter_threshold": 0.0},
-    {"enter_threshold": 0.5, "exit_threshold": 0.6}, {"min_duration_frames": 0}, {"exit_frames": 0},
+    {"inputs": "scores"}, {"top_k": 0}, {"smoothing": 1.0}, {"runs": {"enter_threshold": 0.6}},
 ])  # fmt: skip
 def test_invalid_parameters_raise_value_error(kwargs):
     with pytest.raises(ValueError):
