@@ -37,14 +37,16 @@ index (for durations) and any marker object (the stream passes its
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from foundation.plain_fields import PlainFields
+
 
 @dataclass(frozen=True)
-class EventRules:
+class EventRules(PlainFields):
     """Thresholds of the hysteresis (0 < exit <= enter <= confident <= 1) and the run lengths, in frames (>= 1;
     ``confident_frames`` >= 0, 0: no confident start)."""
 
@@ -72,16 +74,6 @@ class EventRules:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EventRules:
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown keys {', '.join(unknown)}")
-        return cls(**data)
 
 
 @dataclass(frozen=True)

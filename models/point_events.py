@@ -32,14 +32,16 @@ people, never hard-coded in the stream.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from foundation.plain_fields import PlainFields
+
 
 @dataclass(frozen=True)
-class PointRules:
+class PointRules(PlainFields):
     """When a gesture counts as recognised (see the module docstring)."""
 
     threshold: float = 0.5
@@ -66,16 +68,6 @@ class PointRules:
         drop = self.peak_drop
         if isinstance(drop, bool) or not (isinstance(drop, (int, float)) and 0.0 <= drop < 1.0):
             raise ValueError(f"point rules: peak_drop must be in [0, 1), got {self.peak_drop!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PointRules:
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"point rules: unknown keys {', '.join(unknown)}")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
