@@ -26,7 +26,7 @@ frame by ``min_duration_frames`` frames (``confident_frames`` when the model is
 sure): the price of not reacting to flicker.
 
 The rules are checkpoint metadata (``config.json`` → ``events.runs``, chosen
-on people the checkpoint never saw); a checkpoint without them gets
+on people its recipe's runs never saw); a checkpoint without them gets
 `EventRules`' defaults.
 
 Frames are identified by the caller: `ActionRuns.update` takes the frame's
