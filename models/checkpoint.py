@@ -31,9 +31,10 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TASKS = ("detection", "classification")
-EVENT_KINDS = ("points", "runs")
-"""Keys of ``config.json`` → ``events``: ``points`` holds the `PointRules` of gesture events (one per instance),
-``runs`` the `EventRules` of action start/end events."""
+EVENT_RULES: dict[str, type[PointRules] | type[EventRules]] = {"points": PointRules, "runs": EventRules}
+"""Keys of ``config.json`` → ``events`` and their rules: ``points`` the `PointRules` of gesture events (one per
+instance), ``runs`` the `EventRules` of action start/end events."""
+EVENT_KINDS = tuple(EVENT_RULES)
 
 
 class CheckpointError(SkelstreamError):
@@ -114,6 +115,8 @@ class CheckpointConfig:
         return self.model.layout
 
     def to_dict(self) -> dict[str, Any]:
+        given = {"points": self.points, "runs": self.runs}
+        events = {kind: rules.to_dict() for kind, rules in given.items() if rules is not None}
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -125,13 +128,9 @@ class CheckpointConfig:
             "normalization": self.normalization.to_dict(),
             "training": self.training,
             "metrics": self.metrics,
-            **({"events": events} if (events := self._events()) else {}),
+            **({"events": events} if events else {}),
             **({"min_score": self.min_score} if self.min_score else {}),
         }
-
-    def _events(self) -> dict[str, Any]:
-        rules = {"points": self.points, "runs": self.runs}
-        return {kind: rules[kind].to_dict() for kind in EVENT_KINDS if rules[kind] is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> CheckpointConfig:
@@ -147,6 +146,7 @@ class CheckpointConfig:
         try:
             model = DSTEConfig.from_dict(data["model"])
             normalization = NormalizationConfig(**data["normalization"])
+            events = _event_rules(data.get("events", {}))
             return cls(
                 model=model,
                 task=data["task"],
@@ -156,8 +156,8 @@ class CheckpointConfig:
                 variant=data.get("variant", "dste-small"),
                 training=data.get("training", {}),
                 metrics=data.get("metrics", {}),
-                points=_event_rules(data.get("events", {}), "points"),
-                runs=_event_rules(data.get("events", {}), "runs"),
+                points=events.get("points"),
+                runs=events.get("runs"),
                 min_score=data.get("min_score", 0.0),
             )
         except CheckpointError as error:
@@ -166,24 +166,25 @@ class CheckpointConfig:
             raise CheckpointError(f"{source}: invalid config: {error}") from None
 
 
-def _event_rules(events: Any, kind: str) -> PointRules | EventRules | None:
-    """The ``kind`` rules of ``config.json``'s ``events`` (``{"points": {PointRules fields}, "runs": {EventRules
-    fields}}``, either or both), or None when it has none of that kind."""
+def _event_rules(events: Any) -> dict[str, Any]:
+    """``config.json``'s ``events`` (``{"points": {PointRules fields}, "runs": {EventRules fields}}``, either, both
+    or neither) parsed: each kind given, to its rules."""
     if not isinstance(events, dict):
         raise CheckpointError(f"events must be a mapping such as {{\"points\": {{...}}}}, got {type(events).__name__}")
     unknown = sorted(set(events) - set(EVENT_KINDS))
     if unknown:
         raise CheckpointError(f"events: unknown kinds {', '.join(map(str, unknown))}; known: {', '.join(EVENT_KINDS)}")
-    if kind not in events:
-        return None
-    rules_type = {"points": PointRules, "runs": EventRules}[kind]
-    if not isinstance(events[kind], dict):
-        raise CheckpointError(f"events.{kind} must be a mapping of {', '.join(rules_type.__dataclass_fields__)}, "
-                              f"got {type(events[kind]).__name__}")  # fmt: skip
-    try:
-        return rules_type.from_dict(events[kind])
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"events.{kind}: {str(error).removeprefix('point rules: ')}") from None
+    parsed = {}
+    for kind, given in events.items():
+        rules_type = EVENT_RULES[kind]
+        if not isinstance(given, dict):
+            raise CheckpointError(f"events.{kind} must be a mapping of {', '.join(rules_type.__dataclass_fields__)}, "
+                                  f"got {type(given).__name__}")  # fmt: skip
+        try:
+            parsed[kind] = rules_type.from_dict(given)
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"events.{kind}: {str(error).removeprefix('point rules: ')}") from None
+    return parsed
 
 
 def build_model(config: CheckpointConfig) -> nn.Module:

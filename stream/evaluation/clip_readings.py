@@ -15,7 +15,8 @@ one prediction:
   background included.
 - **start event** (``start``): the label of the subject's first ``start``
   event (`models.action_runs`: a run of frames above the enter threshold that
-  lasts the minimum duration), or background when it got none. A robot acting
+  lasts the minimum duration, or is confident sooner), or background when it
+  got none. A robot acting
   on action events reacts to exactly this; a clip too short for the minimum
   duration gets none.
 - **gesture event** (``gesture``): the label of the subject's first
@@ -80,8 +81,7 @@ class ClipReading:
         """The prediction of ``reading`` (one of `READINGS`)."""
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
-        return {"any_action": self.any_action, "majority": self.majority, "start": self.start,
-                "gesture": self.gesture}[reading]
+        return getattr(self, reading)
 
 
 def _vote(labels: list[FrameLabel]) -> str | None:

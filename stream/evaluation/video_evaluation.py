@@ -193,9 +193,9 @@ def write_confusions(metrics: dict[str, Any], path: str | Path) -> list[Path]:
     from models.evaluation.confusion import plot_confusion
 
     path = Path(path)
-    targets = {"majority": path, **{reading: path.with_name(f"{path.stem}-{suffix}{path.suffix}")
-                                    for reading, suffix in (("any_action", "any-action"), ("start", "start"),
-                                                            ("gesture", "gesture"))}}  # fmt: skip
+    majority_first = sorted(READINGS, key=lambda reading: reading != "majority")
+    targets = {reading: path if reading == "majority" else
+               path.with_name(f"{path.stem}-{reading.replace('_', '-')}{path.suffix}") for reading in majority_first}
     written = []
     for reading, target in targets.items():
         if reading not in metrics["readings"]:
