@@ -6,7 +6,9 @@ subscribes to its ``actions`` over ZeroMQ and keeps every label's
 ``latency_ms`` (capture → label ready), so the CDFs are the subscriber's view,
 every label included. From the run's ``--stats-json`` it takes the time to
 detect (true start → first label naming the action, → its start event; the
-first also per action, in a second table), the drops, the model call, the
+first also per action, in a second table; a cell resting on fewer than
+100 actions is named in a warning: run longer for a figure to quote), the
+drops, the model call, the
 stride the run ended on, and where a label's latency went (p50 of each part:
 resampling wait, the wait for its window, the capture queue, the stages
 before the model, the batched model call, decoding and publishing;
@@ -43,6 +45,7 @@ from models.pretrained import DEFAULT_CHECKPOINT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("resample", "window", "queue", "stages", "model", "publish")
+MIN_ACTIONS = 100  # fewer actions in a cell than this make its time to detect a scene's luck (benchmarks/README.md)
 
 
 def cpu_times() -> tuple[float, float]:
@@ -140,7 +143,8 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
 
 def table(cells: list[dict]) -> str:
     head = (f"{'people':>6} {'backend':<17}{'stride':>7}{'drops':>6}{'label p50':>10}{'p95':>7}{'p99':>7}"
-            f"{'model/call':>11}{'detect p50':>11}{'never':>6}{'start p50':>10}{'parts p50 (res/win/queue/stages/model/pub)':>44}"
+            f"{'model/call':>11}{'detect p50':>11}{'n':>5}{'never':>6}{'start p50':>10}"
+            f"{'parts p50 (res/win/queue/stages/model/pub)':>44}"
             f"{'busy':>6}{'load':>11}")  # fmt: skip
     lines = [head, "-" * len(head)]
     for c in cells:
@@ -149,10 +153,21 @@ def table(cells: list[dict]) -> str:
         stride = f"{c['stride']}→{c['final_stride']}" if c["stride"] == "auto" else c["stride"]
         lines.append(f"{c['people']:>6} {c['backend']:<17}{stride:>7}{c['drops']:>6}{label.get('p50', 0):>10.1f}"
                      f"{label.get('p95', 0):>7.1f}{label.get('p99', 0):>7.1f}{c['model_call_ms'].get('p50', 0):>11.2f}"
-                     f"{detect.get('p50', float('nan')):>11.0f}{detect.get('never_detected', float('nan')):>6.2f}"
+                     f"{detect.get('p50', float('nan')):>11.0f}{detect.get('instances', 0):>5}"
+                     f"{detect.get('never_detected', float('nan')):>6.2f}"
                      f"{start.get('p50', float('nan')):>10.0f}{parts:>44}"
                      f"{(c['machine_busy'] or 0):>6.0%}{c['load_before'][0]:>5.1f}→{c['load_after'][0]:<5.1f}")  # fmt: skip
     return "\n".join(lines)
+
+
+def few_actions_warning(cells: list[dict], minimum: int = MIN_ACTIONS) -> str:
+    """A line naming the cells whose time to detect rests on fewer than ``minimum`` actions ("" if none)."""
+    few = [f"{c['people']} {'person' if c['people'] == 1 else 'people'} ({c['time_to_detect']['instances']})"
+           for c in cells if 0 < c["time_to_detect"].get("instances", 0) < minimum]  # fmt: skip
+    if not few:
+        return ""
+    return (f"time to detect from fewer than {minimum} actions in {', '.join(few)}: a scene's luck moves such a "
+            "median by 100 ms or more; run longer (--seconds) for a figure to quote")
 
 
 def action_table(cells: list[dict]) -> str:
@@ -224,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{machine['cpu_model']} | {machine['logical_cpus']} CPUs | load average {started[0]:.2f} at start")
     print(table(cells))
     print("ms; stride auto→N: where the automatic stride ended; detect = true start → first label naming the action "
-          "(never: the fraction never named), start = → its start event; parts: where a label's latency goes; "
+          "(n: actions in the scene, never: the fraction never named), start = → its start event; "
+          "parts: where a label's latency goes; "
           "busy: the machine's CPU busy share during the run")  # fmt: skip
+    if warning := few_actions_warning(cells):
+        print(warning)
     if by_action := action_table(cells):
         print(f"\ntime to detect by action: true start → first label naming it, p50 ms (instances)\n{by_action}")
     write_results(args.json, {"machine": machine, "checkpoint": args.checkpoint, "load_at_start": started,

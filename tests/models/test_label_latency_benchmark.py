@@ -1,7 +1,7 @@
-"""The label-latency benchmark's per-action table: each cell's time to detect per action, as the run summary gave
-it (the benchmark itself runs stream-run in real time: benchmarks/README.md)."""
+"""The label-latency benchmark's tables: each cell's time to detect per action, as the run summary gave it, and the
+warning on cells with too few actions (the benchmark itself runs stream-run in real time: benchmarks/README.md)."""
 
-from benchmarks.label_latency import action_table
+from benchmarks.label_latency import MIN_ACTIONS, action_table, few_actions_warning
 
 
 def test_the_action_table_has_a_column_per_action_seen_and_says_never_and_absent():
@@ -17,3 +17,13 @@ def test_the_action_table_has_a_column_per_action_seen_and_says_never_and_absent
     assert first.split()[3:] == ["never", "-", "267", "(3)"]
     assert second.split()[3:] == ["-", "800", "(5)", "-"]
     assert action_table([{**cells[0], "time_to_detect_by_action": {}}]) == ""  # no ground truth: no table
+
+
+def test_cells_with_too_few_actions_are_named_and_cells_without_ground_truth_are_not():
+    def cell(people: int, instances: int | None) -> dict:
+        detect = {} if instances is None else {"instances": instances, "p50": 400.0}
+        return {"people": people, "time_to_detect": detect}
+
+    warning = few_actions_warning([cell(1, 27), cell(2, 57), cell(4, MIN_ACTIONS), cell(8, None)])
+    assert "1 person (27), 2 people (57):" in warning and "4 people" not in warning and "8 people" not in warning
+    assert few_actions_warning([cell(4, MIN_ACTIONS), cell(8, 226), cell(1, None)]) == ""
