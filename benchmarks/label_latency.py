@@ -160,13 +160,20 @@ def table(cells: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def few_actions_warning(cells: list[dict], minimum: int = MIN_ACTIONS) -> str:
-    """A line naming the cells whose time to detect rests on fewer than ``minimum`` actions ("" if none)."""
-    few = [f"{c['people']} {'person' if c['people'] == 1 else 'people'} ({c['time_to_detect']['instances']})"
-           for c in cells if 0 < c["time_to_detect"].get("instances", 0) < minimum]  # fmt: skip
+    """A line naming the numbers of people whose cells rest their time to detect on fewer than ``minimum`` actions
+    ("" if none)."""
+    # every backend and stride of a number of people streams the same scene: name each number once
+    few = {c["people"]: c["time_to_detect"]["instances"] for c in cells
+           if 0 < c["time_to_detect"].get("instances", 0) < minimum}  # fmt: skip
     if not few:
         return ""
-    return (f"time to detect from fewer than {minimum} actions in {', '.join(few)}: a scene's luck moves such a "
+    named = ", ".join(f"{_people(people)} ({instances})" for people, instances in few.items())
+    return (f"time to detect from fewer than {minimum} actions in {named}: a scene's luck moves such a "
             "median by 100 ms or more; run longer (--seconds) for a figure to quote")
 
 
@@ -206,7 +213,7 @@ def plot(cells: list[dict], path: Path) -> None:
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("label latency, capture → label (ms)")
-        ax.set_title(f"{n} {'person' if n == 1 else 'people'}, 30 fps, real time")
+        ax.set_title(f"{_people(n)}, 30 fps, real time")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("fraction of labels")

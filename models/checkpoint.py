@@ -33,7 +33,7 @@ WEIGHTS_FILE = "model.safetensors"
 TASKS = ("detection", "classification")
 EVENT_RULES: dict[str, type[PointRules] | type[EventRules]] = {"points": PointRules, "runs": EventRules}
 """Keys of ``config.json`` → ``events`` and their rules: ``points`` the `PointRules` of gesture events (one per
-instance), ``runs`` the `EventRules` of action start/end events."""
+instance), ``runs`` the `EventRules` of action start/end events. Each key is also `CheckpointConfig`'s field."""
 EVENT_KINDS = tuple(EVENT_RULES)
 
 
@@ -115,8 +115,7 @@ class CheckpointConfig:
         return self.model.layout
 
     def to_dict(self) -> dict[str, Any]:
-        given = {"points": self.points, "runs": self.runs}
-        events = {kind: rules.to_dict() for kind, rules in given.items() if rules is not None}
+        events = {kind: rules.to_dict() for kind in EVENT_KINDS if (rules := getattr(self, kind)) is not None}
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -146,7 +145,6 @@ class CheckpointConfig:
         try:
             model = DSTEConfig.from_dict(data["model"])
             normalization = NormalizationConfig(**data["normalization"])
-            events = _event_rules(data.get("events", {}))
             return cls(
                 model=model,
                 task=data["task"],
@@ -156,8 +154,7 @@ class CheckpointConfig:
                 variant=data.get("variant", "dste-small"),
                 training=data.get("training", {}),
                 metrics=data.get("metrics", {}),
-                points=events.get("points"),
-                runs=events.get("runs"),
+                **_event_rules(data.get("events", {})),
                 min_score=data.get("min_score", 0.0),
             )
         except CheckpointError as error:
