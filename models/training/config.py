@@ -62,6 +62,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: int = 1
     label_smoothing: float = 0.1
+    shear: float = 0.0  # detect, classify, multitask: windows sheared by up to this much (SupervisedAugment)
     linear_probe: bool = False  # freeze the encoder, train the head only (classify, detect)
     modalities: list[str] = field(default_factory=lambda: ["joint", "motion", "bone"])  # pretrain streams
     projector_width: int = 512
@@ -121,6 +122,8 @@ class TrainConfig:
             WindowAugment(speed_range=tuple(self.speed_range))
         except ValueError as error:
             raise ConfigError(str(error)) from None
+        if not 0.0 <= self.shear < 1.0:
+            raise ConfigError(f"shear must be in [0, 1), got {self.shear}")
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -45,7 +45,7 @@ from models.training.score_calibration import (bake_into_head, expected_calibrat
                                                min_score_for_precision)
 from models.training.vocabularies import VOCABULARY_MAPS
 from models.training.window_augment import WindowAugment
-from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical
+from models.usdrl.augment import MPCTConfig, horizontal_flip, rotate_vertical, shear
 from models.usdrl.pretrain import PretrainConfig, USDRLPretrainer
 from models.usdrl.projector import ProjectorConfig
 from models.windows import IGNORE_INDEX, cut_window, window_ends, window_frames
@@ -86,16 +86,25 @@ def init_encoder(model: nn.Module, init: str | None) -> None:
 
 
 class SupervisedAugment:
-    """Layout-aware augmentation for supervised windows: flip, yaw, scale, jitter."""
+    """Layout-aware augmentation for supervised windows: shear (when asked), flip, yaw, scale, jitter.
 
-    def __init__(self, max_yaw_deg: float = 30.0, scale: tuple[float, float] = (0.85, 1.15), noise: float = 0.01):
+    ``shear`` > 0 first multiplies each window's joints by a random shear matrix (1 on the diagonal, U[-shear,
+    shear] off it; USDRL's `models.usdrl.augment.shear`): arms raised higher or held more forward, a body
+    leaning, as other people do the same movement.
+    """
+
+    def __init__(self, max_yaw_deg: float = 30.0, scale: tuple[float, float] = (0.85, 1.15), noise: float = 0.01,
+                 shear: float = 0.0) -> None:  # fmt: skip
         self.max_yaw = np.deg2rad(max_yaw_deg)
         self.scale = scale
         self.noise = noise
+        self.shear = shear
         self.perm = UNIFIED_30.flip_permutation
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n = x.shape[0]
+        if self.shear:
+            x = shear(x, generator, self.shear)
         present = (x.abs().sum(dim=1) > 0).float()  # (N, T, V, M): absent bodies stay zero
         flip = torch.rand(n, generator=generator) < 0.5
         x, present = horizontal_flip(x, present, self.perm, apply=flip)
@@ -176,7 +185,7 @@ class DetectTask(Task):
                                    data.onsets if config.onset_kind == "movements" else None)  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=windows, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
-        self.augment = SupervisedAugment()
+        self.augment = SupervisedAugment(shear=config.shear)
         self.label_smoothing = config.label_smoothing
         self.stride = config.eval_stride
         self.point_rules = PointRules()
@@ -288,7 +297,7 @@ class ClassifyTask(Task):
             trainable = nn.ModuleList([model.head_norm, model.head])
         data = ClipWindows(clips, labels, checkpoint.num_frames, checkpoint.normalization)
         super().__init__(model=model, trainable=trainable, train_data=data, checkpoint=checkpoint)
-        self.augment = SupervisedAugment()
+        self.augment = SupervisedAugment(shear=config.shear)
         self.label_smoothing = config.label_smoothing
         self.linear_probe = config.linear_probe
 
@@ -327,7 +336,7 @@ class MultiTaskTask(Task):
         data = MultiTaskWindows(sources, checkpoint.num_frames, checkpoint.normalization,
                                 config.steps_per_epoch * config.batch_size, config.seed)  # fmt: skip
         super().__init__(model=model, trainable=self.heads, train_data=data, checkpoint=checkpoint)
-        self.augment = SupervisedAugment()
+        self.augment = SupervisedAugment(shear=config.shear)
         self.label_smoothing = config.label_smoothing
 
     def loss(self, batch, generator):

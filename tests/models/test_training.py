@@ -131,6 +131,8 @@ def test_config_file_errors_name_the_key(tmp_path):
         load_train_config(points={"thresh": 0.6})
     with pytest.raises(ConfigError, match="runs: confident_threshold must be in"):
         load_train_config(runs={"confident_threshold": 0.5})
+    with pytest.raises(ConfigError, match=r"shear must be in \[0, 1\), got -0.1"):
+        load_train_config(shear=-0.1)
 
 
 def test_distributed_data_parallel_with_torchrun(data_root, tmp_path):
