@@ -11,6 +11,7 @@ from foundation.errors import SkelstreamError
 from models.action_runs import EventRules
 from models.checkpoint import build_model, load_checkpoint
 from models.datasets.registry import load_dataset
+from models.evaluation.runner import evaluate_detection
 from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.training.config import ConfigError, load_train_config
@@ -51,6 +52,12 @@ def test_detection_fits_real_sequences(data_root, tmp_path):
     assert _frame_nll(model, checkpoint, sequences) < 0.7 * _frame_nll(untrained, checkpoint, sequences)
     background_share = 0.59  # measured share of background frames in UTKinect (shared/data README)
     assert metrics["frame_accuracy"] > background_share + 0.04
+    # the time to detect is the causal stream's (offline, a label waits about a window whatever the model)
+    raw = load_dataset("utkinect", data_root, [1])
+    causal = evaluate_detection(model, checkpoint, raw, stride=4, lookahead=0)
+    assert "time_to_detect" not in metrics
+    assert metrics["causal"]["time_to_detect"] == causal["time_to_detect"]
+    assert metrics["causal"]["frame_accuracy"] == pytest.approx(causal["frame_accuracy"])
     # min_score: the lowest level at which the causal stream's action labels on the validation data are 90 % right
     report = checkpoint.training["score_calibration"]
     assert checkpoint.min_score == report["min_score"] > 0 and report["publish_precision"] == 0.9
@@ -150,7 +157,7 @@ def test_distributed_data_parallel_with_torchrun(data_root, tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.count("frame_accuracy") == 1  # only rank 0 reports
+    assert result.stdout.count('"causal"') == 1  # only rank 0 reports (its metrics, once)
     assert json.loads((tmp_path / "ddp" / "checkpoint" / "config.json").read_text())["training"]["epochs_done"] == 2
 
 
