@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from models.experiments.transfer import DOWNSTREAM, Downstream, run_baseline, run_training
+from models.experiments.transfer import DOWNSTREAM, Downstream, run_baseline, run_training, write_results
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 checkpoints = [output / downstream.key / f"{m}-seed{seed}" / "checkpoint" for m in members]
                 figures[name] = ensemble_accuracy(checkpoints, downstream.test, args.data_root)
             logger.info("%s seed %d: %s", downstream.key, seed, figures)
-    (output / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (output / "results.md").write_text(table(results) + "\n")
-    print(table(results))
+    write_results(output, results, table(results))
     return 0
 
 

@@ -134,6 +134,13 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def write_results(output: Path, results: dict[str, Any], markdown: str) -> None:
+    """``<output>/results.json`` and ``results.md``, and the table printed."""
+    (output / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (output / "results.md").write_text(markdown + "\n")
+    print(markdown)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default="runs/transfer", help="where runs and the table go")
@@ -172,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 logger.info("%s %s done", key, name)
             except RuntimeError as error:
                 logger.error("%s", error)
-    (output / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (output / "results.md").write_text(table(results) + "\n")
-    print(table(results))
+    write_results(output, results, table(results))
     return 0
 
 
