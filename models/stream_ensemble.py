@@ -1,4 +1,4 @@
-"""Several classifiers of one vocabulary, each reading its own modality of the same window, as one model.
+"""Several models of one vocabulary, each reading its own modality of the same window, as one model.
 
 Skeleton models since 2s-AGCN, USDRL's reported results among them, train one model per input stream —
 joint, bone, motion — and average their class probabilities. A DSTE checkpoint applies its modality inside
@@ -6,7 +6,7 @@ joint, bone, motion — and average their class probabilities. A DSTE checkpoint
 have to agree on what a window is and what the classes are, which `check_members` makes sure of.
 
     >>> ensemble = StreamEnsemble([joint_model, bone_model, motion_model])
-    >>> log_probabilities = ensemble(windows)          # (N, K): log of the members' mean softmax
+    >>> log_probabilities = ensemble(windows)   # log of the members' mean softmax: (N, K), or (N, T, K) per frame
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from models.checkpoint import CheckpointConfig
 
 
 class StreamEnsemble(nn.Module):
-    """The mean of the members' class probabilities, returned as its log (argmax and softmax work as on logits)."""
+    """The mean of the members' class probabilities (classifiers' or per-frame detectors'), returned as its log:
+    argmax and softmax work on it as on logits."""
 
     def __init__(self, members: Sequence[nn.Module]) -> None:
         super().__init__()
