@@ -29,7 +29,7 @@ from models.experiments.transfer import DOWNSTREAM, Downstream, run_baseline, ru
 
 logger = logging.getLogger(__name__)
 
-MODALITIES = ("joint", "bone", "motion")
+MODALITIES = ("joint", "bone", "motion")  # `models.dste_config.MODALITIES` in the order of the table
 ENSEMBLES = {"joint + bone": ("joint", "bone"), "three streams": MODALITIES}
 FOUNDATION = "models/encoders/dste-small-foundation"
 
