@@ -23,7 +23,13 @@ pooled and per action (``time_to_detect_by_action`` in the JSON). Windows
 are fused as the stream fuses them (--stride, --lookahead, --fusion); the
 default, every window covering a frame, is the offline protocol of the
 model card. Classification checkpoints report accuracy. Subjects whose files
-are absent from --root are skipped (what is there is evaluated).
+are absent from --root are skipped (what is there is evaluated). --subjects
+takes a dataset reference's selection (`models.datasets.selection`): ids
+(``5,6``), all but some (``!1,2``) or an attribute, e.g. NW-UCLA's cross-view
+split::
+
+    stream-eval --checkpoint runs/ucla/checkpoint --dataset nw-ucla --root ../shared/data \\
+        --subjects view=2 --gallery-subjects view=1
 
 Recordings with action points (``--dataset msrc12``) are scored by the
 latency-aware protocol of Fothergill et al. (CHI 2012): the checkpoint's
@@ -59,6 +65,7 @@ import sys
 
 from foundation.errors import SkelstreamError
 from foundation.output_files import OutputError, write_atomically
+from models.datasets.selection import DatasetRef
 from models.fusion import FUSIONS
 
 
@@ -74,9 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "(config.json + model.safetensors)")
     parser.add_argument("--dataset", required=True, help="dataset name: utkinect, msr-action3d, msrc12, ...")
     parser.add_argument("--root", required=True, help="the dataset's folder (or a data root containing it)")
-    parser.add_argument("--subjects", help="comma-separated subject ids to evaluate (default: all)")
+    parser.add_argument("--subjects", help="which sequences to evaluate: subject ids (5,6), all but some (!1,2) or "
+                                           "an attribute (nw-ucla: view=2), as after the colon of a dataset "
+                                           "reference (default: all)")
     parser.add_argument("--gallery-subjects",
-                        help="classification: subjects whose clips form the 1-NN retrieval gallery (e.g. 1,3,5,7)")
+                        help="classification: the clips that form the 1-NN retrieval gallery, selected as "
+                             "--subjects (e.g. 1,3,5,7 or view=1)")
     parser.add_argument("--stride", type=int, default=DEFAULT,
                         help="frames between windows, as in streaming (default 8; msrc12: 1, as stream-run)")
     parser.add_argument("--lookahead", type=_lookahead, default=DEFAULT,
@@ -117,17 +127,17 @@ def _table(metrics: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from models.checkpoint import load_checkpoint
-    from models.datasets.registry import dataset_spec, load_dataset
+    from models.datasets.registry import dataset_spec
     from models.evaluation.runner import evaluate_classification, evaluate_detection
     from models.pretrained import resolve_checkpoint
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        subjects = [int(s) for s in args.subjects.split(",")] if args.subjects else None
-        gallery_subjects = [int(s) for s in args.gallery_subjects.split(",")] if args.gallery_subjects else None
-    except ValueError:
-        print("stream-eval: error: --subjects and --gallery-subjects take comma-separated integers", file=sys.stderr)
+        selection = _selection(args.dataset, args.subjects)
+        gallery_selection = _selection(args.dataset, args.gallery_subjects) if args.gallery_subjects else None
+    except SkelstreamError as error:
+        print(f"stream-eval: error: --subjects / --gallery-subjects: {error}", file=sys.stderr)
         return 2
     try:
         checkpoint = resolve_checkpoint(args.checkpoint)
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "of frames")  # fmt: skip
         if args.baseline and spec.task != "points":
             raise SkelstreamError(f"--baseline scores recordings with action points (msrc12), not {args.dataset}")
-        sequences = load_dataset(args.dataset, args.root, subjects)
+        sequences = _load(selection, args.root)
         if not sequences:
             raise SkelstreamError(f"no {args.dataset} files for subjects {args.subjects} under {args.root}")
         expected = list(spec.labels) if config.task == "classification" else ["background", *spec.labels]
@@ -146,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SkelstreamError(f"{args.checkpoint} predicts {config.labels}, but {args.dataset} is labelled "
                                   f"{expected}")  # fmt: skip
         if spec.task == "points":
-            metrics = _gesture_metrics(args, model, config, sequences, subjects)
+            metrics = _gesture_metrics(args, model, config, sequences, selection)
         elif config.task == "detection":
             stride = 8 if args.stride is DEFAULT else args.stride
             lookahead = None if args.lookahead is DEFAULT else args.lookahead
@@ -154,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
                                          lookahead=lookahead, fusion=args.fusion)  # fmt: skip
             metrics["fusion"] = {"stride": stride, "lookahead": lookahead, "fusion": args.fusion}
         else:
-            gallery = load_dataset(args.dataset, args.root, gallery_subjects) if gallery_subjects else None
+            gallery = _load(gallery_selection, args.root) if gallery_selection else None
             metrics = evaluate_classification(model, config, sequences, gallery=gallery, confusion_png=args.confusion)
     except (SkelstreamError, ValueError) as error:
         print(f"stream-eval: error: {error}", file=sys.stderr)
         return 2
-    metrics = {"dataset": args.dataset, "subjects": subjects, "checkpoint": str(checkpoint), **metrics}
+    subjects = sorted({s.subject for s in sequences}) if args.subjects else None  # the evaluated people
+    metrics = {"dataset": args.dataset, "subjects": subjects, "selection": str(selection), "checkpoint": str(checkpoint),
+               **metrics}  # fmt: skip
     if spec.task == "points":
         from models.evaluation.gestures import gesture_table
 
@@ -184,7 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, subjects: list[int] | None) -> dict:
+def _selection(dataset: str, text: str | None) -> DatasetRef:
+    """The dataset reference ``dataset:text`` (``text`` None: every sequence); a malformed one raises."""
+    return DatasetRef.parse(f"{dataset}:{text}" if text else dataset)
+
+
+def _load(selection: DatasetRef, root: str) -> list:
+    """The selected sequences under ``root`` (only the named subjects' files are read)."""
+    from models.datasets.registry import load_dataset
+
+    subjects = sorted(selection.subjects) if selection.subjects is not None else None
+    return selection.select(load_dataset(selection.name, root, subjects))
+
+
+def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, selection: DatasetRef) -> dict:
     """The action-point protocol: the causal row, ``with_lookahead`` when asked, ``baseline`` when asked."""
     from models.datasets.registry import load_dataset
     from models.evaluation.gestures import evaluate_gesture_detector, evaluate_gestures, frame_baseline_probabilities
@@ -203,8 +228,8 @@ def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, s
         metrics["with_lookahead"] = evaluate_gesture_detector(logits, config, sequences, stride=stride,
                                                               lookahead=waiting)  # fmt: skip
     if args.baseline:
-        train = [s for s in load_dataset(args.dataset, args.root) if s.subject not in set(subjects or ())]
-        if not train or subjects is None:
+        train = [s for s in load_dataset(args.dataset, args.root) if not selection.accepts(s)]
+        if not train or args.subjects is None:
             raise SkelstreamError("--baseline fits on the people not evaluated: give --subjects, leaving others")
         recipe = config.training.get("config", {})  # the checkpoint's dense targets around each point, else the default
         span = tuple(recipe.get("point_span_s", TrainConfig().point_span_s))

@@ -68,6 +68,24 @@ def test_eval_classification_on_msr(data_root, tmp_path):
     metrics = json.loads(out.read_text())
     assert 0 <= metrics["accuracy"] <= 1 and metrics["num_clips"] > 100
     assert 0 <= metrics["nearest_neighbour_accuracy"] <= 1 and metrics["num_gallery_clips"] > 50
+    assert metrics["subjects"] == [2, 4, 6] and metrics["selection"] == "msr-action3d:2,4,6"
+
+
+def test_eval_selects_by_attribute_nw_ucla_across_views(data_root, tmp_path):
+    """--subjects takes a dataset reference's selection: NW-UCLA's view split, with the other view as gallery."""
+    from models.datasets.nw_ucla import NW_UCLA_ACTIONS
+
+    ckpt = _checkpoint(tmp_path / "cls", "classification", list(NW_UCLA_ACTIONS))
+    out = tmp_path / "out.json"
+    result = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "nw-ucla", "--root", str(data_root),
+                  "--subjects", "view=2;!1", "--gallery-subjects", "view=1", "--json", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(out.read_text())
+    folder = data_root / "nw_ucla"
+    view2_not_subject1 = [p for p in folder.glob("*_v02.json") if "_s01_" not in p.name]
+    assert metrics["num_clips"] == len(view2_not_subject1) > 400
+    assert metrics["num_gallery_clips"] == len(list(folder.glob("*_v01.json")))
+    assert metrics["subjects"] == list(range(2, 11)) and metrics["selection"] == "nw-ucla:!1;view=2"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +95,7 @@ def test_eval_classification_on_msr(data_root, tmp_path):
         (["--dataset", "kinetics"], "unknown dataset"),
         (["--dataset", "utkinect", "--subjects", "8,9"], "no utkinect files"),
         (["--dataset", "msr-action3d"], "predicts"),
-        (["--dataset", "utkinect", "--subjects", "five"], "comma-separated integers"),
+        (["--dataset", "utkinect", "--subjects", "five"], "subjects must be integers"),
     ],
 )
 def test_eval_errors_exit_2_with_one_clear_line(data_root, tmp_path, args, message):
