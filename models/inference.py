@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +28,20 @@ def torch_logits(model: nn.Module) -> LogitsFn:
         return model(torch.from_numpy(windows).to(device)).float().cpu().numpy()
 
     return logits
+
+
+def remembered(logits: LogitsFn) -> LogitsFn:
+    """``logits`` that computes each distinct batch of windows once: several fusions of the same windows (offline
+    and causal, say) then cost one model pass. Only for as long as the model does not change."""
+    seen: dict[bytes, np.ndarray] = {}
+
+    def remembered_logits(windows: np.ndarray) -> np.ndarray:
+        key = hashlib.sha1(np.ascontiguousarray(windows).tobytes() + repr(windows.shape).encode()).digest()
+        if key not in seen:
+            seen[key] = logits(windows)
+        return seen[key]
+
+    return remembered_logits
 
 
 def fused_probabilities(
