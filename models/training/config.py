@@ -64,9 +64,6 @@ class TrainConfig:
     label_smoothing: float = 0.1
     shear: float = 0.0  # detect, classify, multitask: windows sheared by up to this much (SupervisedAugment)
     linear_probe: bool = False  # freeze the encoder, train the head only (classify, detect)
-    distill_from: list[str] = field(default_factory=list)  # detect, classify: teacher checkpoints (distillation.py)
-    distill_weight: float = 0.5  # ... the loss is (1 - w) * cross-entropy + w * tau^2 * KL(teachers || model)
-    distill_temperature: float = 1.0  # ... tau, softening both
     modalities: list[str] = field(default_factory=lambda: ["joint", "motion", "bone"])  # pretrain streams
     projector_width: int = 512
     eval_stride: int = 8
@@ -125,11 +122,6 @@ class TrainConfig:
             WindowAugment(speed_range=tuple(self.speed_range))
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        if not 0.0 < self.distill_weight <= 1.0 or not self.distill_temperature > 0:
-            raise ConfigError(f"distill_weight must be in (0, 1] and distill_temperature > 0, got "
-                              f"{self.distill_weight}, {self.distill_temperature}")  # fmt: skip
-        if self.distill_from and self.task not in ("detect", "classify"):
-            raise ConfigError(f"distill_from: only detect and classify runs learn from teachers, not {self.task}")
         if not 0.0 <= self.shear < 1.0:
             raise ConfigError(f"shear must be in [0, 1), got {self.shear}")
         for name in ("epochs", "steps_per_epoch", "batch_size"):

@@ -40,7 +40,6 @@ from models.training.config import TrainConfig
 from models.training.data import ClipWindows, DetectionWindows, PretrainWindows
 from models.training.detection_data import detection_data, load_refs
 from models.training.detection_targets import detection_targets
-from models.training.distillation import Distillation
 from models.training.multitask import CLIP_KIND, DENSE_KIND, MultiTaskHeads, MultiTaskWindows, Source
 from models.training.score_calibration import (bake_into_head, expected_calibration_error, fit_temperature,
                                                min_score_for_precision)
@@ -198,7 +197,6 @@ class DetectTask(Task):
         self.background_offset = config.background_offset
         self.publish_precision, self.min_score = config.publish_precision, config.min_score
         self.frame_weights = tail_weights(checkpoint.num_frames, config.tail_frames, config.tail_weight)
-        self.distillation = load_teachers(config, checkpoint)
 
     def finish(self) -> dict[str, Any]:
         """Calibrate the scores (`score_calibration`): fit the temperature on the validation windows unless given,
@@ -262,18 +260,11 @@ class DetectTask(Task):
         x, target = batch
         if self.linear_probe:
             self.model.encoder.eval()  # frozen encoder: no drop-path noise in the features
-        x = self.augment(x, generator)
-        logits = self.model(x)
+        logits = self.model(self.augment(x, generator))
         per_frame = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_INDEX,
                                     label_smoothing=self.label_smoothing, reduction="none").view_as(target)  # fmt: skip
         weights = self.frame_weights.to(per_frame.device) * (target != IGNORE_INDEX)
-        if self.distillation is None:
-            return {"total": (per_frame * weights).sum() / weights.sum().clamp_min(1.0)}
-        divergence = self.distillation.divergence(logits, self.distillation.teacher_probabilities(x))
-        w = self.distillation.weight
-        terms = {"cross_entropy": per_frame, "distillation": divergence,
-                 "total": (1 - w) * per_frame + w * divergence}  # fmt: skip
-        return {k: (v * weights).sum() / weights.sum().clamp_min(1.0) for k, v in terms.items()}
+        return {"total": (per_frame * weights).sum() / weights.sum().clamp_min(1.0)}
 
     def evaluate(self):
         if not self.val_raw:
@@ -294,19 +285,6 @@ class DetectTask(Task):
         keep = ("frame_accuracy", "frame_map", "segment_map", "time_to_detect", "time_to_detect_by_action")
         return {**{k: v for k, v in offline.items() if not k.startswith("time_to_detect")},
                 "causal": {k: causal[k] for k in keep}}
-
-
-def load_teachers(config: TrainConfig, checkpoint: CheckpointConfig) -> Distillation | None:
-    """The run's teachers (``distill_from``), checked against the model it trains, or None without any."""
-    if not config.distill_from:
-        return None
-    try:
-        teachers = Distillation(config.distill_from, checkpoint, config.distill_weight, config.distill_temperature)
-    except ValueError as error:
-        raise SkelstreamError(f"distill_from: {error}") from None
-    logger.info("distilling from %d teachers (weight %.2f, temperature %.1f)", len(teachers.teachers),
-                config.distill_weight, config.distill_temperature)  # fmt: skip
-    return teachers
 
 
 def tail_weights(num_frames: int, tail_frames: int, tail_weight: float) -> torch.Tensor:
@@ -333,21 +311,13 @@ class ClassifyTask(Task):
         self.augment = SupervisedAugment(shear=config.shear)
         self.label_smoothing = config.label_smoothing
         self.linear_probe = config.linear_probe
-        self.distillation = load_teachers(config, checkpoint)
 
     def loss(self, batch, generator):
         x, target = batch
         if self.linear_probe:
             self.model.encoder.eval()  # frozen encoder: no dropout/drop-path noise in the features
-        x = self.augment(x, generator)
-        logits = self.model(x)
-        cross_entropy = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
-        if self.distillation is None:
-            return {"total": cross_entropy}
-        divergence = self.distillation.divergence(logits, self.distillation.teacher_probabilities(x)).mean()
-        w = self.distillation.weight
-        return {"cross_entropy": cross_entropy, "distillation": divergence,
-                "total": (1 - w) * cross_entropy + w * divergence}
+        logits = self.model(self.augment(x, generator))
+        return {"total": F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)}
 
     def evaluate(self):
         if not self.val_raw:
