@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SkelstreamError(f"{args.checkpoint} predicts {config.labels}, but {args.dataset} is labelled "
                                   f"{expected}")  # fmt: skip
         if spec.task == "points":
-            metrics = _gesture_metrics(args, model, config, sequences, selection)
+            metrics = _gesture_metrics(args, model, config, sequences)
         elif config.task == "detection":
             stride = 8 if args.stride is DEFAULT else args.stride
             lookahead = None if args.lookahead is DEFAULT else args.lookahead
@@ -209,7 +209,7 @@ def _load(selection: DatasetRef, root: str) -> list:
     return selection.select(load_dataset(selection.name, root, subjects))
 
 
-def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, selection: DatasetRef) -> dict:
+def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list) -> dict:
     """The action-point protocol: the causal row, ``with_lookahead`` when asked, ``baseline`` when asked."""
     from models.datasets.registry import load_dataset
     from models.evaluation.gestures import evaluate_gesture_detector, evaluate_gestures, frame_baseline_probabilities
@@ -228,7 +228,8 @@ def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list, s
         metrics["with_lookahead"] = evaluate_gesture_detector(logits, config, sequences, stride=stride,
                                                               lookahead=waiting)  # fmt: skip
     if args.baseline:
-        train = [s for s in load_dataset(args.dataset, args.root) if not selection.accepts(s)]
+        evaluated = {s.subject for s in sequences}  # a split by person, whatever selected the recordings
+        train = [s for s in load_dataset(args.dataset, args.root) if s.subject not in evaluated]
         if not train or args.subjects is None:
             raise SkelstreamError("--baseline fits on the people not evaluated: give --subjects, leaving others")
         recipe = config.training.get("config", {})  # the checkpoint's dense targets around each point, else the default
