@@ -26,7 +26,13 @@ Quirks, handled and counted in ``skipped``: joints at exactly (0, 0, 0)
 ``a04_s04_e02_v01``) are masked; frames with every joint at zero would be masked
 as ``all_zero_frame``; a frame identical to the one before
 (``repeated_frame``: one, in ``a01_s08_e03_v01``) is kept; a clip of one frame
-(``single_frame``: ``a02_s09_e04_v02``) is kept.
+(``single_frame``: ``a02_s09_e04_v02``) is kept. A "sit down" clip whose hip
+centre ends more than 10 cm higher than it starts (median height of the last
+fifth of the frames against the first), or a "stand up" clip whose hip centre
+ends more than 10 cm lower, moves opposite to its label
+(``motion_opposes_label``): 10 of the 203 such clips in views 1-2, eight of
+them subject 4's in view 2 — kept as labelled, counted so that a reader of the
+logs sees them.
 """
 
 from __future__ import annotations
@@ -82,9 +88,9 @@ def read_nw_ucla(path: str | Path) -> SkeletonSequence:
         raise DataFormatError(path, f"'file_name' is {document['file_name']!r}, not the file's name {path.stem!r}")
     joints = _skeletons(path, document["skeletons"])
     mask = (joints != 0).any(axis=3).astype(np.float32)
-    skipped = _quirks(joints, mask)
+    skipped = _quirks(joints, mask, NW_UCLA_ACTIONS[label - 1])
     if skipped:
-        logger.info("%s: %s (kept; zero joints masked)", path, skipped)
+        logger.info("%s: %s (kept as labelled; zero joints masked)", path, skipped)
     return SkeletonSequence(
         joints=joints,
         mask=mask,
@@ -174,7 +180,7 @@ def _locate_malformed(path: Path, skeletons: list) -> None:
                 raise DataFormatError(path, f"'skeletons' frame {t} joint {j}: expected 3 numbers, found {joint!r:.60}")
 
 
-def _quirks(joints: np.ndarray, mask: np.ndarray) -> dict[str, int]:
+def _quirks(joints: np.ndarray, mask: np.ndarray, action: str) -> dict[str, int]:
     absent = mask[:, 0] == 0
     empty = absent.all(axis=1)
     counts = {
@@ -182,5 +188,20 @@ def _quirks(joints: np.ndarray, mask: np.ndarray) -> dict[str, int]:
         "all_zero_frame": int(empty.sum()),
         "repeated_frame": int((joints[1:] == joints[:-1]).all(axis=(1, 2, 3)).sum()),
         "single_frame": int(len(joints) == 1),
+        "motion_opposes_label": int(_hip_rise(joints, mask) * _EXPECTED_RISE.get(action, 0.0) < -_OPPOSING_RISE_M),
     }
     return {kind: count for kind, count in counts.items() if count}
+
+
+_EXPECTED_RISE = {"sit down": -1.0, "stand up": 1.0}
+"""The sign of the hip centre's change in height that each of these actions makes."""
+_OPPOSING_RISE_M = 0.10
+
+
+def _hip_rise(joints: np.ndarray, mask: np.ndarray) -> float:
+    """How much higher (metres, y up) the hip centre is in the last fifth of its frames than in the first."""
+    heights = joints[mask[:, 0, 0] > 0, 0, 0, 1]
+    if heights.size < 2:
+        return 0.0
+    fifth = max(1, heights.size // 5)
+    return float(np.median(heights[-fifth:]) - np.median(heights[:fifth]))

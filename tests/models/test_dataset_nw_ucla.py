@@ -47,6 +47,10 @@ QUIRKS = {
     "a04_s04_e02_v01": {"zero_joint": 6},
     "a01_s08_e03_v01": {"repeated_frame": 1},
     "a02_s09_e04_v02": {"single_frame": 1},
+    # sit-downs whose hip centre rises > 10 cm, stand-ups whose hip centre drops > 10 cm (kept as labelled)
+    **{name: {"motion_opposes_label": 1} for name in (
+        "a05_s04_e00_v02", "a05_s04_e01_v02", "a05_s04_e02_v02", "a05_s04_e03_v02", "a05_s04_e04_v02",
+        "a05_s04_e05_v02", "a05_s05_e00_v01", "a06_s04_e00_v02", "a06_s04_e03_v02", "a06_s06_e00_v01")},
 }
 CLIPS_PER_ACTION = {1: 102, 2: 102, 3: 96, 4: 124, 5: 101, 6: 102, 8: 99, 9: 99, 11: 98, 12: 97}
 
@@ -202,6 +206,21 @@ def test_synthetic_clip(tmp_path: Path) -> None:
     assert clip.skipped == {"zero_joint": 1, "all_zero_frame": 1}
     assert clip.mask[2].sum() == 0 and clip.mask[3, 0, 5] == 0 and clip.mask.sum() == 59
     np.testing.assert_allclose(clip.joints[1, 0, 4], [1.4, 0.3, 2.5], atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "rise", "opposes"), [
+    ("a05_s01_e00_v01.json", 0.2, True),     # a "sit down" whose hips go up 20 cm
+    ("a05_s01_e00_v01.json", -0.3, False),   # ... and one that sits
+    ("a06_s01_e00_v01.json", -0.2, True),    # a "stand up" whose hips go down
+    ("a06_s01_e00_v01.json", 0.05, False),   # within 10 cm: not counted
+    ("a11_s01_e00_v01.json", 0.5, False),    # a throw may do anything
+])  # fmt: skip
+def test_sit_and_stand_clips_that_move_opposite_to_their_label_are_counted(tmp_path, name, rise, opposes) -> None:
+    skeletons = _frames(10)
+    for t, frame in enumerate(skeletons):
+        frame[0][1] += rise * t / 9  # the hip centre's height, from 0.5 m to 0.5 m + rise
+    clip = read_nw_ucla(_write(tmp_path, {"skeletons": skeletons}, name))
+    assert clip.skipped == ({"motion_opposes_label": 1} if opposes else {})
 
 
 def test_label_and_file_name_are_optional(tmp_path: Path) -> None:
