@@ -127,7 +127,7 @@ def _table(metrics: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from models.checkpoint import load_checkpoint
-    from models.datasets.registry import dataset_spec
+    from models.datasets.registry import dataset_spec, load_ref
     from models.evaluation.runner import evaluate_classification, evaluate_detection
     from models.pretrained import resolve_checkpoint
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "of frames")  # fmt: skip
         if args.baseline and spec.task != "points":
             raise SkelstreamError(f"--baseline scores recordings with action points (msrc12), not {args.dataset}")
-        sequences = _load(selection, args.root)
+        sequences = load_ref(selection, args.root)
         if not sequences:
             raise SkelstreamError(f"no {args.dataset} files for subjects {args.subjects} under {args.root}")
         expected = list(spec.labels) if config.task == "classification" else ["background", *spec.labels]
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                                          lookahead=lookahead, fusion=args.fusion)  # fmt: skip
             metrics["fusion"] = {"stride": stride, "lookahead": lookahead, "fusion": args.fusion}
         else:
-            gallery = _load(gallery_selection, args.root) if gallery_selection else None
+            gallery = load_ref(gallery_selection, args.root) if gallery_selection else None
             metrics = evaluate_classification(model, config, sequences, gallery=gallery, confusion_png=args.confusion)
     except (SkelstreamError, ValueError) as error:
         print(f"stream-eval: error: {error}", file=sys.stderr)
@@ -199,14 +199,6 @@ def main(argv: list[str] | None = None) -> int:
 def _selection(dataset: str, text: str | None) -> DatasetRef:
     """The dataset reference ``dataset:text`` (``text`` None: every sequence); a malformed one raises."""
     return DatasetRef.parse(f"{dataset}:{text}" if text else dataset)
-
-
-def _load(selection: DatasetRef, root: str) -> list:
-    """The selected sequences under ``root`` (only the named subjects' files are read)."""
-    from models.datasets.registry import load_dataset
-
-    subjects = sorted(selection.subjects) if selection.subjects is not None else None
-    return selection.select(load_dataset(selection.name, root, subjects))
 
 
 def _gesture_metrics(args: argparse.Namespace, model, config, sequences: list) -> dict:

@@ -67,6 +67,9 @@ NW_UCLA_TEST_VIEWS = (2,)
 _NUM_JOINTS = 20
 _CLIP_NAME = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)\.json")
 _MAX_BYTES = 64 * 1024 * 1024  # the largest real file is 0.2 MB
+_EXPECTED_RISE = {"sit down": -1.0, "stand up": 1.0}
+"""The sign of the hip centre's change in height that each of these actions makes."""
+_OPPOSING_RISE_M = 0.10  # a clip moving this far the other way counts as motion_opposes_label
 
 
 def read_nw_ucla(path: str | Path) -> SkeletonSequence:
@@ -191,11 +194,6 @@ def _quirks(joints: np.ndarray, mask: np.ndarray, action: str) -> dict[str, int]
         "motion_opposes_label": int(_hip_rise(joints, mask) * _EXPECTED_RISE.get(action, 0.0) < -_OPPOSING_RISE_M),
     }
     return {kind: count for kind, count in counts.items() if count}
-
-
-_EXPECTED_RISE = {"sit down": -1.0, "stand up": 1.0}
-"""The sign of the hip centre's change in height that each of these actions makes."""
-_OPPOSING_RISE_M = 0.10
 
 
 def _hip_rise(joints: np.ndarray, mask: np.ndarray) -> float:
