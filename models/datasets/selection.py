@@ -77,13 +77,15 @@ class DatasetRef:
                 subjects = ids if subjects is None else subjects & ids
         return cls(name, subjects, excluded, tuple(filters))
 
+    def accepts_subject(self, subject: int) -> bool:
+        """Whether the subject clauses select ``subject`` (attribute clauses aside)."""
+        if self.subjects is not None and subject not in self.subjects:
+            return False
+        return subject not in self.excluded_subjects
+
     def accepts(self, sequence: SkeletonSequence) -> bool:
         """Whether ``sequence`` (of this dataset) is selected."""
-        if self.subjects is not None and sequence.subject not in self.subjects:
-            return False
-        if sequence.subject in self.excluded_subjects:
-            return False
-        return all(f.accepts(sequence) for f in self.attributes)
+        return self.accepts_subject(sequence.subject) and all(f.accepts(sequence) for f in self.attributes)
 
     def select(self, sequences: list[SkeletonSequence]) -> list[SkeletonSequence]:
         return [s for s in sequences if self.accepts(s)]

@@ -82,7 +82,8 @@ def build_video_parser() -> argparse.ArgumentParser:
                         help="a video dataset (skeleton datasets: stream-eval --dataset utkinect --help)")
     parser.add_argument("--root", required=True,
                         help="the clips' folder, or a data root holding videos/florence3d (e.g. ../shared/data)")
-    parser.add_argument("--subjects", help="comma-separated actors to evaluate (default: all present)")
+    parser.add_argument("--subjects", help="the actors to evaluate: 5,6 or all but some, !1,2,3,4 (default: all "
+                                            "present)")
     parser.add_argument("--checkpoint", default=defaults.checkpoint,
                         help="a shipped checkpoint's name (actions, gestures) or a detection checkpoint directory "
                              "(default: stream-run's, actions)")
@@ -134,6 +135,20 @@ def build_video_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _selected_actors(dataset: str, subjects: str | None, root: str) -> list[int] | None:
+    """The actors under ``root`` that ``--subjects`` selects (`models.datasets.selection` syntax: ``5,6``,
+    ``!1,2``), None for all; a clip has no attributes to select by."""
+    from models.datasets.selection import DatasetRef
+    from stream.evaluation.florence import list_clips
+
+    if not subjects:
+        return None
+    selection = DatasetRef.parse(f"{dataset}:{subjects}")
+    if selection.attributes:
+        raise SkelstreamError(f"--subjects {subjects!r}: video clips are selected by actor only (e.g. 5,6 or !1,2)")
+    return sorted({clip.actor for clip in list_clips(root) if selection.accepts_subject(clip.actor)})
+
+
 def _video_main(argv: list[str]) -> int:
     from stream.backends import make_backend
     from stream.evaluation.clip_readings import readings_of
@@ -146,9 +161,9 @@ def _video_main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
     try:
-        actors = [int(s) for s in args.subjects.split(",")] if args.subjects else None
-    except ValueError:
-        print("stream-eval: error: --subjects takes comma-separated integers", file=sys.stderr)
+        actors = _selected_actors(args.dataset, args.subjects, args.root)
+    except SkelstreamError as error:
+        print(f"stream-eval: error: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
     interactive = sys.stderr.isatty()  # before the log filter puts a pipe on stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from foundation.errors import PoseModelError, SourceError
+from foundation.errors import PoseModelError, SkelstreamError, SourceError
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.skeleton.layouts import MEDIAPIPE_33
 from stream.evaluation.clip_readings import READINGS, read_clip, readings_of
@@ -125,6 +125,20 @@ def test_clip_names_parse_and_bad_names_are_refused():
         parse_clip_name("clip.mp4")
     with pytest.raises(ValueError, match="category 12"):
         parse_clip_name("GestureRecording_Id1actor1idAction1category12.mp4")
+
+
+def test_subjects_select_actors_as_dataset_references_do():
+    from stream.cli.evaluate import _selected_actors
+
+    root = shared_dataset("videos/florence3d").parent.parent
+    assert _selected_actors("florence-video", "5,6", root) == [5, 6]
+    assert _selected_actors("florence-video", "!1,2,3,4", root) == [5, 6]
+    assert _selected_actors("florence-video", "1,2,9", root) == [1, 2]
+    assert _selected_actors("florence-video", None, root) is None
+    with pytest.raises(SkelstreamError, match="by actor only"):
+        _selected_actors("florence-video", "5;category=1", root)
+    with pytest.raises(SkelstreamError, match="subjects must be integers"):
+        _selected_actors("florence-video", "five", root)
 
 
 def test_the_vocabulary_table_maps_only_labels_the_checkpoint_has():
