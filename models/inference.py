@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -30,20 +29,6 @@ def torch_logits(model: nn.Module) -> LogitsFn:
     return logits
 
 
-def remembered(logits: LogitsFn) -> LogitsFn:
-    """``logits`` that computes each distinct batch of windows once: several fusions of the same windows (offline
-    and causal, say) then cost one model pass. Only for as long as the model does not change."""
-    seen: dict[bytes, np.ndarray] = {}
-
-    def remembered_logits(windows: np.ndarray) -> np.ndarray:
-        key = hashlib.sha1(np.ascontiguousarray(windows).tobytes() + repr(windows.shape).encode()).digest()
-        if key not in seen:
-            seen[key] = logits(windows)
-        return seen[key]
-
-    return remembered_logits
-
-
 def fused_probabilities(
     logits: LogitsFn,
     sequence: SkeletonSequence,
@@ -54,15 +39,31 @@ def fused_probabilities(
     fusion: str = "recent",
 ) -> np.ndarray:
     """Per-frame class probabilities (T, K + 1) of a prepared (unified, resampled) sequence."""
-    fused = FrameFusion(sequence.num_frames, config.model.num_classes, config.num_frames, stride, lookahead, fusion)
+    return fused_probabilities_each(logits, sequence, config, stride, (lookahead,), batch_size, fusion)[0]
+
+
+def fused_probabilities_each(
+    logits: LogitsFn,
+    sequence: SkeletonSequence,
+    config: CheckpointConfig,
+    stride: int,
+    lookaheads: Sequence[int | None],
+    batch_size: int = 64,
+    fusion: str = "recent",
+) -> list[np.ndarray]:
+    """`fused_probabilities` for each of ``lookaheads`` (offline and causal, say) from one model pass over the
+    windows: each batch is fused into every reading, then dropped."""
+    fusions = [FrameFusion(sequence.num_frames, config.model.num_classes, config.num_frames, stride, lookahead, fusion)
+               for lookahead in lookaheads]  # fmt: skip
     ends = window_ends(sequence.num_frames, stride)
     for first in range(0, len(ends), batch_size):
         batch_ends = ends[first : first + batch_size]
         windows = np.stack([cut_window(sequence, int(e), config.num_frames, config.normalization)[0] for e in batch_ends])
         scores = softmax(logits(windows))
         for end, window_scores in zip(batch_ends, scores):
-            fused.add(int(end), window_scores)
-    return fused.probabilities()
+            for fused in fusions:
+                fused.add(int(end), window_scores)
+    return [fused.probabilities() for fused in fusions]
 
 
 def predict_sequence(

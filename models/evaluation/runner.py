@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from models.evaluation.segment_map import segment_map
 from models.evaluation.segments import frames_to_segments, labels_to_segments
 from models.evaluation.time_to_detect import Output, TrueAction, detection_delays, truths_from_frame_labels
 from models.fusion import final_window, published_labels
-from models.inference import LogitsFn, fused_probabilities, torch_logits
+from models.inference import LogitsFn, fused_probabilities_each, torch_logits
 from models.skeleton.sequence import SkeletonSequence
 from models.training.data import ClipWindows
 from models.windows import prepare_sequence
@@ -48,23 +49,45 @@ def evaluate_detection(
     counted in stream time: a label is available once the window that makes it final has run
     (`models.fusion.final_window`), model compute not included; ``time_to_detect_by_action`` has it per action.
     """
+    return evaluate_detection_each(model, config, sequences, stride, (lookahead,), min_segment_frames, confusion_png,
+                                   fusion, events)[0]  # fmt: skip
+
+
+def evaluate_detection_each(
+    model: nn.Module | LogitsFn,
+    config: CheckpointConfig,
+    sequences: list[SkeletonSequence],
+    stride: int,
+    lookaheads: Sequence[int | None],
+    min_segment_frames: int = 3,
+    confusion_png: str | Path | None = None,
+    fusion: str = "recent",
+    events: EventRules | None = None,
+) -> list[dict[str, Any]]:
+    """`evaluate_detection` for each of ``lookaheads`` (offline and causal, say), the model run once per window
+    (`models.inference.fused_probabilities_each`); ``confusion_png`` draws the first reading's confusion."""
     if not sequences:
         raise ValueError("no sequences to evaluate")
     logits = model if not isinstance(model, nn.Module) else torch_logits(model)
     labels = list(config.labels)
     prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
-    scores = {s.name: fused_probabilities(logits, s, config, stride=stride, lookahead=lookahead, fusion=fusion)
-              for s in prepared}  # fmt: skip
-    metrics = detection_metrics(prepared, scores, labels, min_segment_frames, confusion_png, config.min_score)
-    true_actions: list[TrueAction] = []
-    outputs: list[Output] = []
-    for sequence in prepared:
-        available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
-        true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
-        outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
-                            events or config.runs or EventRules(), config.min_score)  # fmt: skip
-    delays = detection_delays(true_actions, outputs)
-    return {**metrics, "time_to_detect": delays.summary(), "time_to_detect_by_action": delays.by_action()}
+    readings = [fused_probabilities_each(logits, s, config, stride, lookaheads, fusion=fusion) for s in prepared]
+    results = []
+    for index, lookahead in enumerate(lookaheads):
+        scores = {s.name: fused[index] for s, fused in zip(prepared, readings)}
+        metrics = detection_metrics(prepared, scores, labels, min_segment_frames,
+                                    confusion_png if index == 0 else None, config.min_score)  # fmt: skip
+        true_actions: list[TrueAction] = []
+        outputs: list[Output] = []
+        for sequence in prepared:
+            available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
+            true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
+            outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
+                                events or config.runs or EventRules(), config.min_score)  # fmt: skip
+        delays = detection_delays(true_actions, outputs)
+        results.append({**metrics, "time_to_detect": delays.summary(),
+                        "time_to_detect_by_action": delays.by_action()})  # fmt: skip
+    return results
 
 
 def detection_metrics(

@@ -30,9 +30,9 @@ from models.datasets.registry import dataset_spec
 from models.datasets.selection import DatasetRef
 from models.dste_config import DSTE_VARIANTS, DSTEConfig
 from models.evaluation.gestures import evaluate_gestures
-from models.evaluation.runner import evaluate_classification, evaluate_detection
+from models.evaluation.runner import evaluate_classification, evaluate_detection_each
 from models.fusion import softmax
-from models.inference import predict_sequence, remembered, torch_logits
+from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.skeleton.layouts import UNIFIED_30, get_layout
 from models.skeleton.normalize import NormalizationConfig
@@ -279,9 +279,7 @@ class DetectTask(Task):
         """The offline protocol's figures (every window covering a frame), and under ``causal`` those of the windows
         a stream has run by each frame's turn (lookahead 0), the time to detect among them: offline, a label waits
         for the last window covering its frame, so its time to detect is about a window whatever the model."""
-        logits = remembered(torch_logits(self.model))  # the same windows, fused twice: one model pass
-        offline = evaluate_detection(logits, self.checkpoint, self.val_raw, stride=self.stride)
-        causal = evaluate_detection(logits, self.checkpoint, self.val_raw, stride=self.stride, lookahead=0)
+        offline, causal = evaluate_detection_each(self.model, self.checkpoint, self.val_raw, self.stride, (None, 0))
         keep = ("frame_accuracy", "frame_map", "segment_map", "time_to_detect", "time_to_detect_by_action")
         return {**{k: v for k, v in offline.items() if not k.startswith("time_to_detect")},
                 "causal": {k: causal[k] for k in keep}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from models.evaluation.time_to_detect import (DetectionDelays, Output, TrueAction, detection_delays, time_to_detect,
                                               truths_from_frame_labels)  # fmt: skip
@@ -156,3 +157,22 @@ def test_stream_eval_times_msrc12_from_its_action_points(data_root):
     metrics = evaluate_detection(build_model(config).eval(), config, [sequence], stride=1, lookahead=0)
     detect = metrics["time_to_detect"]["label"]
     assert detect["instances"] == len(sequence.action_points) >= 5  # one per action point (no segments here)
+
+
+def test_offline_and_causal_readings_from_one_pass_equal_two_evaluations(data_root):
+    from models.checkpoint import CheckpointConfig, build_model
+    from models.datasets.registry import load_dataset
+    from models.dste_config import DSTEConfig
+    from models.evaluation.runner import evaluate_detection, evaluate_detection_each
+    from models.datasets.utkinect import UTKINECT_ACTIONS
+
+    sequences = load_dataset("utkinect", data_root / "utkinect_action3d", [5])[:2]
+    labels = ["background", *UTKINECT_ACTIONS]
+    config = CheckpointConfig(model=DSTEConfig(dim=32, depth=1, T=16, num_classes=len(labels), frame_spatial_dim=8),
+                              task="detection", labels=labels, fps=15.0)  # fmt: skip
+    torch.manual_seed(0)
+    model = build_model(config).eval()
+    offline, causal = evaluate_detection_each(model, config, sequences, 4, (None, 0))
+    assert offline == evaluate_detection(model, config, sequences, stride=4)
+    assert causal == evaluate_detection(model, config, sequences, stride=4, lookahead=0)
+    assert offline["frame_map"] != causal["frame_map"]
