@@ -58,7 +58,8 @@ def fused_probabilities_each(
     ends = window_ends(sequence.num_frames, stride)
     for first in range(0, len(ends), batch_size):
         batch_ends = ends[first : first + batch_size]
-        windows = np.stack([cut_window(sequence, int(e), config.num_frames, config.normalization)[0] for e in batch_ends])
+        windows = np.stack([cut_window(sequence, int(e), config.num_frames, config.normalization)[0]
+                            for e in batch_ends])  # fmt: skip
         scores = softmax(logits(windows))
         for end, window_scores in zip(batch_ends, scores):
             for fused in fusions:
