@@ -135,24 +135,21 @@ def build_video_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _selected_actors(dataset: str, subjects: str | None, root: str) -> list[int] | None:
-    """The actors under ``root`` that ``--subjects`` selects (`models.datasets.selection` syntax: ``5,6``,
-    ``!1,2``), None for all; a clip has no attributes to select by."""
+def _selected_clips(dataset: str, subjects: str | None, root: str) -> list:
+    """The clips under ``root`` of the actors ``--subjects`` selects (`models.datasets.selection` syntax: ``5,6``,
+    ``!1,2``; None: all); a clip has no attributes to select by."""
     from models.datasets.selection import DatasetRef
     from stream.evaluation.florence import list_clips
 
-    if not subjects:
-        return None
-    selection = DatasetRef.parse(f"{dataset}:{subjects}")
+    selection = DatasetRef.parse(f"{dataset}:{subjects}" if subjects else dataset)
     if selection.attributes:
         raise SkelstreamError(f"--subjects {subjects!r}: video clips are selected by actor only (e.g. 5,6 or !1,2)")
-    return sorted({clip.actor for clip in list_clips(root) if selection.accepts_subject(clip.actor)})
+    return [clip for clip in list_clips(root) if selection.accepts_subject(clip.actor)]
 
 
 def _video_main(argv: list[str]) -> int:
     from stream.backends import make_backend
     from stream.evaluation.clip_readings import readings_of
-    from stream.evaluation.florence import list_clips
     from stream.evaluation.pose_cache import PoseCache, default_cache_folder
     from stream.evaluation.video_evaluation import evaluate_clips, format_table, summarize, write_confusions
     from stream.run.config import RunConfig
@@ -160,11 +157,6 @@ def _video_main(argv: list[str]) -> int:
     args = build_video_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
-    try:
-        actors = _selected_actors(args.dataset, args.subjects, args.root)
-    except SkelstreamError as error:
-        print(f"stream-eval: error: {error}", file=sys.stderr)
-        return 2
     started = time.perf_counter()
     interactive = sys.stderr.isatty()  # before the log filter puts a pipe on stderr
     with ExitStack() as stack:
@@ -178,7 +170,7 @@ def _video_main(argv: list[str]) -> int:
                                lookahead=args.lookahead, pose_model=args.pose_model, num_poses=args.num_poses,
                                smoothing=args.smoothing, pose_3d=args.pose_3d, lifter=args.lifter,
                                root_motion=args.root_motion)  # fmt: skip
-            clips = list_clips(args.root, actors)
+            clips = _selected_clips(args.dataset, args.subjects, args.root)
             if not clips:
                 raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")
             backend = make_backend(config.backend, config.checkpoint, threads=config.threads)

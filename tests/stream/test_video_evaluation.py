@@ -128,17 +128,20 @@ def test_clip_names_parse_and_bad_names_are_refused():
 
 
 def test_subjects_select_actors_as_dataset_references_do():
-    from stream.cli.evaluate import _selected_actors
+    from stream.cli.evaluate import _selected_clips
 
     root = shared_dataset("videos/florence3d").parent.parent
-    assert _selected_actors("florence-video", "5,6", root) == [5, 6]
-    assert _selected_actors("florence-video", "!1,2,3,4", root) == [5, 6]
-    assert _selected_actors("florence-video", "1,2,9", root) == [1, 2]
-    assert _selected_actors("florence-video", None, root) is None
+
+    def actors(subjects):
+        return sorted({clip.actor for clip in _selected_clips("florence-video", subjects, root)})
+
+    assert actors("5,6") == actors("!1,2,3,4") == [5, 6]
+    assert actors("1,2,9") == [1, 2]
+    assert len(_selected_clips("florence-video", None, root)) == 129
     with pytest.raises(SkelstreamError, match="by actor only"):
-        _selected_actors("florence-video", "5;category=1", root)
+        _selected_clips("florence-video", "5;category=1", root)
     with pytest.raises(SkelstreamError, match="subjects must be integers"):
-        _selected_actors("florence-video", "five", root)
+        _selected_clips("florence-video", "five", root)
 
 
 def test_the_vocabulary_table_maps_only_labels_the_checkpoint_has():
@@ -413,6 +416,8 @@ def test_the_command_line_says_what_is_wrong_and_sends_skeleton_datasets_on(tmp_
     from stream.cli.evaluate import main
 
     assert main(["--dataset", "florence-video", "--root", str(tmp_path)]) == 2
+    assert "no Florence clips" in capsys.readouterr().err
+    assert main(["--dataset", "florence-video", "--root", str(tmp_path), "--subjects", "5"]) == 2
     assert "no Florence clips" in capsys.readouterr().err
     assert main(["--dataset", "florence-video", "--root", str(tmp_path), "--subjects", "one"]) == 2
     capsys.readouterr()
