@@ -72,18 +72,18 @@ def evaluate_detection_each(
     labels = list(config.labels)
     prepared = [prepare_sequence(raw, config.fps, config.model.M) for raw in sequences]
     readings = [fused_probabilities_each(logits, s, config, stride, lookaheads, fusion=fusion) for s in prepared]
+    true_actions = [a for s in prepared for a in _true_actions(s, s.frame_labels(labels), labels, config.fps)]
+    rules = events or config.runs or EventRules()
     results = []
     for index, lookahead in enumerate(lookaheads):
         scores = {s.name: fused[index] for s, fused in zip(prepared, readings)}
         metrics = detection_metrics(prepared, scores, labels, min_segment_frames,
                                     confusion_png if index == 0 else None, config.min_score)  # fmt: skip
-        true_actions: list[TrueAction] = []
         outputs: list[Output] = []
         for sequence in prepared:
             available = final_window(sequence.num_frames, config.num_frames, stride, lookahead) / config.fps
-            true_actions += _true_actions(sequence, sequence.frame_labels(labels), labels, config.fps)
-            outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps,
-                                events or config.runs or EventRules(), config.min_score)  # fmt: skip
+            outputs += _outputs(sequence.name, scores[sequence.name], labels, available, config.fps, rules,
+                                config.min_score)  # fmt: skip
         delays = detection_delays(true_actions, outputs)
         results.append({**metrics, "time_to_detect": delays.summary(),
                         "time_to_detect_by_action": delays.by_action()})  # fmt: skip
