@@ -11,9 +11,7 @@ evaluated on its own (the generator renders in chunks).
 Labels are UTKinect's (`ACTIONS`). ``idle`` is *background*, not an action:
 the standing or seated rest pose, on which `sway` (breathing, balance, head
 movements, a function of absolute time) is layered at every frame of every
-action, so it never jumps at an action boundary. `DISTRACTORS` are background
-too: everyday movements (drinking from a bottle, a phone held to the ear, a
-look at the watch) that a detector of `ACTIONS` must leave alone.
+action, so it never jumps at an action boundary.
 
 Every primitive starts in the rest pose of its starting posture and ends in
 the rest pose of its end posture with zero velocity (keyframes interpolated by
@@ -37,8 +35,6 @@ ACTIONS: tuple[str, ...] = (
 )  # fmt: skip
 IDLE = "idle"
 STANDING, SEATED = "standing", "seated"
-DISTRACTORS: tuple[str, ...] = ("drink", "phoneCall", "checkWatch")
-"""Everyday movements that are none of `ACTIONS`: background, like idle (`SyntheticConfig.distractor_share`)."""
 LOCOMOTION = frozenset({"walk", "carry"})
 SEATED_ACTIONS = frozenset({"standUp", "waveHands", "clapHands"})
 
@@ -69,13 +65,13 @@ class ActionSpec:
     """Everything a primitive needs besides the phase: drawn once, when the action is planned.
 
     Attributes:
-        label: an entry of `ACTIONS`, `DISTRACTORS` or `IDLE`.
+        label: an entry of `ACTIONS` or `IDLE`.
         duration: seconds.
         posture: posture at the start (`STANDING` or `SEATED`).
         start_xz: floor position (x, z) of the pelvis at the start, camera frame.
         heading: body yaw at the start (0 faces the camera).
         speed: tempo factor (walking speed, waving and clapping rate).
-        side: +1 right hand, -1 left hand, 0 both (pickUp, throw, waveHands; a distractor uses one hand).
+        side: +1 right hand, -1 left hand, 0 both (pickUp, throw, waveHands).
         end_xz: floor position at the end (locomotion; else the start).
         end_heading: heading at the end (locomotion; else the start).
         turn_in: phase fraction spent turning toward the walking direction.
@@ -501,42 +497,6 @@ def clap_hands(phase: np.ndarray, spec: ActionSpec, body: BodyShape) -> Motion:
     return _static(phase, spec, a)
 
 
-# --- everyday movements that are none of the actions: background ---------------
-
-_BOTTLE_AT_MOUTH = {"shoulder_flex_A": 81, "shoulder_abd_A": 19, "shoulder_rot_A": 26, "elbow_flex_A": 124}
-_HAND_AT_EAR = {"shoulder_flex_A": 100, "shoulder_abd_A": 9, "shoulder_rot_A": 6, "elbow_flex_A": 138}
-_WATCH_BEFORE_CHEST = {"shoulder_flex_O": 5, "shoulder_abd_O": -11, "shoulder_rot_O": 21, "elbow_flex_O": 88}
-
-
-def _arm_held(phase: np.ndarray, spec: ActionSpec, body: BodyShape, pose: dict[str, float],
-              neck_pitch: float = 0.0, move_s: float = 0.6) -> Motion:  # fmt: skip
-    """Rest, one arm moved to ``pose`` (degrees, `_sided` names, ``_A`` the hand of ``spec.side``) in ``move_s``
-    seconds (at most 40 % of the movement), held, back at rest by the end; the head pitched by ``neck_pitch``
-    degrees while the arm is there (positive: looking down)."""
-    a = rest_pose(spec.posture, body, len(phase))
-    move = min(0.4, move_s / max(spec.duration, 1e-6))
-    weight = keyframes(phase, (0.0, move, 1.0 - move, 1.0), np.array([[0.0], [1.0], [1.0], [0.0]]))[:, 0]
-    target = {name: np.full(len(phase), value * DEG) for name, value in _sided(pose, spec.side).items()}
-    _blend_arms(a, target, weight)
-    a[:, CHANNEL["neck_pitch"]] += neck_pitch * DEG * weight
-    return _static(phase, spec, a)
-
-
-def drink(phase: np.ndarray, spec: ActionSpec, body: BodyShape) -> Motion:
-    """Raise a bottle to the mouth with one hand, tip the head back while drinking, lower it."""
-    return _arm_held(phase, spec, body, _BOTTLE_AT_MOUTH, neck_pitch=-(15 + 10 * spec.variation))
-
-
-def phone_call(phase: np.ndarray, spec: ActionSpec, body: BodyShape) -> Motion:
-    """Hold a phone to the ear with one hand, then lower it."""
-    return _arm_held(phase, spec, body, _HAND_AT_EAR)
-
-
-def check_watch(phase: np.ndarray, spec: ActionSpec, body: BodyShape) -> Motion:
-    """Raise the other forearm before the chest and look down at the watch."""
-    return _arm_held(phase, spec, body, _WATCH_BEFORE_CHEST, neck_pitch=20 + 10 * spec.variation)
-
-
 Primitive = Callable[[np.ndarray, ActionSpec, BodyShape], Motion]
 PRIMITIVES: dict[str, Primitive] = {
     IDLE: idle,
@@ -550,9 +510,6 @@ PRIMITIVES: dict[str, Primitive] = {
     "pull": pull,
     "waveHands": wave_hands,
     "clapHands": clap_hands,
-    "drink": drink,
-    "phoneCall": phone_call,
-    "checkWatch": check_watch,
 }
 
 

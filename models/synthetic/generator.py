@@ -15,11 +15,7 @@ Decisions:
 - **Idle is background.** ``segments`` cover only the actions of
   `actions.ACTIONS`; every frame outside a segment is idle (standing or seated
   rest with breathing and sway), which the detector treats as background. In
-  `iter_frames` a background frame's label is ``None``. So are the everyday
-  movements of `actions.DISTRACTORS` (``distractor_share`` of the planned
-  movements: drinking, phoning, checking a watch), which a detector must learn
-  to leave alone; with the default 0 none are planned and no random number is
-  drawn for them, so the scenes of a seed stay as they were.
+  `iter_frames` a background frame's label is ``None``.
 - **One timeline per person.** `generate_people` returns one
   `SkeletonSequence` per person (M = 1 each, its own ``segments``,
   ``subject`` = the person's index). `generate_sequence` stacks them into one
@@ -66,7 +62,6 @@ from models.skeleton.sequence import Segment, SkeletonSequence
 from models.synthetic.actions import (
     ACTIONS,
     CARRY_SPEED,
-    DISTRACTORS,
     IDLE,
     LOCOMOTION,
     SEATED,
@@ -132,8 +127,6 @@ class SyntheticConfig:
         min_action_duration, max_action_duration: seconds per action (walks get
             the duration their distance needs, clipped to this range).
         idle_duration_range: seconds of background between actions (0 allowed).
-        distractor_share: probability in [0, 1] that a planned movement is one of
-            `actions.DISTRACTORS` (background) instead of an action.
         crossing: persons 0 and 1 walk past each other (needs 2+ people and "walk").
         name: prefix of the generated sequences' names.
     """
@@ -155,7 +148,6 @@ class SyntheticConfig:
     min_action_duration: float = 1.5
     max_action_duration: float = 4.0
     idle_duration_range: tuple[float, float] = (0.5, 2.5)
-    distractor_share: float = 0.0
     crossing: bool = False
     name: str = "synthetic"
 
@@ -202,8 +194,6 @@ class SyntheticConfig:
             fail("noise_std", "must be >= 0 (metres)")
         if not 0 <= number("missing_prob") < 1:
             fail("missing_prob", "must be in [0, 1)")
-        if not 0 <= number("distractor_share") <= 1:
-            fail("distractor_share", "must be in [0, 1]")
         if isinstance(self.actions, str):
             fail("actions", "must be a sequence of action names, not one string")
         object.__setattr__(self, "actions", tuple(self.actions))
@@ -391,7 +381,7 @@ class _Person:
         return item
 
     def _act(self, state: _State, spec: ActionSpec, length: int) -> _PlanItem:
-        item = _PlanItem(None if spec.label in DISTRACTORS else spec.label, state.frame, length, spec)
+        item = _PlanItem(spec.label, state.frame, length, spec)
         state.frame += length
         state.xz = spec.final_xz
         state.heading = float(wrap_angle(spec.final_heading))
@@ -399,12 +389,8 @@ class _Person:
         return item
 
     def _choose(self, posture: str, exclude: frozenset[str] = frozenset()) -> str | None:
-        """The next movement: an action ``posture`` allows (None if none), or with ``distractor_share`` a
-        distractor."""
-        cfg = self.config
-        if cfg.distractor_share and self._rng.random() < cfg.distractor_share:
-            return DISTRACTORS[int(self._rng.integers(len(DISTRACTORS)))]
         u = self._rng.random()
+        cfg = self.config
         weights = cfg.action_probs or (1.0,) * len(cfg.actions)
         names = [a for a in cfg.actions if allowed(a, posture) and a not in exclude]
         w = np.array([weights[cfg.actions.index(a)] for a in names])
@@ -416,7 +402,7 @@ class _Person:
         rng = self._rng
         speed = float(rng.uniform(*self.config.speed_range))
         side_u, variation = rng.random(2)
-        if label == "throw" or label in DISTRACTORS:
+        if label == "throw":
             side = 1 if side_u < 0.75 else -1
         elif label in ("pickUp", "waveHands"):
             side = 0 if side_u < 0.5 else (1 if side_u < 0.8 else -1)

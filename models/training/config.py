@@ -52,8 +52,6 @@ class TrainConfig:
     onset_frames: int = 8  # ... within this many frames of it: the moments a causal stream must name it from
     onset_kind: str = "actions"  # "actions": the vocabulary's actions begin; "movements": hard negatives' too
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
-    synthetic_distractors: float = 0.0  # detect: share of their movements that are everyday background ones
-    # (drinking, phoning, checking a watch: models.synthetic.actions.DISTRACTORS)
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
     epochs: int = 20

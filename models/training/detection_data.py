@@ -49,14 +49,12 @@ def load_refs(refs: list[str], config: TrainConfig) -> tuple[list[SkeletonSequen
     return sequences, labels
 
 
-def synthetic_sequences(count: int, fps: float, seed: int, distractor_share: float = 0.0) -> list[SkeletonSequence]:
-    """Labelled synthetic sequences (UTKinect vocabulary) for robustness beyond Kinect v1 bodies; with
-    ``distractor_share``, that share of their movements everyday background ones (drinking, phoning, ...)."""
+def synthetic_sequences(count: int, fps: float, seed: int) -> list[SkeletonSequence]:
+    """Labelled synthetic sequences (UTKinect vocabulary) for robustness beyond Kinect v1 bodies."""
     from models.synthetic.generator import SyntheticConfig, generate_sequence
 
-    scenes = [SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i, distractor_share=distractor_share)
-              for i in range(count)]  # fmt: skip
-    return [prepare_sequence(generate_sequence(scene), fps) for scene in scenes]
+    return [prepare_sequence(generate_sequence(SyntheticConfig(fps=fps, num_frames=int(fps * 60), seed=seed + i)), fps)
+            for i in range(count)]  # fmt: skip
 
 
 @dataclass
@@ -97,8 +95,7 @@ def detection_data(config: TrainConfig, synthetic: bool = True) -> DetectionData
         targets += [t for _, t in pairs]
         groups += [group] * len(pairs)
         onsets += [movement_onsets(s, kind, to_vocabulary, span) for s, _ in pairs]
-    count = config.synthetic_sequences if synthetic else 0
-    for scene in synthetic_sequences(count, config.fps, config.seed, config.synthetic_distractors):
+    for scene in synthetic_sequences(config.synthetic_sequences if synthetic else 0, config.fps, config.seed):
         sequences.append(scene)
         targets.append(scene.frame_labels(labels))
         groups.append(0)  # synthetic scenes speak the primary vocabulary: they share its draws

@@ -15,7 +15,6 @@ from models.evaluation.runner import evaluate_detection
 from models.inference import predict_sequence
 from models.point_events import PointRules
 from models.training.config import ConfigError, load_train_config
-from models.training.detection_data import synthetic_sequences
 from models.training.loop import train
 from models.training.score_calibration import min_score_for_precision
 from models.windows import prepare_sequence
@@ -194,11 +193,3 @@ def test_detection_scores_are_calibrated_and_baked_in_with_the_gesture_rules(dat
     assert checkpoint.metrics["validation"]["frame_accuracy"] > 0
     assert checkpoint.points == PointRules(**rules)  # the stream's gesture events come with the weights
     assert checkpoint.runs == EventRules(confident_threshold=0.8, confident_frames=4)  # and its action events' rules
-
-
-def test_synthetic_training_scenes_give_the_distractors_their_share_of_the_movements():
-    plain = synthetic_sequences(2, 15.0, seed=0)
-    mixed = synthetic_sequences(2, 15.0, seed=0, distractor_share=0.5)
-    assert [s.num_frames for s in plain] == [s.num_frames for s in mixed] == [900, 900]
-    actions = [sum(s.length for s in scene.segments) for scene in (*plain, *mixed)]
-    assert actions[2] < actions[0] and actions[3] < actions[1], "distractors are background: fewer action frames"
