@@ -15,7 +15,10 @@ Examples::
         --root ../shared/data/utkinect_action3d --subjects 5,6 --stride 1 --lookahead 0
 
 Detection checkpoints report frame_accuracy, frame_map, segment_map (tIoU
-0.1/0.3/0.5) and the time to detect: from each true action's start (or
+0.1/0.3/0.5), frame_errors (actions missed, background named, actions
+confused; the share of the errors within 2, 4 and 8 frames of a true
+boundary and the frame accuracy with those forgiven) and the time to
+detect: from each true action's start (or
 action point) to the first frame label naming it and to the first start
 event, in stream time (the wait for the window that makes a label final;
 model compute not included), p50/p95 and the fraction never detected,
@@ -116,6 +119,10 @@ def _lookahead(text: str) -> int | None:
 def _table(metrics: dict) -> str:
     rows = [(key, value) for key, value in metrics.items() if isinstance(value, (int, float))]
     rows += [(f"segment_map@{k}", v) for k, v in metrics.get("segment_map", {}).items()]
+    errors = metrics.get("frame_errors", {})
+    rows += [(f"frame_errors.{k}", v) for k, v in errors.items() if isinstance(v, int)]
+    rows += [(f"frame_errors.near_edges@{k}", v) for k, v in errors.get("near_edges", {}).items()]
+    rows += [(f"frame_accuracy_forgiving_edges@{k}", v) for k, v in errors.get("accuracy_forgiving_edges", {}).items()]
     for kind, entry in metrics.get("time_to_detect", {}).items():
         rows += [(f"time_to_detect.{kind}.{k}" + (" ms" if k.startswith("p") else ""), v) for k, v in entry.items()]
     for action, entry in metrics.get("time_to_detect_by_action", {}).get("label", {}).items():

@@ -14,6 +14,7 @@ from models.action_runs import ActionRuns, EventRules
 from models.checkpoint import CheckpointConfig
 from models.evaluation.clip_metrics import clip_accuracy, nearest_neighbour_accuracy
 from models.evaluation.confusion import confusion_matrix, plot_confusion
+from models.evaluation.frame_errors import frame_errors
 from models.evaluation.frame_metrics import frame_accuracy, frame_average_precision
 from models.evaluation.segment_map import segment_map
 from models.evaluation.segments import frames_to_segments, labels_to_segments
@@ -100,21 +101,23 @@ def detection_metrics(
 ) -> dict[str, Any]:
     """Detection metrics of per-frame probabilities ``scores[name]`` (T, K + 1) against the sequences' segments.
 
-    Frame accuracy and the confusion count the labels a stream publishes (`models.fusion.published_labels`
-    with ``min_score``); AP and segments rank the probabilities themselves.
+    Frame accuracy, the confusion and ``frame_errors`` (`models.evaluation.frame_errors`: actions missed,
+    background named, actions confused, errors near a true boundary) count the labels a stream publishes
+    (`models.fusion.published_labels` with ``min_score``); AP and segments rank the probabilities themselves.
 
     Any detector's scores go through here (the checkpoint, the simple baseline), so
     their figures are computed the same way.
     """
-    all_scores, all_true, detections, truths = [], [], {}, {}
+    all_scores, all_true, detections, truths, published = [], [], {}, {}, []
     for sequence in sequences:
         true = sequence.frame_labels(labels)
         all_scores.append(scores[sequence.name])
         all_true.append(true)
+        published.append((published_labels(scores[sequence.name], min_score), true))
         detections[sequence.name] = frames_to_segments(scores[sequence.name], min_length=min_segment_frames)
         truths[sequence.name] = labels_to_segments(true)
     stacked, true = np.concatenate(all_scores), np.concatenate(all_true)
-    predicted = published_labels(stacked, min_score)
+    predicted = np.concatenate([labels for labels, _ in published])
     per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
     if any(truths.values()):
@@ -125,6 +128,7 @@ def detection_metrics(
         plot_confusion(confusion_matrix(predicted, true, len(labels)), labels, confusion_png)
     return {
         "frame_accuracy": frame_accuracy(predicted, true),
+        "frame_errors": frame_errors(published),
         "frame_map": float(np.mean(action_aps)) if action_aps else float("nan"),
         "frame_ap": {labels[cls]: ap for cls, ap in per_class.items()},
         "segment_map": {str(t): maps[t] for t in SEGMENT_THRESHOLDS},

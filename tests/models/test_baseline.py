@@ -52,6 +52,10 @@ def test_frame_baseline_scores_go_through_the_detection_metrics():
     metrics = detection_metrics(test, scores, labels)
     background = np.mean(np.concatenate([s.frame_labels(labels) for s in test]) == 0)
     assert metrics["frame_accuracy"] > background
+    errors = metrics["frame_errors"]
+    assert errors["frames"] == metrics["num_frames"]
+    assert errors["errors"] == round((1 - metrics["frame_accuracy"]) * metrics["num_frames"])
+    assert errors["errors"] == errors["action_missed"] + errors["background_named"] + errors["actions_confused"]
 
 
 def test_a_one_frame_clip_has_finite_features():
