@@ -95,6 +95,11 @@ def _scalars(metrics: dict[str, Any], prefix: str = "val/") -> dict[str, float]:
     return flat
 
 
+def _summary(metrics: dict[str, Any]) -> dict[str, float]:
+    """The scalars an epoch logs: all but the per-class APs and the error breakdown (the checkpoint keeps those)."""
+    return {k: v for k, v in _scalars(metrics).items() if "frame_ap" not in k and "frame_errors" not in k}
+
+
 def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
     """Run one training job; returns the final evaluation metrics on rank 0, None on the other ranks."""
     from tqdm import tqdm
@@ -169,7 +174,7 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
         if rank == 0:
             task.model.eval()
             metrics = task.evaluate()
-            summary = {k: v for k, v in _scalars(metrics).items() if "frame_ap" not in k}
+            summary = _summary(metrics)
             logs.write(step, summary | {"epoch_seconds": time.perf_counter() - started})
             logger.info("epoch %d/%d loss %.4f %s", epoch + 1, config.epochs, losses["total"].item(),
                         " ".join(f"{k}={v:.4f}" for k, v in summary.items()))  # fmt: skip
@@ -186,8 +191,8 @@ def train(config: TrainConfig, command: str = "") -> dict[str, Any] | None:
             metrics = task.evaluate()
             task.checkpoint.metrics = {**({"validation": metrics} if metrics else {}), **finished}
             save_checkpoint(output / "checkpoint", task.model, task.checkpoint)
-            logger.info("after %s: %s", ", ".join(finished), " ".join(f"{k}={v:.4f}" for k, v in
-                                                                       _scalars(metrics).items() if "frame_ap" not in k))
+            logger.info("after %s: %s", ", ".join(finished),
+                        " ".join(f"{k}={v:.4f}" for k, v in _summary(metrics).items()))  # fmt: skip
     if logs is not None:
         logs.close()
     if world > 1:
