@@ -117,7 +117,7 @@ def detection_metrics(
         detections[sequence.name] = frames_to_segments(scores[sequence.name], min_length=min_segment_frames)
         truths[sequence.name] = labels_to_segments(true)
     stacked, true = np.concatenate(all_scores), np.concatenate(all_true)
-    predicted = np.concatenate([labels for labels, _ in published])
+    predicted = np.concatenate([frame_labels for frame_labels, _ in published])
     per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
     if any(truths.values()):
