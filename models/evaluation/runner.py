@@ -108,16 +108,15 @@ def detection_metrics(
     Any detector's scores go through here (the checkpoint, the simple baseline), so
     their figures are computed the same way.
     """
-    all_scores, all_true, detections, truths, published = [], [], {}, {}, []
+    all_scores, detections, truths, published = [], {}, {}, []
     for sequence in sequences:
         true = sequence.frame_labels(labels)
         all_scores.append(scores[sequence.name])
-        all_true.append(true)
         published.append((published_labels(scores[sequence.name], min_score), true))
         detections[sequence.name] = frames_to_segments(scores[sequence.name], min_length=min_segment_frames)
         truths[sequence.name] = labels_to_segments(true)
-    stacked, true = np.concatenate(all_scores), np.concatenate(all_true)
-    predicted = np.concatenate([frame_labels for frame_labels, _ in published])
+    stacked = np.concatenate(all_scores)
+    predicted, true = (np.concatenate(column) for column in zip(*published))
     per_class = frame_average_precision(stacked, true)
     action_aps = [ap for cls, ap in per_class.items() if cls != 0 and np.isfinite(ap)]
     if any(truths.values()):
