@@ -25,7 +25,8 @@ model compute not included), p50/p95 and the fraction never detected,
 pooled and per action (``time_to_detect_by_action`` in the JSON). Windows
 are fused as the stream fuses them (--stride, --lookahead, --fusion); the
 default, every window covering a frame, is the offline protocol of the
-model card. Classification checkpoints report accuracy. Subjects whose files
+model card; ``--min-score`` counts frames at another level than the
+checkpoint's, as ``stream-run --min-score`` publishes them. Classification checkpoints report accuracy. Subjects whose files
 are absent from --root are skipped (what is there is evaluated). --subjects
 takes a dataset reference's selection (`models.datasets.selection`): ids
 (``5,6``), all but some (``!1,2``) or an attribute, e.g. NW-UCLA's cross-view
@@ -62,6 +63,7 @@ florence-video --help`` lists their flags.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -101,11 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
                              "dataset's people not in --subjects (slow: minutes)")
     parser.add_argument("--fusion", choices=FUSIONS, default="recent",
                         help="detection: how the windows covering a frame combine (default recent)")
+    parser.add_argument("--min-score", type=_probability,
+                        help="detection: a frame whose most likely action scores below this is counted as "
+                             "background, as stream-run --min-score publishes it, 0 to below 1 (default: the "
+                             "checkpoint's min_score)")  # fmt: skip
     parser.add_argument("--json", help="write the metrics here")
     parser.add_argument("--confusion", help="write the confusion matrix PNG here (msrc12: the causal row's events "
                                             "against the action points at Δ = 1 s, with missed points and false "
                                             "alarms)")
     return parser
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to below 1, got {text!r}")
+    return value
 
 
 def _lookahead(text: str) -> int | None:
@@ -155,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
                                   "of frames")  # fmt: skip
         if args.baseline and spec.task != "points":
             raise SkelstreamError(f"--baseline scores recordings with action points (msrc12), not {args.dataset}")
+        if args.min_score is not None:
+            if config.task != "detection" or spec.task == "points":
+                scored_by = "gesture events" if config.task == "detection" else "clips"
+                raise SkelstreamError(f"--min-score sets the level of published frame labels; {args.dataset} with "
+                                      f"{args.checkpoint} is scored by {scored_by}")  # fmt: skip
+            config = dataclasses.replace(config, min_score=args.min_score)
         sequences = load_ref(selection, args.root)
         if not sequences:
             raise SkelstreamError(f"no {args.dataset} files for subjects {args.subjects} under {args.root}")
@@ -169,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             lookahead = None if args.lookahead is DEFAULT else args.lookahead
             metrics = evaluate_detection(model, config, sequences, stride=stride, confusion_png=args.confusion,
                                          lookahead=lookahead, fusion=args.fusion)  # fmt: skip
-            metrics["fusion"] = {"stride": stride, "lookahead": lookahead, "fusion": args.fusion}
+            metrics["fusion"] = {"stride": stride, "lookahead": lookahead, "fusion": args.fusion,
+                                 "min_score": config.min_score}  # fmt: skip
         else:
             gallery = load_ref(gallery_selection, args.root) if gallery_selection else None
             metrics = evaluate_classification(model, config, sequences, gallery=gallery, confusion_png=args.confusion)

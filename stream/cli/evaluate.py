@@ -97,6 +97,9 @@ def build_video_parser() -> argparse.ArgumentParser:
                              "the machine's load)")
     parser.add_argument("--lookahead", type=int, default=defaults.lookahead,
                         help=f"frames of delay traded for accuracy (default {defaults.lookahead})")
+    parser.add_argument("--min-score", type=float,
+                        help="a frame whose most likely action scores below this probability is published as "
+                             "background, 0 to below 1 (default: the checkpoint's min_score), as stream-run")  # fmt: skip
     parser.add_argument("--pose-model", default=defaults.pose_model,
                         help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
     parser.add_argument("--num-poses", type=int, default=defaults.num_poses,
@@ -167,9 +170,9 @@ def _video_main(argv: list[str]) -> int:
         try:
             config = RunConfig(source="video", video=str(args.root), fast=True, checkpoint=args.checkpoint,
                                backend=args.backend, threads=args.threads, stride=args.stride,
-                               lookahead=args.lookahead, pose_model=args.pose_model, num_poses=args.num_poses,
-                               smoothing=args.smoothing, pose_3d=args.pose_3d, lifter=args.lifter,
-                               root_motion=args.root_motion)  # fmt: skip
+                               lookahead=args.lookahead, min_score=args.min_score, pose_model=args.pose_model,
+                               num_poses=args.num_poses, smoothing=args.smoothing, pose_3d=args.pose_3d,
+                               lifter=args.lifter, root_motion=args.root_motion)  # fmt: skip
             clips = _selected_clips(args.dataset, args.subjects, args.root)
             if not clips:
                 raise SkelstreamError(f"no Florence clips of actors {args.subjects} under {args.root}")
@@ -199,7 +202,8 @@ def _video_main(argv: list[str]) -> int:
         "checkpoint": str(config.checkpoint),
         "labels": list(backend.config.labels),
         "run": {"backend": backend.name, "threads": config.threads, "stride": config.stride,
-                "lookahead": config.lookahead, "num_poses": config.num_poses, "smoothing": config.smoothing},
+                "lookahead": config.lookahead, "num_poses": config.num_poses, "smoothing": config.smoothing,
+                "min_score": backend.config.min_score if config.min_score is None else config.min_score},
         "pose": None if cache is None else {"cache": str(cache.folder), "hits": pose_counts[0],
                                             "misses": pose_counts[1], **cache.settings},
         **summarize(results, backend.config.labels, readings_of(backend.config.points is not None)),

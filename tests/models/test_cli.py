@@ -40,7 +40,7 @@ def test_eval_detection_on_utkinect(data_root, tmp_path):
     by_action = metrics["time_to_detect_by_action"]["label"]
     assert list(by_action) == sorted(UTKINECT_ACTIONS) and {e["instances"] for e in by_action.values()} == {4}
     assert "time_to_detect.label[waveHands].never_detected" in result.stdout
-    assert metrics["fusion"] == {"stride": 8, "lookahead": None, "fusion": "recent"}
+    assert metrics["fusion"] == {"stride": 8, "lookahead": None, "fusion": "recent", "min_score": 0.0}
 
 
 def test_eval_as_the_stream_labels_causal_at_stride_1(data_root, tmp_path):
@@ -51,8 +51,17 @@ def test_eval_as_the_stream_labels_causal_at_stride_1(data_root, tmp_path):
                   "--stride", "1", "--lookahead", "0", "--fusion", "mean")  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads(out.read_text())
-    assert metrics["fusion"] == {"stride": 1, "lookahead": 0, "fusion": "mean"}
+    assert metrics["fusion"] == {"stride": 1, "lookahead": 0, "fusion": "mean", "min_score": 0.0}
     assert "time_to_detect.label.never_detected" in result.stdout
+    strict = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "utkinect", "--root",
+                  str(data_root / "utkinect_action3d"), "--subjects", "5", "--json", str(out), "--stride", "1",
+                  "--lookahead", "0", "--fusion", "mean", "--min-score", "0.99")  # fmt: skip
+    assert strict.returncode == 0, strict.stderr
+    at_099 = json.loads(out.read_text())
+    assert at_099["fusion"]["min_score"] == 0.99
+    # an untrained model scores no action at 0.99: every frame is published as background, none named wrongly
+    assert at_099["frame_errors"]["background_named"] == at_099["frame_errors"]["actions_confused"] == 0
+    assert at_099["frame_errors"]["action_missed"] > metrics["frame_errors"]["action_missed"]
     bad = _run("models.cli.evaluate", "--checkpoint", str(ckpt), "--dataset", "utkinect", "--root", str(data_root),
                "--lookahead", "soon")  # fmt: skip
     assert bad.returncode == 2 and "'all'" in bad.stderr
@@ -96,6 +105,8 @@ def test_eval_selects_by_attribute_nw_ucla_across_views(data_root, tmp_path):
         (["--dataset", "utkinect", "--subjects", "8,9"], "no utkinect files"),
         (["--dataset", "msr-action3d"], "predicts"),
         (["--dataset", "utkinect", "--subjects", "five"], "subjects must be integers"),
+        (["--dataset", "utkinect", "--min-score", "1.5"], "expected a probability from 0 to below 1"),
+        (["--dataset", "msrc12", "--min-score", "0.5"], "is scored by gesture events"),
     ],
 )
 def test_eval_errors_exit_2_with_one_clear_line(data_root, tmp_path, args, message):

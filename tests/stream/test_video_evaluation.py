@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from foundation.errors import PoseModelError, SkelstreamError, SourceError
+from models.checkpoint import read_config
 from models.pretrained import DEFAULT_CHECKPOINT
 from models.skeleton.layouts import MEDIAPIPE_33
 from stream.evaluation.clip_readings import READINGS, read_clip, readings_of
@@ -357,6 +358,19 @@ def test_the_command_line_evaluates_a_folder_of_clips(evaluated, clip_dir, tmp_p
     assert metrics["checkpoint"] == str(DEFAULT_CHECKPOINT)
     assert [c["majority"] for c in metrics["per_clip"]] == [r.reading.majority for r in evaluated["live"]]
     assert (tmp_path / "c.png").is_file() and (tmp_path / "c-any-action.png").is_file()
+    assert metrics["run"]["min_score"] == read_config(DEFAULT_CHECKPOINT).min_score > 0
+    # --min-score as stream-run's: at 0 every frame with a person gets its most likely class, at 0.99 few or none
+    levels = {}
+    for level in ("0", "0.99"):
+        assert main(["--dataset", "florence-video", "--root", str(clip_dir), "--subjects", "1", "--cache-dir",
+                     str(evaluated["cache"].folder), "--pose-model", str(evaluated["cache"].model_path),
+                     "--min-score", level, "--json", str(out)]) == 0  # fmt: skip
+        levels[level] = json.loads(out.read_text())
+        assert levels[level]["run"]["min_score"] == float(level)
+    named = {level: sum(label != "background" for c in m["per_clip"] for label in c["labels"])
+             for level, m in levels.items()}  # fmt: skip
+    shipped = sum(label != "background" for c in metrics["per_clip"] for label in c["labels"])
+    assert named["0"] > shipped > named["0.99"]
 
 
 def test_the_simple_baseline_goes_through_the_same_path_beside_the_checkpoint(evaluated, clip_dir, tmp_path, capsys):
