@@ -196,3 +196,40 @@ def test_the_training_config_checks_the_onset_share():
     with pytest.raises(ConfigError, match="onset_kind"):
         load_train_config(task="detect", onset_kind="gestures")
     assert load_train_config(task="detect", onset_share=0.3).onset_frames == 8
+
+
+def test_action_ends_are_the_first_frames_after_actions():
+    from models.training.data import action_ends
+    from models.windows import IGNORE_INDEX
+
+    targets = np.array([2, 2, 0, 0, 1, 1, 3, 3, IGNORE_INDEX, 0, 1, 1, 0, 2, 2])
+    # 2 -> 0 at 2, 1 -> 3 at 6, 1 -> 0 at 12; not 3 -> ignored, nor the action still running at the end
+    assert action_ends(targets).tolist() == [2, 6, 12]
+    assert action_ends(np.zeros(5, np.int64)).tolist() == []
+
+
+def test_an_offset_share_of_windows_end_just_after_an_action_ends():
+    background, action = _sequence(300, "background"), _sequence(300, "action")
+    targets = [np.zeros(300, np.int64), np.r_[np.zeros(100), np.ones(50), np.zeros(100), np.full(50, 2)].astype(int)]
+    data = DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=4000,
+                            onset_share=0.2, onset_frames=5, offset_share=0.3, offset_frames=6)  # fmt: skip
+    picks = [data.pick(i) for i in range(len(data))]
+    after_end = [end for s, end in picks if s.name == "action" and 150 <= end < 156]
+    after_onset = [end for s, end in picks if s.name == "action" and (100 <= end < 105 or 250 <= end < 255)]
+    # uniform ends put 6 of 600 frames after the one action that ends (0.5 % of the draws); the offset draws add 30 %
+    assert 0.27 < len(after_end) / len(picks) < 0.34 and set(after_end) == set(range(150, 156))
+    assert 0.17 < len(after_onset) / len(picks) < 0.24
+    with pytest.raises(ValueError, match="needs a sequence with an action that ends"):
+        DetectionWindows([background], targets[:1], 16, NormalizationConfig(), length=10, offset_share=0.2)
+    with pytest.raises(ValueError, match="offset_share"):
+        DetectionWindows([background, action], targets, 16, NormalizationConfig(), length=10, onset_share=0.6,
+                         offset_share=0.4)  # fmt: skip
+
+
+def test_the_training_config_checks_the_offset_share():
+    from models.training.config import ConfigError, load_train_config
+
+    for onset, share, frames in ((0.0, 1.0, 16), (0.0, -0.1, 16), (0.0, 0.2, 0), (0.5, 0.5, 16)):
+        with pytest.raises(ConfigError, match="offset_share"):
+            load_train_config(task="detect", onset_share=onset, offset_share=share, offset_frames=frames)
+    assert load_train_config(task="detect", offset_share=0.2).offset_frames == 16
