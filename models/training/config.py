@@ -51,8 +51,6 @@ class TrainConfig:
     onset_share: float = 0.0  # detect: share of windows ending just after an action's first frame (data.py) ...
     onset_frames: int = 8  # ... within this many frames of it: the moments a causal stream must name it from
     onset_kind: str = "actions"  # "actions": the vocabulary's actions begin; "movements": hard negatives' too
-    offset_share: float = 0.0  # detect: share of windows ending just after an action ends (data.py) ...
-    offset_frames: int = 16  # ... within this many frames of it: the moments a causal stream must stop naming it
     synthetic_sequences: int = 0  # detect: labelled synthetic sequences mixed into training
     input_layout: str | None = None  # use only the unified joints this layout provides (e.g. kinect_v1_20)
     fps: float = 15.0
@@ -116,9 +114,6 @@ class TrainConfig:
         if not 0.0 <= self.onset_share < 1.0 or self.onset_frames < 1:
             raise ConfigError(f"onset_share must be in [0, 1) and onset_frames >= 1, got {self.onset_share}, "
                               f"{self.onset_frames}")  # fmt: skip
-        if not 0.0 <= self.offset_share < 1.0 - self.onset_share or self.offset_frames < 1:
-            raise ConfigError(f"offset_share must be in [0, 1 - onset_share) and offset_frames >= 1, got "
-                              f"{self.offset_share}, {self.offset_frames}")  # fmt: skip
         if self.onset_kind not in ONSET_KINDS:
             raise ConfigError(f"onset_kind must be one of {ONSET_KINDS}, got {self.onset_kind!r}")
         from models.training.window_augment import WindowAugment

@@ -63,24 +63,19 @@ class DetectionWindows(_RandomWindows):
     onsets and the frames after: the moments a causal stream must name a new action from; the other
     windows end anywhere. ``onsets`` gives each sequence's (e.g. where any labelled movement begins,
     `models.training.detection_data.DetectionData.onsets`); by default, where its actions begin
-    (`action_onsets`). Likewise an ``offset_share`` end within ``offset_frames`` frames after an action
-    ends (`action_ends`): the moments a causal stream must stop naming it, which its last frames no
-    longer show.
+    (`action_onsets`).
     """
 
     def __init__(self, sequences: list[SkeletonSequence], targets: list[np.ndarray], num_frames: int,
                  normalization: NormalizationConfig, length: int, seed: int = 0, groups: list[int] | None = None,
                  group_shares: dict[int, float] | None = None, augment: WindowAugment | None = None,
-                 onset_share: float = 0.0, onset_frames: int = 8, onsets: list[np.ndarray] | None = None,
-                 offset_share: float = 0.0, offset_frames: int = 16) -> None:  # fmt: skip
+                 onset_share: float = 0.0, onset_frames: int = 8,
+                 onsets: list[np.ndarray] | None = None) -> None:  # fmt: skip
         super().__init__(sequences, num_frames, normalization, length, seed, groups, group_shares)
         if len(targets) != len(sequences):
             raise ValueError(f"{len(targets)} target arrays for {len(sequences)} sequences")
         if not 0.0 <= onset_share < 1.0 or onset_frames < 1:
             raise ValueError(f"onset_share must be in [0, 1) and onset_frames >= 1, got {onset_share}, {onset_frames}")
-        if not 0.0 <= offset_share < 1.0 - onset_share or offset_frames < 1:
-            raise ValueError(f"offset_share must be in [0, 1 - onset_share) and offset_frames >= 1, got "
-                             f"{offset_share}, {offset_frames}")  # fmt: skip
         self.frame_labels = targets
         self.index_of = {id(s): i for i, s in enumerate(sequences)}
         self.augment = augment or WindowAugment()
@@ -92,30 +87,16 @@ class DetectionWindows(_RandomWindows):
         if onset_share and not with_onsets.any():
             raise ValueError("onset_share needs a sequence with an onset in it")
         self.onset_weights = with_onsets / with_onsets.sum() if with_onsets.any() else with_onsets
-        self.offset_share, self.offset_frames = offset_share, offset_frames
-        self.ends = [action_ends(t) for t in targets]
-        with_ends = self.weights * np.array([len(e) > 0 for e in self.ends])
-        if offset_share and not with_ends.any():
-            raise ValueError("offset_share needs a sequence with an action that ends in it")
-        self.end_weights = with_ends / with_ends.sum() if with_ends.any() else with_ends
 
     def pick(self, index: int) -> tuple[SkeletonSequence, int]:
-        if self.onset_share or self.offset_share:
+        if self.onset_share:
             rng = np.random.default_rng((self.seed, self.epoch, index, 2))
-            draw = rng.random()
-            if draw < self.onset_share:
-                return self._after(self.onsets, self.onset_weights, self.onset_frames, rng)
-            if draw < self.onset_share + self.offset_share:
-                return self._after(self.ends, self.end_weights, self.offset_frames, rng)
+            if rng.random() < self.onset_share:
+                chosen = int(rng.choice(len(self.sequences), p=self.onset_weights))
+                onset = int(rng.choice(self.onsets[chosen]))
+                sequence = self.sequences[chosen]
+                return sequence, min(onset + int(rng.integers(self.onset_frames)), sequence.num_frames - 1)
         return super().pick(index)
-
-    def _after(self, moments: list[np.ndarray], weights: np.ndarray, frames: int,
-               rng: np.random.Generator) -> tuple[SkeletonSequence, int]:  # fmt: skip
-        """A sequence drawn by ``weights`` and a window end within ``frames`` frames from one of its ``moments``."""
-        chosen = int(rng.choice(len(self.sequences), p=weights))
-        moment = int(rng.choice(moments[chosen]))
-        sequence = self.sequences[chosen]
-        return sequence, min(moment + int(rng.integers(frames)), sequence.num_frames - 1)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sequence, end = self.pick(index)
@@ -157,15 +138,6 @@ def action_onsets(targets: np.ndarray) -> np.ndarray:
     targets = np.asarray(targets)
     previous = np.concatenate([[-1], targets[:-1]])
     return np.flatnonzero((targets != previous) & (targets != 0) & (targets != IGNORE_INDEX))
-
-
-def action_ends(targets: np.ndarray) -> np.ndarray:
-    """The frames of (T,) class indices where an action has just ended: the first frame after it that is the
-    background or another action (not `IGNORE_INDEX`, not the end of the sequence)."""
-    targets = np.asarray(targets)
-    previous = np.concatenate([[0], targets[:-1]])
-    ended = (previous != 0) & (previous != IGNORE_INDEX) & (targets != previous) & (targets != IGNORE_INDEX)
-    return np.flatnonzero(ended)
 
 
 class PretrainWindows(_RandomWindows):

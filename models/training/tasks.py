@@ -182,8 +182,7 @@ class DetectTask(Task):
                                    WindowAugment(config.camera_view, config.young_track, config.lifted_view,
                                                  tuple(config.speed_range)),
                                    config.onset_share, config.onset_frames,
-                                   data.onsets if config.onset_kind == "movements" else None,
-                                   config.offset_share, config.offset_frames)  # fmt: skip
+                                   data.onsets if config.onset_kind == "movements" else None)  # fmt: skip
         super().__init__(model=model, trainable=trainable, train_data=windows, checkpoint=checkpoint)
         self.linear_probe = config.linear_probe
         self.augment = SupervisedAugment(shear=config.shear)
