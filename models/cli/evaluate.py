@@ -26,7 +26,8 @@ pooled and per action (``time_to_detect_by_action`` in the JSON). Windows
 are fused as the stream fuses them (--stride, --lookahead, --fusion); the
 default, every window covering a frame, is the offline protocol of the
 model card; ``--min-score`` counts frames at another level than the
-checkpoint's, as ``stream-run --min-score`` publishes them. Classification checkpoints report accuracy. Subjects whose files
+checkpoint's, as ``stream-run --min-score`` publishes them. Classification
+checkpoints report accuracy. Subjects whose files
 are absent from --root are skipped (what is there is evaluated). --subjects
 takes a dataset reference's selection (`models.datasets.selection`): ids
 (``5,6``), all but some (``!1,2``) or an attribute, e.g. NW-UCLA's cross-view
@@ -118,8 +119,8 @@ def _probability(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
+        value = float("nan")
+    if not 0.0 <= value < 1.0:  # NaN, a word or out of range
         raise argparse.ArgumentTypeError(f"expected a probability from 0 to below 1, got {text!r}")
     return value
 

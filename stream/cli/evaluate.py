@@ -99,7 +99,7 @@ def build_video_parser() -> argparse.ArgumentParser:
                         help=f"frames of delay traded for accuracy (default {defaults.lookahead})")
     parser.add_argument("--min-score", type=float,
                         help="a frame whose most likely action scores below this probability is published as "
-                             "background, 0 to below 1 (default: the checkpoint's min_score), as stream-run")  # fmt: skip
+                             "background, 0 to below 1, as stream-run (default: the checkpoint's min_score)")
     parser.add_argument("--pose-model", default=defaults.pose_model,
                         help="a MediaPipe pose_landmarker_*.task (default: prepared offline)")
     parser.add_argument("--num-poses", type=int, default=defaults.num_poses,
