@@ -16,11 +16,14 @@ before the model, the batched model call, decoding and publishing;
 before and after, the share of the machine's CPU time busy during the run
 (``/proc/stat``) and the CPU seconds of the run itself.
 
-Cells: people × backend (× precision) × stride, all side by side in one table,
-one JSON and one PNG of latency CDFs (a panel per number of people).
+Cells: people × backend (× precision) × stride × min_score (the level under which
+an action is published as background: ``checkpoint``, its own, or a value for
+``stream-run --min-score``), all side by side in one table, one JSON and one PNG
+of latency CDFs (a panel per number of people).
 
     .venv/bin/python -m benchmarks.label_latency                       # 1/4/8 people, torch + onnxruntime, auto/1/8
     .venv/bin/python -m benchmarks.label_latency --people 8 --backends onnxruntime --strides auto --seconds 60
+    .venv/bin/python -m benchmarks.label_latency --backends onnxruntime --strides auto --min-scores checkpoint 0.35
     .venv/bin/python -m benchmarks.label_latency --backends onnxruntime onnxruntime:int8 tensorrt   # a GPU machine
 """
 
@@ -45,6 +48,7 @@ from models.pretrained import DEFAULT_CHECKPOINT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("resample", "window", "queue", "stages", "model", "publish")
+CHECKPOINT_LEVEL = "checkpoint"  # --min-scores: the checkpoint's own min_score
 MIN_ACTIONS = 100  # fewer actions in a cell than this make its time to detect a scene's luck (benchmarks/README.md)
 
 
@@ -94,7 +98,9 @@ class LabelCollector(threading.Thread):
         self.context.term()
 
 
-def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint: str, endpoint: str) -> dict:
+def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint: str, endpoint: str,
+             min_score: str = CHECKPOINT_LEVEL) -> dict:
+    """One real-time ``stream-run`` on the synthetic scene and what its subscriber and ``--stats-json`` saw."""
     name, _, precision = backend.partition(":")
     collector = LabelCollector(endpoint)
     collector.start()
@@ -103,7 +109,8 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
         command = [sys.executable, "-m", "stream.cli.run", "--source", "synthetic", "--people", str(people),
                    "--seconds", str(seconds), "--backend", name, "--stride", stride, "--checkpoint", checkpoint,
                    "--zmq", endpoint, "--wait-subscribers", "1", "--stats-json", str(stats),
-                   *(["--precision", precision] if precision else [])]  # fmt: skip
+                   *(["--precision", precision] if precision else []),
+                   *(["--min-score", min_score] if min_score != CHECKPOINT_LEVEL else [])]  # fmt: skip
         load_before = os.getloadavg()
         busy0, total0 = cpu_times()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -121,7 +128,7 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
         summary = json.loads(stats.read_text())
     latency = summary["latency_ms"]
     return {
-        "people": people, "backend": backend, "stride": stride, "seconds": seconds,
+        "people": people, "backend": backend, "stride": stride, "min_score": min_score, "seconds": seconds,
         "frames": summary["frames"], "labels": summary["labels"], "received": len(collector.latencies),
         "drops": summary["source"].get("dropped", 0), "final_stride": summary["stride"].get("stride"),
         "stride_changes": summary["stride"].get("changes", []),
@@ -142,7 +149,7 @@ def run_cell(people: int, backend: str, stride: str, seconds: float, checkpoint:
 
 
 def table(cells: list[dict]) -> str:
-    head = (f"{'people':>6} {'backend':<17}{'stride':>7}{'drops':>6}{'label p50':>10}{'p95':>7}{'p99':>7}"
+    head = (f"{'people':>6} {'backend':<17}{'stride':>7}{'min':>6}{'drops':>6}{'label p50':>10}{'p95':>7}{'p99':>7}"
             f"{'model/call':>11}{'detect p50':>11}{'n':>5}{'never':>6}{'start p50':>10}"
             f"{'parts p50 (res/win/queue/stages/model/pub)':>44}"
             f"{'busy':>6}{'load':>11}")  # fmt: skip
@@ -151,13 +158,19 @@ def table(cells: list[dict]) -> str:
         label, detect, start = c["label_ms"], c["time_to_detect"], c["time_to_start"]
         parts = "/".join("-" if v is None else f"{v:.1f}" for v in c["parts_p50_ms"].values())
         stride = f"{c['stride']}→{c['final_stride']}" if c["stride"] == "auto" else c["stride"]
-        lines.append(f"{c['people']:>6} {c['backend']:<17}{stride:>7}{c['drops']:>6}{label.get('p50', 0):>10.1f}"
-                     f"{label.get('p95', 0):>7.1f}{label.get('p99', 0):>7.1f}{c['model_call_ms'].get('p50', 0):>11.2f}"
+        lines.append(f"{c['people']:>6} {c['backend']:<17}{stride:>7}{_level(c):>6}{c['drops']:>6}"
+                     f"{label.get('p50', 0):>10.1f}{label.get('p95', 0):>7.1f}{label.get('p99', 0):>7.1f}"
+                     f"{c['model_call_ms'].get('p50', 0):>11.2f}"
                      f"{detect.get('p50', float('nan')):>11.0f}{detect.get('instances', 0):>5}"
                      f"{detect.get('never_detected', float('nan')):>6.2f}"
                      f"{start.get('p50', float('nan')):>10.0f}{parts:>44}"
                      f"{(c['machine_busy'] or 0):>6.0%}{c['load_before'][0]:>5.1f}→{c['load_after'][0]:<5.1f}")  # fmt: skip
     return "\n".join(lines)
+
+
+def _level(cell: dict) -> str:
+    """A cell's min_score as its table shows it: ``ckpt`` for the checkpoint's own."""
+    return "ckpt" if cell["min_score"] == CHECKPOINT_LEVEL else cell["min_score"]
 
 
 def _people(n: int) -> str:
@@ -183,7 +196,7 @@ def action_table(cells: list[dict]) -> str:
     if not actions:
         return ""
     width = max(9, *(len(a) + 1 for a in actions))
-    head = f"{'people':>6} {'backend':<17}{'stride':>7}" + "".join(f"{a:>{width}}" for a in actions)
+    head = f"{'people':>6} {'backend':<17}{'stride':>7}{'min':>6}" + "".join(f"{a:>{width}}" for a in actions)
     lines = [head, "-" * len(head)]
     for c in cells:
         figures = []
@@ -191,7 +204,7 @@ def action_table(cells: list[dict]) -> str:
             entry = c["time_to_detect_by_action"].get(action)
             text = "-" if entry is None else f"{entry['p50']:.0f} ({entry['instances']})" if "p50" in entry else "never"
             figures.append(f"{text:>{width}}")
-        lines.append(f"{c['people']:>6} {c['backend']:<17}{c['stride']:>7}" + "".join(figures))
+        lines.append(f"{c['people']:>6} {c['backend']:<17}{c['stride']:>7}{_level(c):>6}" + "".join(figures))
     return "\n".join(lines)
 
 
@@ -207,7 +220,9 @@ def plot(cells: list[dict], path: Path) -> None:
     for ax, n in zip(axes[0], people):
         for c in (c for c in cells if c["people"] == n and c["label_latencies_ms"]):
             values = np.sort(c["label_latencies_ms"])
-            ax.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{c['backend']}, stride {c['stride']}")
+            level = "" if c["min_score"] == CHECKPOINT_LEVEL else f", min_score {c['min_score']}"
+            ax.plot(values, np.arange(1, len(values) + 1) / len(values),
+                    label=f"{c['backend']}, stride {c['stride']}{level}")
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(FixedLocator([2, 5, 10, 20, 50, 100, 200, 500, 1000]))
         ax.xaxis.set_major_formatter(ScalarFormatter())
@@ -222,6 +237,19 @@ def plot(cells: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _min_score(text: str) -> str:
+    """``checkpoint`` or a probability from 0 to below 1, kept as text for ``stream-run --min-score``."""
+    if text == CHECKPOINT_LEVEL:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"'{CHECKPOINT_LEVEL}' or a probability from 0 to below 1, not {text!r}")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, nargs="+", default=[1, 4, 8])
@@ -229,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="backends, NAME or NAME:PRECISION (onnxruntime:int8; tensorrt on a GPU)")
     parser.add_argument("--strides", nargs="+", default=["auto", "1", "8"])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run (default 20)")
+    parser.add_argument("--min-scores", nargs="+", type=_min_score, default=[CHECKPOINT_LEVEL],
+                        help="levels under which an action is published as background, each a cell: "
+                             f"'{CHECKPOINT_LEVEL}' (its own, the default) or a value from 0 to below 1")
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     parser.add_argument("--zmq", default="tcp://127.0.0.1:5573", help="endpoint the runs publish on")
     parser.add_argument("--json", type=Path, default=RESULTS / "label_latency.json")
@@ -240,13 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     for people in args.people:
         for backend in args.backends:
             for stride in args.strides:
-                cells.append(run_cell(people, backend, stride, args.seconds, args.checkpoint, args.zmq))
-                print(table(cells[-1:]).splitlines()[-1], flush=True)
+                for level in args.min_scores:
+                    cells.append(run_cell(people, backend, stride, args.seconds, args.checkpoint, args.zmq, level))
+                    print(table(cells[-1:]).splitlines()[-1], flush=True)
     machine = machine_info()
     print(f"\n{machine['cpu_model']} | {machine['logical_cpus']} CPUs | load average {started[0]:.2f} at start")
     print(table(cells))
-    print("ms; stride auto→N: where the automatic stride ended; detect = true start → first label naming the action "
-          "(n: actions in the scene, never: the fraction never named), start = → its start event; "
+    print("ms; stride auto→N: where the automatic stride ended; min: min_score (ckpt: the checkpoint's); "
+          "detect = true start → first label naming the action (n: actions in the scene, never: the fraction never "
+          "named), start = → its start event; "
           "parts: where a label's latency goes; "
           "busy: the machine's CPU busy share during the run")  # fmt: skip
     if warning := few_actions_warning(cells):
