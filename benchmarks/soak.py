@@ -204,10 +204,11 @@ def table(results: list[dict]) -> str:
         q, lat = r["queues_max"], r["latency_ms"]
         queues = f"{q.get('capture', 0)}/{q.get('decoder', 0)}/{q.get('recorder', 0)}"
         pct = f"{lat.get('p50', 0):.0f}/{lat.get('p95', 0):.0f}/{lat.get('p99', 0):.0f}" if lat else "-"
+        fds = f"{r['fds']['min']}-{r['fds']['max']}"
         failed = [name for name, ok in r["checks"].items() if not ok]
         rows.append(f"{r['people']:>6}{r['seconds'] / 60:>8.1f}{r['frames']:>8}{r['labels']:>8}"
                     f"{r['rss_mb']['last'] or 0:>8.0f}{r['rss_mb']['slope_mb_per_min']:>8.2f}"
-                    f"{r['fds']['min']}-{r['fds']['max']:<4}{queues:>22}{pct:>24}  "
+                    f"{fds:>7}{queues:>26}{pct:>24}  "
                     f"{'all passed' if not failed else 'FAILED: ' + ', '.join(failed)}")  # fmt: skip
     return "\n".join(rows)
 

@@ -1,7 +1,7 @@
 """A short soak of `stream-run` (benchmarks/soak.py, in seconds instead of minutes): 8 people, every label received
 exactly once and in order by a second process, nothing lost or dropped, memory, descriptors and queues flat."""
 
-from benchmarks.soak import soak
+from benchmarks.soak import soak, table
 
 
 def test_eight_people_every_label_once_in_order_with_flat_memory_descriptors_and_queues(checkpoint, tmp_path):
@@ -13,3 +13,14 @@ def test_eight_people_every_label_once_in_order_with_flat_memory_descriptors_and
     # window of this small test model (12 kB each) grew 12.5 MB here; clean runs: -1.3 to +1.1 MB.
     assert result["rss_mb"]["growth_mb"] <= 6, result["rss_mb"]
     assert result["status_messages"] >= 3 and result["queues_max"]["capture"] <= 4
+
+
+def test_the_table_keeps_each_figure_under_its_own_heading():
+    result = {"people": 8, "seconds": 180.0, "frames": 5400, "labels": 21600, "rss_mb": {"last": 204.2,
+              "slope_mb_per_min": 0.07}, "fds": {"min": 15, "max": 15}, "queues_max": {"capture": 1, "decoder": 0,
+              "recorder": 1}, "latency_ms": {"p50": 27.1, "p95": 34.4, "p99": 41.2}, "checks": {"exactly once": True}}
+    head, _, row = table([result]).splitlines()
+    # each figure ends where its heading ends (right-aligned columns)
+    for heading, figure in (("MB/min", "0.07"), ("fds", "15-15"), ("(cap/dec/rec)", "1/0/1"), ("ms", "27/34/41")):
+        assert row.index(figure) + len(figure) == head.index(heading) + len(heading), (heading, row)
+    assert row.endswith("all passed")
