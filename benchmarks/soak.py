@@ -71,7 +71,7 @@ def free_endpoint() -> str:
 
 
 def soak(people: int, seconds: float, *, fast: bool = False, checkpoint: str = str(DEFAULT_CHECKPOINT),
-         backend: str = "torch", sample_s: float = 0.5, status_s: float = 1.0, workdir: Path | None = None,
+         backend: str = "auto", sample_s: float = 0.5, status_s: float = 1.0, workdir: Path | None = None,
          max_rss_mb_per_min: float = 1.0) -> dict:  # fmt: skip
     """Run one scenario and check it; the result dict holds the samples, the figures and ``checks``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=3.0, help="length of each scenario (default 3)")
     parser.add_argument("--fast", action="store_true", help="as fast as possible instead of real time")
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--backend", default="auto", help="as stream-run --backend (default auto, its default)")
     parser.add_argument("--sample-s", type=float, default=0.5, help="memory and descriptor sampling period")
     parser.add_argument("--status-s", type=float, default=1.0, help="status (queue depth) period of the run")
     parser.add_argument("--max-rss-mb-per-min", type=float, default=1.0, help="memory slope bound after warm-up")
