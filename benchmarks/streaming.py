@@ -9,7 +9,7 @@ its person detector on every frame while it tracks fewer people than
 skeletons: no pose step).
 
     .venv/bin/python -m benchmarks.streaming
-    .venv/bin/python -m benchmarks.streaming --seconds 10 --backend torch --json /tmp/streaming.json
+    .venv/bin/python -m benchmarks.streaming --seconds 10 --backend torch --json /tmp/streaming.json  # default before
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def plot(results: dict[str, dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each synthetic scenario (default 20)")
-    parser.add_argument("--backend", default="torch", help="inference backend (default torch)")
+    parser.add_argument("--backend", default="auto", help="as stream-run --backend (default auto, its default)")
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     parser.add_argument("--video", type=Path, default=VIDEO)
     parser.add_argument("--zmq", default="tcp://127.0.0.1:5571", help="endpoint the runs publish on")
