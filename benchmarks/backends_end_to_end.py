@@ -41,10 +41,11 @@ def default_backends() -> list[str]:
 
 
 def comparison(results: dict[str, dict[str, dict]]) -> str:
-    head = f"{'scenario':<26}{'backend':<13}{'frames':>7}{'drops':>6}{'model/call p50':>15}{'e2e p50':>9}" \
+    scenario_names = list(dict.fromkeys(name for per in results.values() for name in per))
+    width = max((len(name) for name in scenario_names), default=0) + 2
+    head = f"{'scenario':<{width}}{'backend':<13}{'frames':>7}{'drops':>6}{'model/call p50':>15}{'e2e p50':>9}" \
            f"{'e2e p95':>9}{'e2e p99':>9}"  # fmt: skip
     rows = [head, "-" * len(head)]
-    scenario_names = list(dict.fromkeys(name for per in results.values() for name in per))
     for scenario in scenario_names:
         for backend, per in results.items():
             if scenario not in per:
@@ -55,7 +56,7 @@ def comparison(results: dict[str, dict[str, dict]]) -> str:
             def p(stage: str, q: str) -> str:
                 return f"{lat[stage][q]:.2f}" if stage in lat else "-"
 
-            rows.append(f"{scenario:<26}{backend:<13}{stats['frames']:>7}{stats['source']['dropped']:>6}"
+            rows.append(f"{scenario:<{width}}{backend:<13}{stats['frames']:>7}{stats['source']['dropped']:>6}"
                         f"{p('model_call', 'p50'):>15}{p('end_to_end', 'p50'):>9}{p('end_to_end', 'p95'):>9}"
                         f"{p('end_to_end', 'p99'):>9}")  # fmt: skip
     return "\n".join(rows)
