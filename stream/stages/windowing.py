@@ -33,7 +33,12 @@ Decisions:
   gap longer than ``max_gap_s`` nothing is invented: ticks strictly inside copy
   the nearer observation with mask 0 (``SampleInfo.missing``). These are the
   rules of the offline `models.skeleton.resample.resample_sequence`, so a
-  streamed track gives the same samples as the prepared sequence. Observations
+  streamed track gives the same samples as the prepared sequence. A live
+  source (no media clock: a camera, ROS images) takes an observation up to
+  ``LIVE_JITTER_NS`` (5 ms) before or after a tick as on it: capture stamps
+  jitter around the frame period, and a 30 fps frame a hair off its 15 fps
+  tick would otherwise hold its label back a whole frame (33 ms; at 10 fps,
+  100 ms). Observations
   whose stamp does not increase are dropped (counted in ``dropped``).
 - **Attribution.** Each sample carries a `SampleInfo`: the source frame index,
   capture stamp and truth of the nearest source frame *at or before* its tick
@@ -91,6 +96,7 @@ logger = logging.getLogger(__name__)
 
 NUM_JOINTS = UNIFIED_30.num_joints
 _EDGE = 1e-6  # weights this close to 0 or 1 sit on an observation (as in resample_sequence)
+LIVE_JITTER_NS = 5_000_000  # a live observation this close to a tick sits on it: see OnlineResampler.push
 
 
 @dataclass(frozen=True)
@@ -200,12 +206,19 @@ class OnlineResampler:
         frame: int,
         truth: str | None = None,
         capture_ns: int | None = None,
+        jitter_ns: int = 0,
     ) -> list[tuple[np.ndarray, np.ndarray, SampleInfo]]:
         """Add an observation (unified joints (V, C), mask (V,)); the samples it completes, in order.
 
         ``stamp_ns`` is the resampling clock; ``capture_ns`` (default: the same) is the
         capture stamp reported in `SampleInfo` — they differ for a file replayed faster
-        than real time, whose clock is its own media time.
+        than real time, whose clock is its own media time. ``jitter_ns`` > 0 takes an
+        observation at most that long before or after a tick as on it (the tick's
+        sample and its source frame): a live camera's stamps jitter around the frame
+        period, and a frame just short of its tick would leave the tick waiting a
+        whole frame interval for the next observation, one just past it would lose
+        the tick to the frame before and wait for a later one (media clocks are
+        exact: 0, the rules of `resample_sequence`).
         """
         stamp_ns = int(stamp_ns)
         capture = stamp_ns if capture_ns is None else int(capture_ns)
@@ -222,9 +235,9 @@ class OnlineResampler:
             return []
         samples = []
         span = stamp_ns - prev.stamp_ns
-        while (tick := self.tick_ns(self._next)) <= stamp_ns + self._snap_ns:
+        while (tick := self.tick_ns(self._next)) <= stamp_ns + max(self._snap_ns, int(jitter_ns)):
             weight = np.float32((tick - prev.stamp_ns) / span)
-            if weight >= 1 - _EDGE:  # on the new observation (up to ns rounding of the two clocks)
+            if weight >= 1 - _EDGE or stamp_ns - tick <= jitter_ns:  # on the new observation (ns rounding, jitter)
                 samples.append((new.joints.copy(), new.mask.copy(), self._info(self._next, tick, new, False, capture)))
             else:
                 in_gap = bool(span > self.max_gap_ns and weight > _EDGE)
@@ -366,14 +379,16 @@ class WindowBatcher:
 
         ``clock_ns`` (default ``stamp_ns``) times the observation for resampling: pass
         `Frame.media_ns` when the source has one, so fast replays keep their timing.
+        Without one the stamp is a live capture time, and a tick it falls at most
+        `LIVE_JITTER_NS` short of is completed by it (`OnlineResampler.push`).
         """
         joints, mask = person_to_unified(person, self.channels)
         state = self._tracks.get(track_id)
         if state is None:
             state = _TrackState(OnlineResampler(self.fps, self.max_gap_s), TrackBuffer(self.num_frames, self.channels))
             self._tracks[track_id] = state
-        clock = stamp_ns if clock_ns is None else clock_ns
-        emitted = state.resampler.push(clock, joints, mask, frame, person.truth, capture_ns=stamp_ns)
+        clock, jitter = (stamp_ns, LIVE_JITTER_NS) if clock_ns is None else (clock_ns, 0)
+        emitted = state.resampler.push(clock, joints, mask, frame, person.truth, capture_ns=stamp_ns, jitter_ns=jitter)
         for sample_joints, sample_mask, info in emitted:
             if self._unused is not None:  # the checkpoint's joint set, as normalize_window applies it
                 sample_mask = np.where(self._unused, 0.0, sample_mask).astype(np.float32)

@@ -71,6 +71,59 @@ def test_irregular_timestamps_and_out_of_order_frames():
     assert resampler.push(int(stamps[-1]), *_ramp(0.0), frame=999) == [] and resampler.dropped == 1
 
 
+def _jittered_30_fps(frames: int = 12, offset_ns: int = -3_000_000) -> np.ndarray:
+    """30 fps capture stamps whose frames on a 15 fps tick (every other one) arrive ``offset_ns`` off it."""
+    stamps = np.round(np.arange(frames) * 1e9 / 30).astype(np.int64)
+    stamps[2::2] += offset_ns
+    return stamps
+
+
+def _arrivals(stamps: np.ndarray, jitter_ns: int) -> list[list]:
+    resampler = OnlineResampler(15.0)
+    return [resampler.push(int(stamp), *_ramp(float(k)), frame=k, jitter_ns=jitter_ns) for k, stamp in enumerate(stamps)]
+
+
+def test_a_live_frame_just_short_of_its_tick_completes_it_on_arrival():
+    stamps = _jittered_30_fps(offset_ns=-3_000_000)
+    exact, live = _arrivals(stamps, 0), _arrivals(stamps, 5_000_000)
+    for tick in range(1, 6):  # frame 2 * tick arrives 3 ms before tick
+        assert exact[2 * tick] == [] and live[2 * tick + 1] == []
+        (late_joints, _, late), = exact[2 * tick + 1]  # exact rules: the tick waits a frame for the next one
+        (joints, _, info), = live[2 * tick]  # live: completed by the frame itself, taken as it is
+        assert late.index == info.index == tick and late.frame == info.frame == 2 * tick
+        assert 2 * tick < late_joints[0, 0] < 2 * tick + 0.2 and joints[0, 0] == 2 * tick
+    stamps[4] -= 3_000_000  # 6 ms short: beyond the tolerance, the tick waits as before
+    waits = _arrivals(stamps, 5_000_000)
+    assert waits[4] == [] and waits[5][0][2].index == 2
+
+
+def test_a_live_frame_just_past_its_tick_is_that_ticks_frame():
+    stamps = _jittered_30_fps(offset_ns=3_000_000)
+    exact, live = _arrivals(stamps, 0), _arrivals(stamps, 5_000_000)
+    for tick in range(1, 6):  # frame 2 * tick arrives 3 ms after tick: it completes the tick either way ...
+        (_, _, before), = exact[2 * tick]
+        (joints, _, info), = live[2 * tick]
+        assert before.index == info.index == tick
+        assert before.frame == 2 * tick - 1 and info.frame == 2 * tick  # ... but only live rules give it its frame
+        assert joints[0, 0] == 2 * tick
+    # exact rules label the frame before instead, captured a frame interval (33 ms) earlier than the tick's own
+    assert [s[2].frame for arrival in exact for s in arrival] == [0, 1, 3, 5, 7, 9]
+    assert [s[2].frame for arrival in live for s in arrival] == [0, 2, 4, 6, 8, 10]
+
+
+def test_the_batcher_treats_observations_without_a_media_clock_as_live():
+    stamps = _jittered_30_fps()
+    live, replayed = WindowBatcher(15.0, 4, 1, RAW), WindowBatcher(15.0, 4, 1, RAW)
+    for k, stamp in enumerate(stamps):
+        person = Person(*_ramp(float(k)), "unified_30")
+        completed_live = live.push(1, person, k, int(stamp))  # a camera: the capture stamp is the clock
+        completed_replayed = replayed.push(1, person, k, int(stamp), clock_ns=int(stamp))  # a media clock: exact
+        if k % 2 == 0 and k > 0:
+            assert (completed_live, completed_replayed) == (1, 0)
+        elif k % 2 == 1 and k > 1:
+            assert (completed_live, completed_replayed) == (0, 1)
+
+
 def test_a_long_gap_is_marked_missing_not_invented():
     stamps = np.array([0, 33, 67, 100, 1100, 1133]) * 1_000_000  # 1 s without observations
     samples = _stream(OnlineResampler(15.0, max_gap_s=0.5), stamps, [0.0, 1, 2, 3, 100, 101])
