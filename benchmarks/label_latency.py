@@ -44,6 +44,7 @@ import numpy as np
 from benchmarks.machine import machine_info
 from benchmarks.results_files import write_results
 from models.pretrained import DEFAULT_CHECKPOINT
+from stream.run.config import RunConfig
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -238,15 +239,14 @@ def plot(cells: list[dict], path: Path) -> None:
 
 
 def _min_score(text: str) -> str:
-    """``checkpoint`` or a probability from 0 to below 1, kept as text for ``stream-run --min-score``."""
+    """``checkpoint`` or a level ``stream-run --min-score`` takes (its `RunConfig` checks it), kept as text."""
     if text == CHECKPOINT_LEVEL:
         return text
     try:
-        value = float(text)
+        RunConfig(min_score=float(text))
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"'{CHECKPOINT_LEVEL}' or a probability from 0 to below 1, not {text!r}")
+        message = f"'{CHECKPOINT_LEVEL}' or a probability from 0 to below 1, not {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     return text
 
 

@@ -216,7 +216,7 @@ class Pipeline:
         seen = self._as_model_sees(tracked)
         if self.model_input is not None:
             self.model_input(frame.index, seen)
-        self.batcher.push_tracked(seen, frame.index, frame.stamp_ns, frame.media_ns)  # None: live, as `clock`
+        self.batcher.push_tracked(seen, frame.index, frame.stamp_ns, frame.media_ns)  # no media clock: a live source
         for track_id in ended:
             self._end_track(track_id)
         windows, refs = self.batcher.due_windows()

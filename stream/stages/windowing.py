@@ -235,7 +235,8 @@ class OnlineResampler:
             return []
         samples = []
         span = stamp_ns - prev.stamp_ns
-        while (tick := self.tick_ns(self._next)) <= stamp_ns + max(self._snap_ns, int(jitter_ns)):
+        reach = max(self._snap_ns, jitter_ns)  # ticks this far after the observation are on it
+        while (tick := self.tick_ns(self._next)) <= stamp_ns + reach:
             weight = np.float32((tick - prev.stamp_ns) / span)
             if weight >= 1 - _EDGE or stamp_ns - tick <= jitter_ns:  # on the new observation (ns rounding, jitter)
                 samples.append((new.joints.copy(), new.mask.copy(), self._info(self._next, tick, new, False, capture)))
@@ -379,8 +380,9 @@ class WindowBatcher:
 
         ``clock_ns`` (default ``stamp_ns``) times the observation for resampling: pass
         `Frame.media_ns` when the source has one, so fast replays keep their timing.
-        Without one the stamp is a live capture time, and a tick it falls at most
-        `LIVE_JITTER_NS` short of is completed by it (`OnlineResampler.push`).
+        Without one the stamp is a live capture time, and an observation within
+        `LIVE_JITTER_NS` of a tick, before or after it, is taken as on it
+        (`OnlineResampler.push`).
         """
         joints, mask = person_to_unified(person, self.channels)
         state = self._tracks.get(track_id)
